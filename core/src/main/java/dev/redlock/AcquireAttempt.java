@@ -1,0 +1,191 @@
+package dev.redlock;
+
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import reactor.core.publisher.MonoSink;
+
+/**
+ * One Redlock acquire attempt: the acquire script to all nodes in parallel, the validity check after the deciding
+ * reply, the optional fencing write-back, and the release on every node when the attempt fails or is cancelled.
+ *
+ * <p>T1 is read before the first command is sent; T2 in the continuation that delivered the deciding reply. The
+ * lease is valid until {@code T1 + lease − drift} and only granted if T2 is before that. A pause anywhere before T2
+ * is read therefore only makes the attempt fail.
+ */
+final class AcquireAttempt implements QuorumCall.Listener {
+
+    private static final int RUNNING = 0;
+    private static final int FINISHED = 1;
+    private static final int CANCELLED = 2;
+
+    /** What an attempt produced. */
+    static final class Result {
+        final DefaultLease lease;
+        final boolean contended;
+        final long holderTtlMillis;
+        final QuorumCall call;
+        final boolean validityExpired;
+        final long elapsedNanos;
+        final String operation;
+
+        Result(DefaultLease lease, boolean contended, long holderTtlMillis, QuorumCall call, boolean validityExpired,
+                long elapsedNanos, String operation) {
+            this.lease = lease;
+            this.contended = contended;
+            this.holderTtlMillis = holderTtlMillis;
+            this.call = call;
+            this.validityExpired = validityExpired;
+            this.elapsedNanos = elapsedNanos;
+            this.operation = operation;
+        }
+
+        QuorumUnavailableException unavailable(String key) {
+            return new QuorumUnavailableException(key, operation, call.nodeCount(), call.quorum(), call.yesCount(),
+                    Duration.ofNanos(elapsedNanos), validityExpired, call.failures());
+        }
+    }
+
+    private final DefaultReactiveRedLock owner;
+    private final LockKeys keys;
+    private final LockOptions options;
+    private final MonoSink<Result> sink;
+    private final String token = Tokens.next();
+    private final AtomicInteger state = new AtomicInteger(RUNNING);
+    private final long driftNanos;
+    private long t1;
+    private long deadline;
+    private QuorumCall acquire;
+    private long fence = -1;
+
+    AcquireAttempt(DefaultReactiveRedLock owner, LockKeys keys, LockOptions options, MonoSink<Result> sink) {
+        this.owner = owner;
+        this.keys = keys;
+        this.options = options;
+        this.sink = sink;
+        this.driftNanos = options.driftNanos(options.leaseTime());
+    }
+
+    void start() {
+        sink.onCancel(this::cancel);
+        t1 = owner.now();
+        deadline = t1 + options.leaseTime().toNanos() - driftNanos;
+        acquire = new QuorumCall(
+                owner.channels(),
+                LockScript.ACQUIRE,
+                keys.lockAndFence,
+                new String[] {token, Long.toString(options.leaseTime().toMillis()), options.fencing() ? "1" : "0"},
+                owner.scheduler(),
+                options.nodeTimeout(),
+                v -> v >= 0,
+                true,
+                true,
+                this);
+        acquire.start(null);
+    }
+
+    @Override
+    public void decided(QuorumCall call, boolean yes, long at) {
+        if (call == acquire) {
+            onAcquireDecided(yes, at);
+        } else {
+            onFenceDecided(call, yes, at);
+        }
+    }
+
+    private void onAcquireDecided(boolean yes, long decidedAt) {
+        long pause = owner.testHooks().pauseAfterRepliesNanos;
+        if (pause > 0) {
+            // Test-only: a client pause between the replies and reading T2 (scheduled, never a blocked thread).
+            owner.scheduler().schedule(() -> onAcquireDecided(yes, owner.now(), true), pause, java.util.concurrent.TimeUnit.NANOSECONDS);
+        } else {
+            onAcquireDecided(yes, decidedAt, true);
+        }
+    }
+
+    private void onAcquireDecided(boolean yes, long at, boolean unused) {
+        if (!yes) {
+            int denied = acquire.countReplies(v -> v < 0);
+            long ttl = -1;
+            for (int i = 0; i < acquire.nodeCount(); i++) {
+                Long v = acquire.countedReply(i);
+                if (v != null && v < 0) {
+                    long holderTtl = -1 - v;
+                    ttl = ttl < 0 ? holderTtl : Math.min(ttl, holderTtl);
+                }
+            }
+            fail(denied > 0 && acquire.failureCount() <= acquire.nodeCount() - acquire.quorum(), ttl, false, at);
+            return;
+        }
+        if (at - deadline >= 0) {
+            fail(false, -1, true, at);
+            return;
+        }
+        if (!options.fencing()) {
+            succeed(at);
+            return;
+        }
+        long max = 0;
+        for (int i = 0; i < acquire.nodeCount(); i++) {
+            Long v = acquire.countedReply(i);
+            if (v != null && v >= 0) {
+                max = Math.max(max, v);
+            }
+        }
+        fence = max + 1;
+        if (state.get() != RUNNING) {
+            return; // cancelled: the release is already on its way
+        }
+        new QuorumCall(
+                        owner.channels(),
+                        LockScript.FENCE,
+                        keys.lockAndFence,
+                        new String[] {token, Long.toString(fence)},
+                        owner.scheduler(),
+                        options.nodeTimeout(),
+                        v -> v == 1,
+                        true,
+                        false,
+                        this)
+                .start(acquire);
+    }
+
+    private void onFenceDecided(QuorumCall call, boolean yes, long at) {
+        if (!yes) {
+            fail(false, -1, false, at, call, "fencing write-back");
+        } else if (at - deadline >= 0) {
+            fail(false, -1, true, at, call, "fencing write-back");
+        } else {
+            succeed(at);
+        }
+    }
+
+    private void succeed(long at) {
+        DefaultLease lease = new DefaultLease(owner, keys, token, fence, options, acquire, t1, deadline,
+                acquire.yesCount());
+        if (state.compareAndSet(RUNNING, FINISHED)) {
+            owner.track(lease);
+            owner.eventBus().lease(LockEvent.Type.ACQUIRED, keys.key, token, Duration.ofNanos(deadline - at), null);
+            sink.success(new Result(lease, false, -1, acquire, false, at - t1, "acquire"));
+        }
+        // else: cancelled meanwhile, and cancel() already released everywhere
+    }
+
+    private void fail(boolean contended, long holderTtlMillis, boolean validityExpired, long at) {
+        fail(contended, holderTtlMillis, validityExpired, at, acquire, "acquire");
+    }
+
+    private void fail(boolean contended, long holderTtlMillis, boolean validityExpired, long at, QuorumCall call,
+            String operation) {
+        if (state.compareAndSet(RUNNING, FINISHED)) {
+            // Release on ALL nodes, also those that said no or did not answer: a late or unseen grant must not linger.
+            owner.releaseEverywhere(keys, token, acquire, false);
+            sink.success(new Result(null, contended, holderTtlMillis, call, validityExpired, at - t1, operation));
+        }
+    }
+
+    private void cancel() {
+        if (state.compareAndSet(RUNNING, CANCELLED)) {
+            owner.releaseEverywhere(keys, token, acquire, false);
+        }
+    }
+}

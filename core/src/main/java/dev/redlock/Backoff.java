@@ -1,0 +1,124 @@
+package dev.redlock;
+
+import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The delay between two acquire attempts of one waiter while the lock is held by someone else or a quorum
+ * cannot be reached.
+ *
+ * <p>Waiting is always a scheduled timer, never a parked thread. A release notification cuts a wait short,
+ * so the backoff is the fallback for lost notifications and the tie-breaker after split votes; jitter keeps
+ * contending waiters out of step. Attempts are numbered from {@code 1}.
+ *
+ * <p>Instances are immutable and thread-safe.
+ */
+public abstract class Backoff {
+
+    Backoff() {}
+
+    /**
+     * The delay before the attempt that follows attempt number {@code attempt}.
+     *
+     * @param attempt the number of the attempt that just failed, starting at 1
+     * @return a non-negative delay
+     */
+    public abstract Duration delay(int attempt);
+
+    /** The same delay after every attempt. */
+    public static Backoff constant(Duration delay) {
+        Checks.nonNegativeMillis(delay, "delay");
+        return new Constant(delay);
+    }
+
+    /** {@code min × 2^(attempt-1)}, capped at {@code max}, without jitter. */
+    public static Backoff exponential(Duration min, Duration max) {
+        checkRange(min, max);
+        return new Exponential(min, max, Jitter.NONE);
+    }
+
+    /**
+     * Exponential with "equal jitter": half of the exponential delay plus a uniform random share of the other half,
+     * so a waiter never retries at once and waiters spread out. The default.
+     */
+    public static Backoff equalJitter(Duration min, Duration max) {
+        checkRange(min, max);
+        return new Exponential(min, max, Jitter.EQUAL);
+    }
+
+    /** Exponential with "full jitter": a uniform random delay between zero and the exponential delay. */
+    public static Backoff fullJitter(Duration min, Duration max) {
+        checkRange(min, max);
+        return new Exponential(min, max, Jitter.FULL);
+    }
+
+    private static void checkRange(Duration min, Duration max) {
+        Checks.positiveMillis(min, "min");
+        Checks.positiveMillis(max, "max");
+        if (max.compareTo(min) < 0) {
+            throw new IllegalArgumentException("max must not be below min, got min " + min + " and max " + max);
+        }
+    }
+
+    enum Jitter {
+        NONE,
+        EQUAL,
+        FULL
+    }
+
+    static final class Constant extends Backoff {
+        private final Duration delay;
+
+        Constant(Duration delay) {
+            this.delay = delay;
+        }
+
+        @Override
+        public Duration delay(int attempt) {
+            return delay;
+        }
+
+        @Override
+        public String toString() {
+            return "Backoff.constant(" + delay + ")";
+        }
+    }
+
+    static final class Exponential extends Backoff {
+        private final long minNanos;
+        private final long maxNanos;
+        private final Jitter jitter;
+
+        Exponential(Duration min, Duration max, Jitter jitter) {
+            this.minNanos = min.toNanos();
+            this.maxNanos = max.toNanos();
+            this.jitter = jitter;
+        }
+
+        @Override
+        public Duration delay(int attempt) {
+            int shift = Math.max(0, Math.min(attempt - 1, 30));
+            long base = minNanos << shift;
+            long capped = (base <= 0 || base > maxNanos) ? maxNanos : base;
+            ThreadLocalRandom random = ThreadLocalRandom.current();
+            long nanos;
+            switch (jitter) {
+                case EQUAL:
+                    nanos = capped / 2 + random.nextLong(capped / 2 + 1);
+                    break;
+                case FULL:
+                    nanos = random.nextLong(capped + 1);
+                    break;
+                default:
+                    nanos = capped;
+            }
+            return Duration.ofNanos(nanos);
+        }
+
+        @Override
+        public String toString() {
+            String name = jitter == Jitter.NONE ? "exponential" : jitter == Jitter.EQUAL ? "equalJitter" : "fullJitter";
+            return "Backoff." + name + "(" + Duration.ofNanos(minNanos) + ", " + Duration.ofNanos(maxNanos) + ")";
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package dev.redlock;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+/** Argument checks shared by the public entry points; each message names the argument and the bad value. */
+final class Checks {
+
+    /** Longest key we accept, in UTF-8 bytes: keys end up in every Redis command and script call. */
+    static final int MAX_KEY_BYTES = 512;
+
+    /** Upper bound for any duration option: anything longer is a unit mistake, not a lease. */
+    static final Duration MAX_DURATION = Duration.ofDays(1);
+
+    private Checks() {}
+
+    static String key(String key) {
+        if (key == null) {
+            throw new IllegalArgumentException("key must not be null");
+        }
+        if (key.isBlank()) {
+            throw new IllegalArgumentException("key must not be blank, got '" + key + "'");
+        }
+        int bytes = key.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes > MAX_KEY_BYTES) {
+            throw new IllegalArgumentException(
+                    "key must be at most " + MAX_KEY_BYTES + " bytes in UTF-8, got " + bytes + " bytes");
+        }
+        for (int i = 0; i < key.length(); i++) {
+            if (Character.isISOControl(key.charAt(i))) {
+                throw new IllegalArgumentException(
+                        "key must not contain control characters, got one at index " + i + " in '" + key + "'");
+            }
+        }
+        return key;
+    }
+
+    static <T> T notNull(T value, String name) {
+        if (value == null) {
+            throw new IllegalArgumentException(name + " must not be null");
+        }
+        return value;
+    }
+
+    /** A duration that is positive, at most {@link #MAX_DURATION} and a whole number of milliseconds. */
+    static Duration positiveMillis(Duration value, String name) {
+        notNull(value, name);
+        if (value.isNegative() || value.isZero()) {
+            throw new IllegalArgumentException(name + " must be positive, got " + value);
+        }
+        return boundedMillis(value, name);
+    }
+
+    /** A duration that is zero or positive, at most {@link #MAX_DURATION} and a whole number of milliseconds. */
+    static Duration nonNegativeMillis(Duration value, String name) {
+        notNull(value, name);
+        if (value.isNegative()) {
+            throw new IllegalArgumentException(name + " must not be negative, got " + value);
+        }
+        return boundedMillis(value, name);
+    }
+
+    private static Duration boundedMillis(Duration value, String name) {
+        if (value.compareTo(MAX_DURATION) > 0) {
+            throw new IllegalArgumentException(name + " must be at most " + MAX_DURATION + ", got " + value);
+        }
+        if (value.toNanos() % 1_000_000 != 0) {
+            throw new IllegalArgumentException(
+                    name + " must be a whole number of milliseconds (Redis PX precision), got " + value);
+        }
+        return value;
+    }
+
+    static void state(boolean condition, String message) {
+        if (!condition) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+}

@@ -1,0 +1,473 @@
+package dev.redlock;
+
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+import org.reactivestreams.Publisher;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+import reactor.util.retry.Retry;
+
+/** The engine behind {@link ReactiveRedLock}. */
+final class DefaultReactiveRedLock implements ReactiveRedLock {
+
+    private static final Logger log = LoggerFactory.getLogger(DefaultReactiveRedLock.class);
+
+    private final List<RedisNode> nodes;
+    private final NodeChannel[] channels;
+    private final LockOptions defaults;
+    private final String keyPrefix;
+    private final Scheduler scheduler;
+    private final Duration maxLeaseTime;
+    private final ClientResources resources;
+    private final EventBus events;
+    private final ReleaseNotifier notifier;
+    private final Set<DefaultLease> active = ConcurrentHashMap.newKeySet();
+    private final AtomicReference<Mono<Void>> closing = new AtomicReference<>();
+    private volatile boolean closed;
+    private volatile TestHooks testHooks = TestHooks.NONE;
+
+    DefaultReactiveRedLock(
+            List<RedisNode> nodes,
+            LockOptions defaults,
+            String keyPrefix,
+            Scheduler scheduler,
+            RestartGuard restartGuard,
+            Duration maxLeaseTime,
+            Duration connectTimeout,
+            RedLockBuilder.NodeFactory nodeFactory) {
+        this.nodes = nodes;
+        this.defaults = defaults;
+        this.keyPrefix = keyPrefix;
+        this.scheduler = scheduler;
+        this.maxLeaseTime = maxLeaseTime;
+        this.events = new EventBus(scheduler);
+        this.channels = new NodeChannel[nodes.size()];
+        if (nodeFactory == null) {
+            this.resources = DefaultClientResources.create();
+            for (int i = 0; i < channels.length; i++) {
+                channels[i] = new LettuceNode(
+                        nodes.get(i), resources, scheduler, restartGuard, maxLeaseTime, connectTimeout, events);
+            }
+        } else {
+            this.resources = null;
+            for (int i = 0; i < channels.length; i++) {
+                channels[i] = nodeFactory.create(nodes.get(i), events);
+            }
+        }
+        this.notifier = new ReleaseNotifier(channels, scheduler);
+    }
+
+    // == Internal access ==
+
+    long now() {
+        return scheduler.now(TimeUnit.NANOSECONDS);
+    }
+
+    NodeChannel[] channels() {
+        return channels;
+    }
+
+    Scheduler scheduler() {
+        return scheduler;
+    }
+
+    EventBus eventBus() {
+        return events;
+    }
+
+    TestHooks testHooks() {
+        return testHooks;
+    }
+
+    void testHooks(TestHooks hooks) {
+        this.testHooks = hooks;
+    }
+
+    ReleaseNotifier notifier() {
+        return notifier;
+    }
+
+    void track(DefaultLease lease) {
+        active.add(lease);
+    }
+
+    void untrack(DefaultLease lease) {
+        active.remove(lease);
+    }
+
+    void checkLeaseTime(Duration leaseTime, String name) {
+        Checks.positiveMillis(leaseTime, name);
+        if (leaseTime.compareTo(maxLeaseTime) > 0) {
+            throw new IllegalArgumentException(
+                    name + " " + leaseTime + " exceeds this client's maxLeaseTime " + maxLeaseTime);
+        }
+    }
+
+    private LockOptions checkOptions(LockOptions options) {
+        Checks.notNull(options, "options");
+        checkLeaseTime(options.leaseTime(), "leaseTime");
+        return options;
+    }
+
+    /** Fire-and-forget compare-and-delete on every node, each sent after that node's part of {@code after}. */
+    void releaseEverywhere(LockKeys keys, String token, QuorumCall after, boolean publish) {
+        new QuorumCall(
+                        channels,
+                        LockScript.RELEASE,
+                        keys.lockOnly,
+                        new String[] {token, publish ? keys.channel : ""},
+                        scheduler,
+                        defaults.nodeTimeout().compareTo(Duration.ofSeconds(1)) > 0 ? defaults.nodeTimeout() : Duration.ofSeconds(1),
+                        v -> v == 1,
+                        false,
+                        false,
+                        (call, yes, at) -> {
+                            if (call.failureCount() > 0 && log.isDebugEnabled()) {
+                                log.debug("cleanup of '{}' did not reach {}", keys.key, call.failures().keySet());
+                            }
+                        })
+                .start(after);
+    }
+
+    private Mono<Void> ensureOpen() {
+        return closed ? Mono.error(new IllegalStateException("this ReactiveRedLock is closed")) : Mono.empty();
+    }
+
+    // == Acquire ==
+
+    @Override
+    public LockOptions defaults() {
+        return defaults;
+    }
+
+    @Override
+    public List<RedisNode> nodes() {
+        return nodes;
+    }
+
+    @Override
+    public int quorum() {
+        return channels.length / 2 + 1;
+    }
+
+    @Override
+    public Duration maxLeaseTime() {
+        return maxLeaseTime;
+    }
+
+    private Mono<AcquireAttempt.Result> attempt(LockKeys keys, LockOptions options) {
+        return Mono.create(sink -> new AcquireAttempt(this, keys, options, sink).start());
+    }
+
+    @Override
+    public Mono<Lease> acquire(String key) {
+        return acquire(key, defaults);
+    }
+
+    @Override
+    public Mono<Lease> acquire(String key, LockOptions options) {
+        return acquireLease(key, options).cast(Lease.class);
+    }
+
+    Mono<DefaultLease> acquireLease(String key, LockOptions options) {
+        LockKeys keys = new LockKeys(keyPrefix, Checks.key(key));
+        checkOptions(options);
+        return ensureOpen().then(Mono.defer(() -> acquireLoop(keys, options)));
+    }
+
+    /** Per-subscription state of an acquire that waits. */
+    private static final class Waiting {
+        int attempts;
+        AcquireAttempt.Result last;
+        ReleaseNotifier.Listener listener;
+    }
+
+    private static final class Retrying extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        static final Retrying INSTANCE = new Retrying();
+
+        private Retrying() {
+            super("retry", null, false, false);
+        }
+    }
+
+    private Mono<DefaultLease> acquireLoop(LockKeys keys, LockOptions options) {
+        long waitDeadline = now() + options.maxWait().toNanos();
+        Waiting waiting = new Waiting();
+        return Mono.defer(() -> {
+                    waiting.attempts++;
+                    if (waiting.listener != null) {
+                        waiting.listener.arm();
+                    }
+                    return attempt(keys, options);
+                })
+                .flatMap(r -> {
+                    if (r.lease != null) {
+                        return Mono.just(r.lease);
+                    }
+                    waiting.last = r;
+                    return Mono.<DefaultLease>error(Retrying.INSTANCE);
+                })
+                .retryWhen(Retry.from(signals -> signals.concatMap(signal -> {
+                    if (signal.failure() != Retrying.INSTANCE) {
+                        return Mono.error(signal.failure());
+                    }
+                    AcquireAttempt.Result r = waiting.last;
+                    long left = waitDeadline - now();
+                    if (left <= 0 || closed) {
+                        return Mono.error(r.contended
+                                ? new LockAcquireTimeoutException(keys.key, options.maxWait(), waiting.attempts)
+                                : r.unavailable(keys.key));
+                    }
+                    long wait = Math.min(options.backoff().delay(waiting.attempts).toNanos(), left);
+                    if (!r.contended) {
+                        return Mono.delay(Duration.ofNanos(wait), scheduler);
+                    }
+                    if (r.holderTtlMillis >= 0) {
+                        wait = Math.min(wait, TimeUnit.MILLISECONDS.toNanos(r.holderTtlMillis + 1));
+                    }
+                    if (waiting.listener == null) {
+                        // First contention: listen for releases, and retry as soon as the subscription stands, so a
+                        // release that happened meanwhile is not missed.
+                        waiting.listener = notifier.listen(keys.channel);
+                        return waiting.listener.ready(wait).thenReturn(signal);
+                    }
+                    // retryWhen retries on an element: the Mono<Void> waits must emit one
+                    return waiting.listener.await(wait).thenReturn(signal);
+                })))
+                .doFinally(s -> {
+                    if (waiting.listener != null) {
+                        waiting.listener.close();
+                    }
+                })
+                .doOnDiscard(DefaultLease.class, lease -> lease.release().subscribe(v -> {}, e -> {}));
+    }
+
+    @Override
+    public Mono<Lease> tryAcquire(String key) {
+        return tryAcquire(key, defaults);
+    }
+
+    @Override
+    public Mono<Lease> tryAcquire(String key, LockOptions options) {
+        LockKeys keys = new LockKeys(keyPrefix, Checks.key(key));
+        checkOptions(options);
+        return ensureOpen().then(Mono.defer(() -> attempt(keys, options)))
+                .flatMap(r -> r.lease != null
+                        ? Mono.<Lease>just(r.lease)
+                        : r.contended ? Mono.<Lease>empty() : Mono.<Lease>error(r.unavailable(keys.key)))
+                .doOnDiscard(DefaultLease.class, lease -> lease.release().subscribe(v -> {}, e -> {}));
+    }
+
+    // == Scoped use ==
+
+    /** Context key under which a scope keeps its lease, per client and lock key. */
+    private static final class HeldKey {
+        private final DefaultReactiveRedLock client;
+        private final String key;
+
+        HeldKey(DefaultReactiveRedLock client, String key) {
+            this.client = client;
+            this.key = key;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof HeldKey && ((HeldKey) o).client == client && ((HeldKey) o).key.equals(key);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(System.identityHashCode(client), key);
+        }
+    }
+
+    @Override
+    public <T> Flux<T> withLock(String key, Function<? super Lease, ? extends Publisher<? extends T>> body) {
+        return withLock(key, defaults, body);
+    }
+
+    @Override
+    public <T> Flux<T> withLock(
+            String key, LockOptions options, Function<? super Lease, ? extends Publisher<? extends T>> body) {
+        Checks.key(key);
+        checkOptions(options);
+        Checks.notNull(body, "body");
+        HeldKey heldKey = new HeldKey(this, key);
+        return Flux.deferContextual(ctx -> {
+            DefaultLease held = ctx.getOrDefault(heldKey, null);
+            if (held != null && held.isHeld()) {
+                return Flux.<T>from(body.apply(held)); // reentrant: the outer scope renews and releases
+            }
+            return Flux.usingWhen(
+                    acquireLease(key, options),
+                    lease -> Flux.defer(() -> {
+                        Disposable watchdog = guard(lease, options);
+                        return Flux.<T>from(body.apply(lease))
+                                .takeUntilOther(lease.lost())
+                                .concatWith(Mono.defer(() -> lostOrEmpty(lease)))
+                                .doFinally(s -> watchdog.dispose())
+                                .contextWrite(c -> c.put(heldKey, lease));
+                    }),
+                    DefaultLease::releaseFromScope,
+                    (lease, error) -> lease.releaseFromScope(),
+                    DefaultLease::releaseFromScope);
+        });
+    }
+
+    @Override
+    public <T> Flux<T> withLock(String key, Flux<? extends T> body) {
+        return withLock(key, defaults, body);
+    }
+
+    @Override
+    public <T> Flux<T> withLock(String key, LockOptions options, Flux<? extends T> body) {
+        Checks.notNull(body, "body");
+        return withLock(key, options, lease -> body);
+    }
+
+    @Override
+    public <T> Mono<T> withLock(String key, Mono<? extends T> body) {
+        return withLock(key, defaults, body);
+    }
+
+    @Override
+    public <T> Mono<T> withLock(String key, LockOptions options, Mono<? extends T> body) {
+        Checks.notNull(body, "body");
+        return withLockMono(key, options, lease -> body);
+    }
+
+    @Override
+    public <T> Mono<T> withLockMono(String key, Function<? super Lease, ? extends Mono<? extends T>> body) {
+        return withLockMono(key, defaults, body);
+    }
+
+    @Override
+    public <T> Mono<T> withLockMono(
+            String key, LockOptions options, Function<? super Lease, ? extends Mono<? extends T>> body) {
+        Checks.key(key);
+        checkOptions(options);
+        Checks.notNull(body, "body");
+        HeldKey heldKey = new HeldKey(this, key);
+        return Mono.deferContextual(ctx -> {
+            DefaultLease held = ctx.getOrDefault(heldKey, null);
+            if (held != null && held.isHeld()) {
+                return Mono.<T>from(body.apply(held));
+            }
+            return Mono.usingWhen(
+                    acquireLease(key, options),
+                    lease -> Mono.defer(() -> {
+                        Disposable watchdog = guard(lease, options);
+                        return Mono.<T>from(body.apply(lease))
+                                .takeUntilOther(lease.lost())
+                                .switchIfEmpty(Mono.defer(() -> lostOrEmpty(lease)))
+                                .doFinally(s -> watchdog.dispose())
+                                .contextWrite(c -> c.put(heldKey, lease));
+                    }),
+                    DefaultLease::releaseFromScope,
+                    (lease, error) -> lease.releaseFromScope(),
+                    DefaultLease::releaseFromScope);
+        });
+    }
+
+    /** Starts the watchdog (or just the deadline check when renewal is off) for a scope. */
+    private static Disposable guard(DefaultLease lease, LockOptions options) {
+        if (options.watchdog()) {
+            return lease.startWatchdog();
+        }
+        return lease.lost().subscribe(x -> {}, e -> {});
+    }
+
+    private static <T> Mono<T> lostOrEmpty(DefaultLease lease) {
+        LeaseLostException lost = lease.lostError();
+        return lost != null ? Mono.error(lost) : Mono.empty();
+    }
+
+    // == Queries and lifecycle ==
+
+    @Override
+    public Mono<Boolean> isLocked(String key) {
+        LockKeys keys = new LockKeys(keyPrefix, Checks.key(key));
+        return ensureOpen().then(Mono.create(sink -> new QuorumCall(
+                        channels,
+                        LockScript.EXISTS,
+                        keys.lockOnly,
+                        new String[0],
+                        scheduler,
+                        defaults.nodeTimeout(),
+                        v -> v == 1,
+                        false,
+                        false,
+                        (call, yes, at) -> {
+                            if (yes) {
+                                sink.success(true);
+                            } else if (call.countReplies(v -> v == 0) >= call.quorum()) {
+                                sink.success(false);
+                            } else {
+                                sink.error(new QuorumUnavailableException(keys.key, "isLocked", call.nodeCount(),
+                                        call.quorum(), call.yesCount(), Duration.ofNanos(at - call.startNanos()), false,
+                                        call.failures()));
+                            }
+                        })
+                .start(null)));
+    }
+
+    @Override
+    public Flux<LockEvent> events() {
+        return events.flux();
+    }
+
+    @Override
+    public int activeLeases() {
+        return active.size();
+    }
+
+    @Override
+    public Mono<Void> closeAsync() {
+        return Mono.defer(() -> {
+            Mono<Void> existing = closing.get();
+            if (existing != null) {
+                return existing;
+            }
+            Mono<Void> close = Flux.fromIterable(List.copyOf(active))
+                    .flatMap(lease -> lease.release().onErrorResume(e -> Mono.empty()))
+                    .then(Mono.defer(() -> {
+                        closed = true;
+                        CompletableFuture<?>[] closes = new CompletableFuture<?>[channels.length];
+                        for (int i = 0; i < channels.length; i++) {
+                            closes[i] = channels[i].closeAsync().toCompletableFuture();
+                        }
+                        return Mono.fromFuture(CompletableFuture.allOf(closes));
+                    }))
+                    .then(Mono.defer(() -> resources == null
+                            ? Mono.<Void>empty()
+                            : Mono.<Void>create(sink -> resources.shutdown(0, 2, TimeUnit.SECONDS)
+                                    .addListener(f -> sink.success()))))
+                    .doFinally(s -> events.complete())
+                    .cache();
+            if (!closing.compareAndSet(null, close)) {
+                return closing.get();
+            }
+            closed = true;
+            return close;
+        });
+    }
+
+    @Override
+    public void close() {
+        closeAsync().block(Duration.ofSeconds(10));
+    }
+}

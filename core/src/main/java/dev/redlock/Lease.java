@@ -1,0 +1,95 @@
+package dev.redlock;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.OptionalLong;
+import reactor.core.publisher.Mono;
+
+/**
+ * Proof of ownership of one lock, handed out by a successful acquire.
+ *
+ * <p>Ownership is the random {@link #token()} (128 bits from a {@link java.security.SecureRandom}), never a thread:
+ * a lease may be used, extended and released from any thread or pipeline. The lease is valid until its
+ * {@link #deadline()}: the moment the acquire (or the last extension) was sent, plus the lease time, minus the
+ * clock-drift allowance. Work protected by the lock must be finished by then; {@link #remaining()} tells how much
+ * time is left and {@link #lost()} signals when the lease is gone.
+ *
+ * <p>A lease must be released: use {@link ReactiveRedLock#withLock} (which does it on complete, error and cancel),
+ * or call {@link #release()} in {@code doFinally} / {@code usingWhen}. A lease nobody releases expires on the nodes
+ * after its lease time.
+ */
+public interface Lease {
+
+    // == Data ==
+
+    /** The lock key, as the caller gave it. */
+    String key();
+
+    /** The unique random value stored on the nodes (32 hex digits); usable for check-and-set at a resource. */
+    String token();
+
+    /**
+     * The fencing token, present when {@link LockOptions#fencing()} was on: a number that strictly increases across
+     * successive fenced leases of the same key, so a resource can reject a late write from an older holder.
+     *
+     * <p>How it is made: the acquire script returns each granting node's counter; the token is the maximum plus
+     * one; it is written back ({@code counter = max(counter, token)}, only while this lease's key is still on that
+     * node) to a quorum before the lease is handed out, or the attempt fails. The next holder's quorum intersects
+     * this write-back quorum on at least one node where the write-back happened before this lease's key vanished,
+     * which happened before the next grant there, so the next token is larger, whatever clocks or pauses did.
+     *
+     * <p>What it still assumes: a node does not forget acknowledged writes. A node restarted without persistence
+     * forgets its counter; the restart guard ({@link RestartGuard}) keeps such a node out of quorums, which
+     * preserves the guarantee as long as at most a minority restarts at once.
+     */
+    OptionalLong fencingToken();
+
+    /** The lease time that was requested for the last acquire or extension. */
+    Duration leaseTime();
+
+    /** The deadline as a wall-clock estimate (the scheduler's clock now plus {@link #remaining()}). */
+    Instant deadline();
+
+    /** Time left before the deadline, measured on the scheduler's monotonic clock; zero once past it. */
+    Duration remaining();
+
+    /** True while the lease is held, not released, not lost, and before its deadline. */
+    boolean isValid();
+
+    /** How many nodes granted the acquire (counting only nodes that may count toward the quorum). */
+    int grantedNodes();
+
+    // == Actions ==
+
+    /**
+     * Renews the lease on all nodes (compare-and-pexpire: only where this lease's token is still the value).
+     *
+     * <p>On success the deadline moves to: time the renewal was sent + {@code leaseTime} − drift, and the Mono emits
+     * this lease. It succeeds only when a quorum renewed before the current deadline; an expired key is never
+     * recreated. Errors: {@link LeaseLostException} when the lease is already past its deadline, released, or no
+     * longer held by a quorum (it is then lost); {@link QuorumUnavailableException} when too few nodes answered (the
+     * lease stays valid until its current deadline). Cancelling does not undo renewals that reached nodes. Lazy.
+     *
+     * @param leaseTime the new lease time, positive whole milliseconds, at most the client's maximum lease time
+     * @throws IllegalArgumentException at call time for a bad {@code leaseTime}
+     */
+    Mono<Lease> extend(Duration leaseTime);
+
+    /**
+     * Releases the lease on all nodes: compare-and-delete, so another owner's key is never deleted. Idempotent: the
+     * first subscription releases, later ones (and later calls) replay its outcome.
+     *
+     * <p>Completes empty when released. Errors with {@link LeaseLostException} if the lease had already expired or a
+     * quorum of nodes held another value (the release still removes whatever keys of this lease remain), unless that
+     * loss was already signalled through {@link #lost()} or {@code withLock}. Waiters on the key are woken by a
+     * release notification. A cancelled subscription does not stop a release that has started. Lazy.
+     */
+    Mono<Void> release();
+
+    /**
+     * Emits a {@link LeaseLostException} when the lease is lost (deadline passed without renewal, renewal failed, or
+     * keys gone), or completes empty once the lease is released in time. Subscribing arms a timer at the deadline,
+     * which moves with each successful renewal.
+     */
+    Mono<LeaseLostException> lost();
+}

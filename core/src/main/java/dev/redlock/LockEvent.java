@@ -1,0 +1,101 @@
+package dev.redlock;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * Something that happened to a lease or a node, from {@link ReactiveRedLock#events()}. Immutable.
+ *
+ * <p>Events never carry the full token (it proves ownership); {@link #tokenHash()} is a short, stable hash of it
+ * for correlating the events of one lease.
+ */
+public final class LockEvent {
+
+    /** What happened. */
+    public enum Type {
+        /** A lease was acquired; {@link #duration()} is its validity. */
+        ACQUIRED,
+        /** A lease was renewed; {@link #duration()} is its new validity. */
+        RENEWED,
+        /** A renewal failed; the lease stays valid until its deadline; {@link #error()} tells why. */
+        RENEWAL_FAILED,
+        /** A lease was lost; {@link #error()} is the {@link LeaseLostException}. */
+        LOST,
+        /** A lease was released; {@link #duration()} is how long it was held. */
+        RELEASED,
+        /** The restart guard holds a node out of quorums; {@link #duration()} is for how long. */
+        NODE_HELD_OUT
+    }
+
+    private final Type type;
+    private final String key;
+    private final String node;
+    private final String tokenHash;
+    private final Instant timestamp;
+    private final Duration duration;
+    private final Throwable error;
+
+    LockEvent(Type type, String key, String node, String tokenHash, Instant timestamp, Duration duration, Throwable error) {
+        this.type = type;
+        this.key = key;
+        this.node = node;
+        this.tokenHash = tokenHash;
+        this.timestamp = timestamp;
+        this.duration = duration;
+        this.error = error;
+    }
+
+    public Type type() {
+        return type;
+    }
+
+    /** The lock key; empty for node events. */
+    public Optional<String> key() {
+        return Optional.ofNullable(key);
+    }
+
+    /** The node ({@code host:port}); present for node events. */
+    public Optional<String> node() {
+        return Optional.ofNullable(node);
+    }
+
+    /** A short hash of the lease token (8 hex digits); empty for node events. */
+    public Optional<String> tokenHash() {
+        return Optional.ofNullable(tokenHash);
+    }
+
+    /** When it happened, on the client's scheduler clock. */
+    public Instant timestamp() {
+        return timestamp;
+    }
+
+    /** The duration that goes with the event type (see {@link Type}); zero when none. */
+    public Duration duration() {
+        return duration;
+    }
+
+    /** The error that goes with the event, if any. */
+    public Optional<Throwable> error() {
+        return Optional.ofNullable(error);
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("LockEvent{").append(type);
+        if (key != null) {
+            sb.append(", key=").append(key);
+        }
+        if (node != null) {
+            sb.append(", node=").append(node);
+        }
+        if (tokenHash != null) {
+            sb.append(", token#=").append(tokenHash);
+        }
+        sb.append(", at=").append(timestamp).append(", duration=").append(duration);
+        if (error != null) {
+            sb.append(", error=").append(error.getMessage());
+        }
+        return sb.append('}').toString();
+    }
+}

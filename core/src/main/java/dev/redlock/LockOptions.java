@@ -1,0 +1,263 @@
+package dev.redlock;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Immutable settings of one lock acquisition: lease time, how long to wait, per-node timeout, clock drift,
+ * backoff, watchdog and fencing.
+ *
+ * <p>A client carries default options ({@link RedLockBuilder#defaults(LockOptions)}); every operation also has a
+ * form that takes options for that call. Start from {@link #defaults()} or {@link #builder()} and derive variants
+ * with {@link #mutate()}:
+ *
+ * <pre>{@code
+ * LockOptions quick = LockOptions.defaults().mutate().leaseTime(Duration.ofSeconds(5)).maxWait(Duration.ZERO).build();
+ * }</pre>
+ *
+ * <p>Every value is checked when it is set, and the combination when {@link Builder#build()} runs; a bad value
+ * raises {@link IllegalArgumentException} naming the option and the value.
+ */
+public final class LockOptions {
+
+    /** Default lease time: how long the keys live on the nodes without renewal. */
+    public static final Duration DEFAULT_LEASE_TIME = Duration.ofSeconds(30);
+    /** Default time an acquire keeps retrying while the lock is held or no quorum answers. */
+    public static final Duration DEFAULT_MAX_WAIT = Duration.ofSeconds(10);
+    /** Default time to wait for one node's reply, enforced by the library (never Lettuce's 60 s default). */
+    public static final Duration DEFAULT_NODE_TIMEOUT = Duration.ofMillis(100);
+    /** Default clock drift factor of the Redlock algorithm: drift = lease × factor + 2 ms. */
+    public static final double DEFAULT_CLOCK_DRIFT_FACTOR = 0.01;
+    /** Default fraction of the lease time after which the watchdog renews a lease. */
+    public static final double DEFAULT_RENEWAL_RATIO = 1.0 / 3.0;
+    /** Default backoff between attempts. */
+    public static final Backoff DEFAULT_BACKOFF = Backoff.equalJitter(Duration.ofMillis(10), Duration.ofMillis(250));
+
+    private static final LockOptions DEFAULTS = new Builder().build();
+
+    private final Duration leaseTime;
+    private final Duration maxWait;
+    private final Duration nodeTimeout;
+    private final double clockDriftFactor;
+    private final Backoff backoff;
+    private final boolean watchdog;
+    private final double renewalRatio;
+    private final Duration maxHoldTime;
+    private final boolean fencing;
+
+    private LockOptions(Builder b) {
+        this.leaseTime = b.leaseTime;
+        this.maxWait = b.maxWait;
+        this.nodeTimeout = b.nodeTimeout;
+        this.clockDriftFactor = b.clockDriftFactor;
+        this.backoff = b.backoff;
+        this.watchdog = b.watchdog;
+        this.renewalRatio = b.renewalRatio;
+        this.maxHoldTime = b.maxHoldTime;
+        this.fencing = b.fencing;
+    }
+
+    /** The default options. */
+    public static LockOptions defaults() {
+        return DEFAULTS;
+    }
+
+    /** A builder that starts from the defaults. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder that starts from these options. */
+    public Builder mutate() {
+        return new Builder(this);
+    }
+
+    /** How long the keys live on the nodes; the lease is valid for this minus the acquire time and clock drift. */
+    public Duration leaseTime() {
+        return leaseTime;
+    }
+
+    /** How long {@code acquire} keeps retrying before it gives up; zero means one attempt. */
+    public Duration maxWait() {
+        return maxWait;
+    }
+
+    /** How long one node may take to answer one command before it counts as failed for that command. */
+    public Duration nodeTimeout() {
+        return nodeTimeout;
+    }
+
+    /** The Redlock clock drift factor. */
+    public double clockDriftFactor() {
+        return clockDriftFactor;
+    }
+
+    /** The backoff between attempts. */
+    public Backoff backoff() {
+        return backoff;
+    }
+
+    /** Whether {@code withLock} renews the lease while the protected publisher runs. */
+    public boolean watchdog() {
+        return watchdog;
+    }
+
+    /** The fraction of the lease time after which the watchdog renews. */
+    public double renewalRatio() {
+        return renewalRatio;
+    }
+
+    /** The watchdog's renewal period: lease time × renewal ratio, in whole milliseconds. */
+    public Duration renewalInterval() {
+        return Duration.ofMillis(Math.max(1, (long) (leaseTime.toMillis() * renewalRatio)));
+    }
+
+    /** The longest time the watchdog keeps a lease alive, if bounded. */
+    public Optional<Duration> maxHoldTime() {
+        return Optional.ofNullable(maxHoldTime);
+    }
+
+    /** Whether leases carry a fencing token (costs one more round trip per acquire). */
+    public boolean fencing() {
+        return fencing;
+    }
+
+    /** The clock drift allowance for a lease of this length: lease × factor + 2 ms, in nanoseconds. */
+    long driftNanos(Duration lease) {
+        return (long) (lease.toNanos() * clockDriftFactor) + 2_000_000L;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof LockOptions)) {
+            return false;
+        }
+        LockOptions that = (LockOptions) o;
+        return Double.compare(clockDriftFactor, that.clockDriftFactor) == 0
+                && watchdog == that.watchdog
+                && Double.compare(renewalRatio, that.renewalRatio) == 0
+                && fencing == that.fencing
+                && leaseTime.equals(that.leaseTime)
+                && maxWait.equals(that.maxWait)
+                && nodeTimeout.equals(that.nodeTimeout)
+                && backoff.equals(that.backoff)
+                && Objects.equals(maxHoldTime, that.maxHoldTime);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(
+                leaseTime, maxWait, nodeTimeout, clockDriftFactor, backoff, watchdog, renewalRatio, maxHoldTime, fencing);
+    }
+
+    @Override
+    public String toString() {
+        return "LockOptions{leaseTime=" + leaseTime + ", maxWait=" + maxWait + ", nodeTimeout=" + nodeTimeout
+                + ", clockDriftFactor=" + clockDriftFactor + ", backoff=" + backoff + ", watchdog=" + watchdog
+                + ", renewalRatio=" + renewalRatio + ", maxHoldTime=" + maxHoldTime + ", fencing=" + fencing + '}';
+    }
+
+    /** Builds {@link LockOptions}; each setter checks its value at once. Not thread-safe. */
+    public static final class Builder {
+        private Duration leaseTime = DEFAULT_LEASE_TIME;
+        private Duration maxWait = DEFAULT_MAX_WAIT;
+        private Duration nodeTimeout = DEFAULT_NODE_TIMEOUT;
+        private double clockDriftFactor = DEFAULT_CLOCK_DRIFT_FACTOR;
+        private Backoff backoff = DEFAULT_BACKOFF;
+        private boolean watchdog = true;
+        private double renewalRatio = DEFAULT_RENEWAL_RATIO;
+        private Duration maxHoldTime;
+        private boolean fencing;
+
+        private Builder() {}
+
+        private Builder(LockOptions o) {
+            this.leaseTime = o.leaseTime;
+            this.maxWait = o.maxWait;
+            this.nodeTimeout = o.nodeTimeout;
+            this.clockDriftFactor = o.clockDriftFactor;
+            this.backoff = o.backoff;
+            this.watchdog = o.watchdog;
+            this.renewalRatio = o.renewalRatio;
+            this.maxHoldTime = o.maxHoldTime;
+            this.fencing = o.fencing;
+        }
+
+        /** Positive, whole milliseconds, at most one day. */
+        public Builder leaseTime(Duration leaseTime) {
+            this.leaseTime = Checks.positiveMillis(leaseTime, "leaseTime");
+            return this;
+        }
+
+        /** Zero (a single attempt) or positive, whole milliseconds, at most one day. */
+        public Builder maxWait(Duration maxWait) {
+            this.maxWait = Checks.nonNegativeMillis(maxWait, "maxWait");
+            return this;
+        }
+
+        /** Positive, whole milliseconds, and shorter than the lease time minus the clock drift. */
+        public Builder nodeTimeout(Duration nodeTimeout) {
+            this.nodeTimeout = Checks.positiveMillis(nodeTimeout, "nodeTimeout");
+            return this;
+        }
+
+        /** In {@code [0, 0.5)}. */
+        public Builder clockDriftFactor(double clockDriftFactor) {
+            if (!(clockDriftFactor >= 0.0 && clockDriftFactor < 0.5)) {
+                throw new IllegalArgumentException("clockDriftFactor must be in [0, 0.5), got " + clockDriftFactor);
+            }
+            this.clockDriftFactor = clockDriftFactor;
+            return this;
+        }
+
+        public Builder backoff(Backoff backoff) {
+            this.backoff = Checks.notNull(backoff, "backoff");
+            return this;
+        }
+
+        /** Whether {@code withLock} renews the lease while its publisher runs (default {@code true}). */
+        public Builder watchdog(boolean watchdog) {
+            this.watchdog = watchdog;
+            return this;
+        }
+
+        /** In {@code (0, 0.9]}: the watchdog renews after this fraction of the lease time (default 1/3). */
+        public Builder renewalRatio(double renewalRatio) {
+            if (!(renewalRatio > 0.0 && renewalRatio <= 0.9)) {
+                throw new IllegalArgumentException("renewalRatio must be in (0, 0.9], got " + renewalRatio);
+            }
+            this.renewalRatio = renewalRatio;
+            return this;
+        }
+
+        /** Stop renewing after this long; {@code null} (the default) renews as long as the publisher runs. */
+        public Builder maxHoldTime(Duration maxHoldTime) {
+            this.maxHoldTime = maxHoldTime == null ? null : Checks.positiveMillis(maxHoldTime, "maxHoldTime");
+            return this;
+        }
+
+        /** Whether leases carry a strictly increasing fencing token (default {@code false}). */
+        public Builder fencing(boolean fencing) {
+            this.fencing = fencing;
+            return this;
+        }
+
+        /**
+         * Checks the combination and builds.
+         *
+         * @throws IllegalArgumentException if the node timeout plus the clock drift leaves no validity
+         */
+        public LockOptions build() {
+            long driftMillis = (long) Math.ceil(leaseTime.toMillis() * clockDriftFactor) + 2;
+            if (nodeTimeout.toMillis() + driftMillis >= leaseTime.toMillis()) {
+                throw new IllegalArgumentException("nodeTimeout (" + nodeTimeout + ") plus clock drift (" + driftMillis
+                        + " ms) must be shorter than leaseTime (" + leaseTime + "), or no lease could ever be valid");
+            }
+            return new LockOptions(this);
+        }
+    }
+}

@@ -1,0 +1,90 @@
+package dev.redlock;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+
+/**
+ * The Lua scripts that run on each node. Keys go in {@code KEYS}, values in {@code ARGV}; no script text is ever
+ * built from input. Every script returns one integer, so replies stay cheap to decode. Only Redis 2.6+ commands are
+ * used (the test nodes run Redis 6.2).
+ */
+enum LockScript {
+
+    /**
+     * KEYS: lock, fence counter. ARGV: token, lease ms, "1" to read the fence counter.
+     * Returns the fence counter (0 without fencing) when granted, or {@code -1 - pttl} of the holder when taken.
+     */
+    ACQUIRE("if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then\n"
+            + "  if ARGV[3] == '1' then return tonumber(redis.call('get', KEYS[2]) or '0') end\n"
+            + "  return 0\n"
+            + "end\n"
+            + "local ttl = redis.call('pttl', KEYS[1])\n"
+            + "if ttl < 0 then ttl = 0 end\n"
+            + "return -1 - ttl"),
+
+    /**
+     * KEYS: lock. ARGV: token, channel ("" for none). Deletes the key only if it holds the token, then publishes on
+     * the channel. Returns 1 released, 0 no key, -1 another owner's key (left alone).
+     */
+    RELEASE("local v = redis.call('get', KEYS[1])\n"
+            + "if v == ARGV[1] then\n"
+            + "  redis.call('del', KEYS[1])\n"
+            + "  if ARGV[2] ~= '' then redis.call('publish', ARGV[2], '1') end\n"
+            + "  return 1\n"
+            + "end\n"
+            + "if v then return -1 end\n"
+            + "return 0"),
+
+    /**
+     * KEYS: lock. ARGV: token, lease ms. Renews only a key that still holds the token (never recreates one).
+     * Returns 1 renewed, 0 no key, -1 another owner's key.
+     */
+    EXTEND("local v = redis.call('get', KEYS[1])\n"
+            + "if v == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end\n"
+            + "if v then return -1 end\n"
+            + "return 0"),
+
+    /**
+     * KEYS: lock, fence counter. ARGV: token, fence. While the lock key still holds the token, raises the counter
+     * to the fence (never lowers it). Returns 1 written, 0 key gone or taken.
+     */
+    FENCE("if redis.call('get', KEYS[1]) == ARGV[1] then\n"
+            + "  local current = tonumber(redis.call('get', KEYS[2]) or '0')\n"
+            + "  if tonumber(ARGV[2]) > current then redis.call('set', KEYS[2], ARGV[2]) end\n"
+            + "  return 1\n"
+            + "end\n"
+            + "return 0"),
+
+    /** KEYS: lock. Returns 1 if the key exists, else 0. */
+    EXISTS("return redis.call('exists', KEYS[1])");
+
+    private final String source;
+    private final String sha1;
+
+    LockScript(String source) {
+        this.source = source;
+        this.sha1 = sha1(source);
+    }
+
+    String source() {
+        return source;
+    }
+
+    String sha1() {
+        return sha1;
+    }
+
+    private static String sha1(String text) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-1").digest(text.getBytes(StandardCharsets.UTF_8));
+            StringBuilder hex = new StringBuilder(40);
+            for (byte b : digest) {
+                hex.append(Character.forDigit((b >> 4) & 0xF, 16)).append(Character.forDigit(b & 0xF, 16));
+            }
+            return hex.toString();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-1 is required by the Java platform", e);
+        }
+    }
+}

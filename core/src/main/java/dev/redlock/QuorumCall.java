@@ -1,0 +1,337 @@
+package dev.redlock;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.LongPredicate;
+import reactor.core.Disposable;
+import reactor.core.scheduler.Scheduler;
+
+/**
+ * One script sent to every node in parallel, with one timer for the per-node timeout and a decision as soon as a
+ * quorum said yes or can no longer say yes.
+ *
+ * <p>Each node's command runs to its end whatever happens to the caller: cancelling the caller never cancels a
+ * command that may already be on the wire. For callers that must send a follow-up to the same node (a release after
+ * an acquire), {@link #settled(int)} completes once that node's command is known to be written to its connection
+ * and has replied, failed or timed out, so the follow-up cannot overtake it (commands written to one connection from
+ * different threads can otherwise be reordered).
+ *
+ * <p>Per-node state machine: {@code PENDING → SENDING → SENT → DONE}; the timer moves {@code PENDING → ABANDONED}
+ * (never sent), {@code SENDING → SENDING_EXPIRED} and {@code SENT → EXPIRED}.
+ */
+final class QuorumCall {
+
+    /** Receives the outcome. */
+    interface Listener {
+        /**
+         * Called exactly once, on the thread that delivered the deciding reply (or the timer thread).
+         *
+         * @param yes whether a quorum said yes
+         * @param atNanos the scheduler clock, read in the deciding continuation after the reply was decoded
+         */
+        void decided(QuorumCall call, boolean yes, long atNanos);
+    }
+
+    private static final int PENDING = 0;
+    private static final int SENDING = 1;
+    private static final int SENT = 2;
+    private static final int DONE = 3;
+    private static final int ABANDONED = 4;
+    private static final int SENDING_EXPIRED = 5;
+    private static final int EXPIRED = 6;
+
+    private final NodeChannel[] nodes;
+    private final LockScript script;
+    private final String[] keys;
+    private final String[] args;
+    private final Scheduler scheduler;
+    private final Duration timeout;
+    private final int quorum;
+    private final LongPredicate yes;
+    private final boolean decideEarly;
+    private final Listener listener;
+
+    private final AtomicIntegerArray states;
+    /** Per node: a {@code Long} reply from a node that counts, or a {@code Throwable} (failure or hold-out). */
+    private final AtomicReferenceArray<Object> outcomes;
+    /** Per node: the raw reply value, also from held-out nodes and late replies; {@code null} if none. */
+    private final AtomicReferenceArray<Long> replies;
+    private final NodeChannel.NodeConnection[] connections;
+    private final CompletableFuture<Void>[] settled;
+    private final AtomicInteger yesCount = new AtomicInteger();
+    private final AtomicInteger noCount = new AtomicInteger();
+    private final AtomicInteger known = new AtomicInteger();
+    private final AtomicBoolean decided = new AtomicBoolean();
+    private volatile long startNanos;
+    private volatile Disposable timer;
+
+    @SuppressWarnings("unchecked")
+    QuorumCall(
+            NodeChannel[] nodes,
+            LockScript script,
+            String[] keys,
+            String[] args,
+            Scheduler scheduler,
+            Duration timeout,
+            LongPredicate yes,
+            boolean decideEarly,
+            boolean trackSettled,
+            Listener listener) {
+        this.nodes = nodes;
+        this.script = script;
+        this.keys = keys;
+        this.args = args;
+        this.scheduler = scheduler;
+        this.timeout = timeout;
+        this.quorum = nodes.length / 2 + 1;
+        this.yes = yes;
+        this.decideEarly = decideEarly;
+        this.listener = listener;
+        int n = nodes.length;
+        this.states = new AtomicIntegerArray(n);
+        this.outcomes = new AtomicReferenceArray<>(n);
+        this.replies = new AtomicReferenceArray<>(n);
+        this.connections = new NodeChannel.NodeConnection[n];
+        if (trackSettled) {
+            this.settled = new CompletableFuture[n];
+            for (int i = 0; i < n; i++) {
+                settled[i] = new CompletableFuture<>();
+            }
+        } else {
+            this.settled = null;
+        }
+    }
+
+    /**
+     * Sends to every node; node {@code i} waits for {@code after.settled(i)} first when {@code after} is given.
+     *
+     * @return this call
+     */
+    QuorumCall start(QuorumCall after) {
+        startNanos = now();
+        timer = scheduler.schedule(this::onTimeout, timeout.toNanos(), TimeUnit.NANOSECONDS);
+        for (int i = 0; i < nodes.length; i++) {
+            if (after == null || after.settled == null || after.settled[i].isDone()) {
+                send(i);
+            } else {
+                int node = i;
+                after.settled[i].whenComplete((v, e) -> send(node));
+            }
+        }
+        return this;
+    }
+
+    int nodeCount() {
+        return nodes.length;
+    }
+
+    int quorum() {
+        return quorum;
+    }
+
+    long startNanos() {
+        return startNanos;
+    }
+
+    /** Completes once node {@code i}'s command can no longer be overtaken on its connection. */
+    CompletionStage<Void> settled(int i) {
+        return settled[i];
+    }
+
+    int yesCount() {
+        return yesCount.get();
+    }
+
+    /** The reply of node {@code i} if it counted, else {@code null}. */
+    Long countedReply(int i) {
+        Object o = outcomes.get(i);
+        return o instanceof Long ? (Long) o : null;
+    }
+
+    /** How many counted replies satisfy {@code test}. */
+    int countReplies(LongPredicate test) {
+        int c = 0;
+        for (int i = 0; i < nodes.length; i++) {
+            Long v = countedReply(i);
+            if (v != null && test.test(v)) {
+                c++;
+            }
+        }
+        return c;
+    }
+
+    /** How many nodes failed, timed out or were held out (as far as known now). */
+    int failureCount() {
+        int c = 0;
+        for (int i = 0; i < nodes.length; i++) {
+            if (outcomes.get(i) instanceof Throwable) {
+                c++;
+            }
+        }
+        return c;
+    }
+
+    /** Node name to failure cause, for the nodes known to have failed. */
+    Map<String, Throwable> failures() {
+        Map<String, Throwable> map = new LinkedHashMap<>();
+        for (int i = 0; i < nodes.length; i++) {
+            Object o = outcomes.get(i);
+            if (o instanceof Throwable) {
+                map.put(nodes[i].name(), (Throwable) o);
+            }
+        }
+        return map;
+    }
+
+    private long now() {
+        return scheduler.now(TimeUnit.NANOSECONDS);
+    }
+
+    private void send(int i) {
+        NodeChannel.NodeConnection c;
+        try {
+            c = nodes[i].ready();
+        } catch (Throwable t) {
+            failBeforeSend(i, t);
+            return;
+        }
+        if (c != null) {
+            dispatch(i, c);
+            return;
+        }
+        nodes[i].connect().whenComplete((conn, e) -> {
+            if (e != null) {
+                failBeforeSend(i, LettuceNode.unwrap(e));
+            } else {
+                dispatch(i, conn);
+            }
+        });
+    }
+
+    private void dispatch(int i, NodeChannel.NodeConnection c) {
+        connections[i] = c;
+        if (!states.compareAndSet(i, PENDING, SENDING)) {
+            return; // the timer abandoned it while we were connecting: never send it
+        }
+        CompletionStage<Long> reply;
+        try {
+            reply = c.eval(script, keys, args);
+        } catch (Throwable t) {
+            reply = CompletableFuture.failedFuture(t);
+        }
+        reply.whenComplete((v, e) -> onReply(i, c, v, e));
+        if (!states.compareAndSet(i, SENDING, SENT)) {
+            // The reply (DONE) or the timer (SENDING_EXPIRED) came first and left settling to us: the command is
+            // handed to the connection now, so a follow-up may go.
+            settle(i);
+        }
+    }
+
+    private void failBeforeSend(int i, Throwable error) {
+        if (states.compareAndSet(i, PENDING, DONE)) {
+            record(i, error, false, now());
+            settle(i);
+        }
+    }
+
+    private void onReply(int i, NodeChannel.NodeConnection c, Long value, Throwable error) {
+        long now = now();
+        if (error == null && value != null) {
+            replies.set(i, value);
+        }
+        while (true) {
+            int s = states.get(i);
+            if (s == SENDING || s == SENT) {
+                if (states.compareAndSet(i, s, DONE)) {
+                    if (error != null) {
+                        record(i, LettuceNode.unwrap(error), false, now);
+                    } else {
+                        c.replied(now);
+                        NodeHeldOutException heldOut = c.heldOut(now);
+                        if (heldOut != null) {
+                            record(i, heldOut, false, now);
+                        } else {
+                            record(i, value, yes.test(value), now);
+                        }
+                    }
+                    if (s == SENT) {
+                        settle(i);
+                    }
+                    return;
+                }
+            } else {
+                return; // a late reply after the timeout: already counted as a failure
+            }
+        }
+    }
+
+    private void onTimeout() {
+        long now = now();
+        for (int i = 0; i < nodes.length; i++) {
+            while (true) {
+                int s = states.get(i);
+                int next;
+                if (s == PENDING) {
+                    next = ABANDONED;
+                } else if (s == SENDING) {
+                    next = SENDING_EXPIRED;
+                } else if (s == SENT) {
+                    next = EXPIRED;
+                } else {
+                    break;
+                }
+                if (states.compareAndSet(i, s, next)) {
+                    NodeChannel.NodeConnection c = connections[i];
+                    if (c != null && next != ABANDONED) {
+                        c.timedOut(now);
+                    }
+                    record(i, new TimeoutException("no reply from " + nodes[i].name() + " within " + timeout), false, now);
+                    if (next != SENDING_EXPIRED) {
+                        settle(i);
+                    }
+                    break;
+                }
+            }
+        }
+    }
+
+    private void record(int i, Object outcome, boolean isYes, long now) {
+        outcomes.set(i, outcome);
+        int n = nodes.length;
+        if (isYes) {
+            if (yesCount.incrementAndGet() == quorum && decideEarly) {
+                decide(true, now);
+            }
+        } else if (noCount.incrementAndGet() == n - quorum + 1 && decideEarly) {
+            decide(false, now);
+        }
+        if (known.incrementAndGet() == n) {
+            Disposable t = timer;
+            if (t != null) {
+                t.dispose();
+            }
+            decide(yesCount.get() >= quorum, now);
+        }
+    }
+
+    private void decide(boolean result, long now) {
+        if (decided.compareAndSet(false, true)) {
+            listener.decided(this, result, now);
+        }
+    }
+
+    private void settle(int i) {
+        if (settled != null) {
+            settled[i].complete(null);
+        }
+    }
+}

@@ -1,0 +1,156 @@
+package dev.redlock;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Function;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * A distributed lock client over N independent Redis masters (Redlock); one object serves any number of keys.
+ *
+ * <pre>{@code
+ * ReactiveRedLock redlock = ReactiveRedLock.builder()
+ *         .nodes("redis://10.0.0.1:6379", "redis://10.0.0.2:6379", "redis://10.0.0.3:6379")
+ *         .build();
+ *
+ * Mono<Order> placed = redlock.withLock("orders:42", orderService.place(order));
+ * }</pre>
+ *
+ * <p>With N nodes the quorum is N/2 + 1; N = 1 is a plain single-Redis lock. An acquire sends one script to all
+ * nodes at once, decides as soon as a quorum granted (or no longer can), and computes the validity as lease time −
+ * elapsed − drift on the scheduler's monotonic clock. Waiting for a held lock is scheduled (backoff with jitter),
+ * never a parked thread, and a release notification wakes waiters at once.
+ *
+ * <p>Every operation returns a lazy publisher: nothing happens before subscription, and each subscription is an
+ * independent operation. Bad arguments raise {@link IllegalArgumentException} at call time, before any I/O.
+ * Signals are delivered on Lettuce's event-loop threads or the client's scheduler; move blocking work elsewhere with
+ * {@code publishOn}.
+ *
+ * <p>Safety assumptions (state them to your users too): node clocks and this client's elapsed-time measurement run
+ * at about the same rate (within the drift factor; no jumps); a node that restarts without {@code appendfsync
+ * always} stays out of quorums for the maximum lease time (enforced by the {@link RestartGuard}); nodes are
+ * independent masters, not replicas that can fail over; and the holder finishes its effects before the deadline.
+ * The last one no lease lock can guarantee under pauses: use {@link Lease#token()} or fencing tokens at the
+ * resource when correctness depends on it.
+ */
+public interface ReactiveRedLock extends AutoCloseable {
+
+    /** A builder for a client. */
+    static RedLockBuilder builder() {
+        return new RedLockBuilder();
+    }
+
+    /** The default options of this client. */
+    LockOptions defaults();
+
+    /** The nodes, in the order given. */
+    List<RedisNode> nodes();
+
+    /** The quorum: {@code nodes().size() / 2 + 1}. */
+    int quorum();
+
+    // == Manual acquire ==
+
+    /** {@link #acquire(String, LockOptions)} with the client's default options. */
+    Mono<Lease> acquire(String key);
+
+    /**
+     * Acquires the lock, retrying while it is held elsewhere until {@code options.maxWait()}.
+     *
+     * <ul>
+     *   <li>success: emits a {@link Lease} the caller must release;
+     *   <li>held by another owner until maxWait ran out: {@link LockAcquireTimeoutException};
+     *   <li>too few nodes answered in time (or so late no validity remained) on the last attempt:
+     *       {@link QuorumUnavailableException} with the per-node causes;
+     *   <li>client closed: {@link IllegalStateException};
+     *   <li>cancel: stops waiting; an attempt in flight is released on every node once each has answered, so a
+     *       cancelled acquire never leaves a lease behind (keys a node stored after our timeout are removed too).
+     * </ul>
+     *
+     * @throws IllegalArgumentException at call time for a null/blank key, null options, or a lease time above the
+     *     client's maximum lease time
+     */
+    Mono<Lease> acquire(String key, LockOptions options);
+
+    /** One attempt with the default options: emits a lease, completes empty if the lock is held elsewhere. */
+    Mono<Lease> tryAcquire(String key);
+
+    /**
+     * One attempt: emits a {@link Lease}, completes empty if the lock is held elsewhere, or errors with
+     * {@link QuorumUnavailableException} if too few nodes answered. {@code options.maxWait()} is ignored.
+     */
+    Mono<Lease> tryAcquire(String key, LockOptions options);
+
+    // == Scoped use ==
+
+    /** {@link #withLock(String, LockOptions, Function)} with the client's default options. */
+    <T> Flux<T> withLock(String key, Function<? super Lease, ? extends Publisher<? extends T>> body);
+
+    /**
+     * Runs {@code body} while holding the lock, {@code usingWhen}-style.
+     *
+     * <ul>
+     *   <li>on subscribe: acquires as {@link #acquire(String, LockOptions)} does (same errors); then subscribes to
+     *       the publisher returned by {@code body};
+     *   <li>while it runs: with {@link LockOptions#watchdog()} on, renews the lease every
+     *       {@link LockOptions#renewalInterval()} (bounded by {@link LockOptions#maxHoldTime()});
+     *   <li>lease lost (renewal could not reach a quorum before the deadline, keys gone, or hold time exceeded):
+     *       the body is cancelled and the subscriber receives {@link LeaseLostException} no later than the deadline;
+     *   <li>body completes: the lease is released, then the Flux completes;
+     *   <li>body errors: the lease is released, then the error is propagated;
+     *   <li>cancel: the body is cancelled and the lease released (without waiting); a cancel that arrives while the
+     *       acquire is in flight releases every node that granted.
+     * </ul>
+     *
+     * <p>Reentrant: inside {@code body}, a nested {@code withLock} on the same key and client reuses the held lease
+     * (carried in the Reactor {@code Context}); only the outermost scope releases it.
+     */
+    <T> Flux<T> withLock(String key, LockOptions options, Function<? super Lease, ? extends Publisher<? extends T>> body);
+
+    /** {@link #withLock(String, LockOptions, Function)} for a body that does not need the lease. */
+    <T> Flux<T> withLock(String key, Flux<? extends T> body);
+
+    /** {@link #withLock(String, LockOptions, Function)} for a body that does not need the lease. */
+    <T> Flux<T> withLock(String key, LockOptions options, Flux<? extends T> body);
+
+    /** The {@code Mono} form: emits the body's value after the lease was released. */
+    <T> Mono<T> withLock(String key, Mono<? extends T> body);
+
+    /** The {@code Mono} form: emits the body's value after the lease was released. */
+    <T> Mono<T> withLock(String key, LockOptions options, Mono<? extends T> body);
+
+    /** The {@code Mono} form of {@link #withLock(String, Function)}. */
+    <T> Mono<T> withLockMono(String key, Function<? super Lease, ? extends Mono<? extends T>> body);
+
+    /** The {@code Mono} form of {@link #withLock(String, LockOptions, Function)}. */
+    <T> Mono<T> withLockMono(String key, LockOptions options, Function<? super Lease, ? extends Mono<? extends T>> body);
+
+    // == Queries and lifecycle ==
+
+    /**
+     * Whether some owner holds the lock on a quorum of nodes: emits {@code true} if a quorum has the key,
+     * {@code false} if a quorum does not, and errors with {@link QuorumUnavailableException} if neither is known.
+     */
+    Mono<Boolean> isLocked(String key);
+
+    /** Lease and node events, multicast, best effort (a slow subscriber misses events); completes on close. */
+    Flux<LockEvent> events();
+
+    /** How many leases this client currently holds (acquired, not yet released or lost). */
+    int activeLeases();
+
+    /**
+     * Releases every lease this client still holds, then closes all connections. Idempotent. Later operations fail
+     * with {@link IllegalStateException}.
+     */
+    Mono<Void> closeAsync();
+
+    /** Blocking {@link #closeAsync()} (at most 10 s); call it from a thread that may block, never an event loop. */
+    @Override
+    void close();
+
+    /** The longest lease time this client accepts; also how long the restart guard holds out a restarted node. */
+    Duration maxLeaseTime();
+}

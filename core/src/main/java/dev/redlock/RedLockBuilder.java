@@ -1,0 +1,146 @@
+package dev.redlock;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * Builds a {@link ReactiveRedLock}. Each setter checks its value at once ({@link IllegalArgumentException} naming
+ * the value); {@link #build()} checks the combination. Building opens no connection: nodes are connected on first
+ * use. Not thread-safe.
+ */
+public final class RedLockBuilder {
+
+    /** Default key prefix: lock keys are {@code <prefix>{<key>}} (a Redis Cluster hash tag around the key). */
+    public static final String DEFAULT_KEY_PREFIX = "lock:";
+    /** Default maximum lease time, which is also how long the restart guard holds out a restarted node. */
+    public static final Duration DEFAULT_MAX_LEASE_TIME = Duration.ofSeconds(60);
+    /** Default bound on opening and verifying a node connection. */
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(1);
+
+    private final List<RedisNode> nodes = new ArrayList<>();
+    private LockOptions defaults = LockOptions.defaults();
+    private String keyPrefix = DEFAULT_KEY_PREFIX;
+    private Scheduler scheduler = Schedulers.parallel();
+    private RestartGuard restartGuard = RestartGuard.RUN_ID;
+    private Duration maxLeaseTime = DEFAULT_MAX_LEASE_TIME;
+    private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+    private NodeFactory nodeFactory;
+
+    RedLockBuilder() {}
+
+    /** Adds nodes by URI ({@code redis://[user:password@]host:port}, {@code rediss://...} for TLS). */
+    public RedLockBuilder nodes(String... uris) {
+        Checks.notNull(uris, "nodes");
+        for (String uri : uris) {
+            node(RedisNode.of(uri));
+        }
+        return this;
+    }
+
+    /** Adds nodes. */
+    public RedLockBuilder nodes(List<RedisNode> nodes) {
+        Checks.notNull(nodes, "nodes");
+        nodes.forEach(this::node);
+        return this;
+    }
+
+    /** Adds one node. */
+    public RedLockBuilder node(RedisNode node) {
+        this.nodes.add(Checks.notNull(node, "node"));
+        return this;
+    }
+
+    /** The options used when an operation is called without options. */
+    public RedLockBuilder defaults(LockOptions defaults) {
+        this.defaults = Checks.notNull(defaults, "defaults");
+        return this;
+    }
+
+    /** The prefix of every key (default {@value #DEFAULT_KEY_PREFIX}); may be empty, must not contain control characters. */
+    public RedLockBuilder keyPrefix(String keyPrefix) {
+        Checks.notNull(keyPrefix, "keyPrefix");
+        for (int i = 0; i < keyPrefix.length(); i++) {
+            if (Character.isISOControl(keyPrefix.charAt(i))) {
+                throw new IllegalArgumentException("keyPrefix must not contain control characters, got '" + keyPrefix + "'");
+            }
+        }
+        this.keyPrefix = keyPrefix;
+        return this;
+    }
+
+    /**
+     * The scheduler for every timer (node timeouts, backoff, watchdog, deadlines) and the clock: its
+     * {@code now(NANOSECONDS)} must be monotonic, as it is for Reactor's schedulers ({@code System.nanoTime()}) and
+     * for {@code VirtualTimeScheduler} in tests. Default {@code Schedulers.parallel()}; not disposed by the client.
+     */
+    public RedLockBuilder scheduler(Scheduler scheduler) {
+        this.scheduler = Checks.notNull(scheduler, "scheduler");
+        return this;
+    }
+
+    /** The restart guard (default {@link RestartGuard#RUN_ID}). */
+    public RedLockBuilder restartGuard(RestartGuard restartGuard) {
+        this.restartGuard = Checks.notNull(restartGuard, "restartGuard");
+        return this;
+    }
+
+    /**
+     * The longest lease time any operation may ask for (default 60 s). The restart guard holds a restarted node out
+     * for this long, so no key it may have forgotten can still be part of a valid lease.
+     */
+    public RedLockBuilder maxLeaseTime(Duration maxLeaseTime) {
+        this.maxLeaseTime = Checks.positiveMillis(maxLeaseTime, "maxLeaseTime");
+        return this;
+    }
+
+    /** Bound on opening and verifying one node connection (default 1 s). */
+    public RedLockBuilder connectTimeout(Duration connectTimeout) {
+        this.connectTimeout = Checks.positiveMillis(connectTimeout, "connectTimeout");
+        return this;
+    }
+
+    /** For unit tests: nodes made by the factory instead of Lettuce. */
+    RedLockBuilder nodeFactory(NodeFactory nodeFactory) {
+        this.nodeFactory = nodeFactory;
+        return this;
+    }
+
+    /**
+     * Builds the client; opens no connection.
+     *
+     * @throws IllegalArgumentException if there are no nodes, an even number of nodes, the same node twice, or the
+     *     default lease time exceeds the maximum lease time
+     */
+    public ReactiveRedLock build() {
+        if (nodes.isEmpty()) {
+            throw new IllegalArgumentException("at least one node is required (1 for a single-Redis lock, or an odd N >= 3)");
+        }
+        if (nodes.size() % 2 == 0) {
+            throw new IllegalArgumentException("the number of nodes must be odd (a quorum of N/2+1 of an even N "
+                    + "tolerates no more failures than N-1 nodes), got " + nodes.size() + ": " + nodes);
+        }
+        Set<String> seen = new HashSet<>();
+        for (RedisNode node : nodes) {
+            if (!seen.add(node.name())) {
+                throw new IllegalArgumentException("node " + node.name() + " is listed twice; nodes must be independent");
+            }
+        }
+        if (defaults.leaseTime().compareTo(maxLeaseTime) > 0) {
+            throw new IllegalArgumentException("default leaseTime " + defaults.leaseTime()
+                    + " exceeds maxLeaseTime " + maxLeaseTime);
+        }
+        Tokens.init();
+        return new DefaultReactiveRedLock(
+                List.copyOf(nodes), defaults, keyPrefix, scheduler, restartGuard, maxLeaseTime, connectTimeout, nodeFactory);
+    }
+
+    /** Creates node channels; the default makes Lettuce nodes. */
+    interface NodeFactory {
+        NodeChannel create(RedisNode node, EventBus events);
+    }
+}

@@ -1,0 +1,171 @@
+package dev.redlock;
+
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import reactor.core.Disposable;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.MonoSink;
+import reactor.core.scheduler.Scheduler;
+
+/**
+ * Wakes waiters when a lease on their key is released. A release publishes on the key's channel on every node;
+ * waiters subscribe (one Redis subscription per channel and node, shared by all local waiters) while they wait.
+ * Pub/sub can lose messages, so every wait is also bounded by the waiter's backoff.
+ */
+final class ReleaseNotifier {
+
+    private final NodeChannel[] nodes;
+    private final Scheduler scheduler;
+    private final ConcurrentHashMap<String, Channel> channels = new ConcurrentHashMap<>();
+
+    ReleaseNotifier(NodeChannel[] nodes, Scheduler scheduler) {
+        this.nodes = nodes;
+        this.scheduler = scheduler;
+    }
+
+    /** Registers a waiter on a channel; close the listener when done waiting. */
+    Listener listen(String channelName) {
+        while (true) {
+            Channel channel = channels.computeIfAbsent(channelName, Channel::new);
+            Listener listener = channel.add();
+            if (listener != null) {
+                return listener;
+            }
+            // the channel was being torn down; take a fresh one
+            channels.remove(channelName, channel);
+        }
+    }
+
+    int channelCount() {
+        return channels.size();
+    }
+
+    /** One channel: subscribed on all nodes while at least one local waiter listens. */
+    private final class Channel {
+        private final String name;
+        private final Set<Listener> listeners = ConcurrentHashMap.newKeySet();
+        private final CompletableFuture<Void> subscribed = new CompletableFuture<>();
+        private final Runnable handler = this::onMessage;
+        private int refs;
+        private boolean dead;
+
+        Channel(String name) {
+            this.name = name;
+        }
+
+        Listener add() {
+            boolean first;
+            Listener listener;
+            synchronized (this) {
+                if (dead) {
+                    return null;
+                }
+                first = refs++ == 0;
+                listener = new Listener(this);
+                listeners.add(listener);
+            }
+            if (first) {
+                for (NodeChannel node : nodes) {
+                    node.subscribe(name, handler).thenRun(() -> subscribed.complete(null));
+                }
+            }
+            return listener;
+        }
+
+        void remove(Listener listener) {
+            boolean last;
+            synchronized (this) {
+                if (!listeners.remove(listener)) {
+                    return;
+                }
+                last = --refs == 0;
+                if (last) {
+                    dead = true;
+                }
+            }
+            if (last) {
+                channels.remove(name, this);
+                for (NodeChannel node : nodes) {
+                    node.unsubscribe(name, handler);
+                }
+            }
+        }
+
+        void onMessage() {
+            for (Listener l : listeners) {
+                l.signal();
+            }
+        }
+    }
+
+    /** One waiter's view of a channel. */
+    final class Listener implements AutoCloseable {
+        private final Channel channel;
+        private volatile boolean pending;
+        private final AtomicReference<MonoSink<Void>> waiter = new AtomicReference<>();
+
+        Listener(Channel channel) {
+            this.channel = channel;
+        }
+
+        /** Completes once the subscription is confirmed by at least one node, or after {@code maxNanos}. */
+        Mono<Void> ready(long maxNanos) {
+            return Mono.create(sink -> {
+                if (channel.subscribed.isDone()) {
+                    sink.success();
+                    return;
+                }
+                Disposable timer = scheduler.schedule(sink::success, maxNanos, TimeUnit.NANOSECONDS);
+                channel.subscribed.thenRun(sink::success);
+                sink.onDispose(timer);
+            });
+        }
+
+        /** Forgets notifications seen so far: called as an attempt starts, which sees the state after them. */
+        void arm() {
+            pending = false;
+        }
+
+        /** Completes on the next notification since {@link #arm()}, or after {@code nanos}. */
+        Mono<Void> await(long nanos) {
+            return Mono.create(sink -> {
+                if (pending) {
+                    sink.success();
+                    return;
+                }
+                waiter.set(sink);
+                if (pending && waiter.compareAndSet(sink, null)) {
+                    sink.success();
+                    return;
+                }
+                Disposable timer = scheduler.schedule(
+                        () -> {
+                            waiter.compareAndSet(sink, null);
+                            sink.success();
+                        },
+                        nanos,
+                        TimeUnit.NANOSECONDS);
+                sink.onDispose(() -> {
+                    timer.dispose();
+                    waiter.compareAndSet(sink, null);
+                });
+            });
+        }
+
+        void signal() {
+            pending = true;
+            MonoSink<Void> w = waiter.getAndSet(null);
+            if (w != null) {
+                w.success();
+            }
+        }
+
+        @Override
+        public void close() {
+            channel.remove(this);
+        }
+    }
+}

@@ -1,0 +1,199 @@
+package dev.redlock;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import reactor.core.scheduler.Scheduler;
+
+/**
+ * An in-memory stand-in for one Redis node, for virtual-time unit tests of the quorum, validity and watchdog logic.
+ * It implements exactly the semantics of {@link LockScript}s (SET NX PX, compare-and-delete, compare-and-pexpire,
+ * fence write-back) with key expiry on the scheduler's clock, and can be slowed down, taken down or blackholed.
+ * Every behaviour tested here is also tested against real Redis servers in the {@code *IT} tests.
+ */
+final class FakeNode implements NodeChannel {
+
+    private final String name;
+    private final Scheduler scheduler;
+    private final Map<String, String> values = new HashMap<>();
+    private final Map<String, Long> expiries = new HashMap<>();
+    private final Map<String, Runnable> subscriptions = new ConcurrentHashMap<>();
+    final AtomicInteger commands = new AtomicInteger();
+
+    volatile long latencyNanos;
+    volatile boolean down;
+    volatile boolean blackhole;
+    volatile NodeHeldOutException heldOut;
+
+    FakeNode(String name, Scheduler scheduler) {
+        this.name = name;
+        this.scheduler = scheduler;
+    }
+
+    FakeNode latency(Duration latency) {
+        this.latencyNanos = latency.toNanos();
+        return this;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    private long now() {
+        return scheduler.now(TimeUnit.NANOSECONDS);
+    }
+
+    private final NodeConnection connection = new NodeConnection() {
+        @Override
+        public CompletionStage<Long> eval(LockScript script, String[] keys, String[] args) {
+            commands.incrementAndGet();
+            CompletableFuture<Long> reply = new CompletableFuture<>();
+            if (down) {
+                reply.completeExceptionally(new IOException("connection refused by " + name));
+                return reply;
+            }
+            if (blackhole) {
+                return reply; // never answers
+            }
+            scheduler.schedule(() -> {
+                try {
+                    reply.complete(run(script, keys, args));
+                } catch (RuntimeException e) {
+                    reply.completeExceptionally(e);
+                }
+            }, latencyNanos, TimeUnit.NANOSECONDS);
+            return reply;
+        }
+
+        @Override
+        public NodeHeldOutException heldOut(long nowNanos) {
+            return heldOut;
+        }
+    };
+
+    @Override
+    public NodeConnection ready() {
+        return connection;
+    }
+
+    @Override
+    public CompletionStage<NodeConnection> connect() {
+        return CompletableFuture.completedFuture(connection);
+    }
+
+    @Override
+    public CompletionStage<Void> subscribe(String channel, Runnable onMessage) {
+        subscriptions.put(channel, onMessage);
+        return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public void unsubscribe(String channel, Runnable onMessage) {
+        subscriptions.remove(channel, onMessage);
+    }
+
+    @Override
+    public CompletionStage<Void> closeAsync() {
+        return CompletableFuture.completedFuture(null);
+    }
+
+    // == The data, with expiry on the scheduler clock ==
+
+    synchronized String get(String key) {
+        Long exp = expiries.get(key);
+        if (exp != null && now() - exp >= 0) {
+            values.remove(key);
+            expiries.remove(key);
+        }
+        return values.get(key);
+    }
+
+    synchronized void set(String key, String value, long pxMillis) {
+        values.put(key, value);
+        if (pxMillis > 0) {
+            expiries.put(key, now() + TimeUnit.MILLISECONDS.toNanos(pxMillis));
+        } else {
+            expiries.remove(key);
+        }
+    }
+
+    synchronized void del(String key) {
+        values.remove(key);
+        expiries.remove(key);
+    }
+
+    synchronized long pttl(String key) {
+        if (get(key) == null) {
+            return -2;
+        }
+        Long exp = expiries.get(key);
+        return exp == null ? -1 : TimeUnit.NANOSECONDS.toMillis(exp - now());
+    }
+
+    /** Keys (lock keys only, not fence counters) that are alive now. */
+    synchronized long liveLockKeys() {
+        return values.keySet().stream().filter(k -> !k.endsWith(":fence")).filter(k -> get(k) != null).count();
+    }
+
+    private synchronized long run(LockScript script, String[] keys, String[] args) {
+        switch (script) {
+            case ACQUIRE: {
+                if (get(keys[0]) == null) {
+                    set(keys[0], args[0], Long.parseLong(args[1]));
+                    if ("1".equals(args[2])) {
+                        String c = get(keys[1]);
+                        return c == null ? 0 : Long.parseLong(c);
+                    }
+                    return 0;
+                }
+                long ttl = Math.max(0, pttl(keys[0]));
+                return -1 - ttl;
+            }
+            case RELEASE: {
+                String v = get(keys[0]);
+                if (args[0].equals(v)) {
+                    del(keys[0]);
+                    if (!args[1].isEmpty()) {
+                        Runnable handler = subscriptions.get(args[1]);
+                        if (handler != null) {
+                            scheduler.schedule(handler, latencyNanos, TimeUnit.NANOSECONDS);
+                        }
+                    }
+                    return 1;
+                }
+                return v == null ? 0 : -1;
+            }
+            case EXTEND: {
+                String v = get(keys[0]);
+                if (args[0].equals(v)) {
+                    expiries.put(keys[0], now() + TimeUnit.MILLISECONDS.toNanos(Long.parseLong(args[1])));
+                    return 1;
+                }
+                return v == null ? 0 : -1;
+            }
+            case FENCE: {
+                if (args[0].equals(get(keys[0]))) {
+                    String c = get(keys[1]);
+                    long current = c == null ? 0 : Long.parseLong(c);
+                    long fence = Long.parseLong(args[1]);
+                    if (fence > current) {
+                        set(keys[1], Long.toString(fence), 0);
+                    }
+                    return 1;
+                }
+                return 0;
+            }
+            case EXISTS:
+                return get(keys[0]) == null ? 0 : 1;
+            default:
+                throw new IllegalStateException("unknown script " + script);
+        }
+    }
+}

@@ -1,0 +1,243 @@
+package dev.redlock;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
+import reactor.test.StepVerifier;
+import reactor.test.scheduler.VirtualTimeScheduler;
+
+/**
+ * Quorum, validity, waiting and cancellation logic in virtual time over in-memory nodes. The same behaviours are
+ * tested against real Redis servers in {@code QuorumLockIT}.
+ */
+class QuorumAcquireTest {
+
+    private final VirtualTimeScheduler vts = VirtualTimeScheduler.create();
+    private final FakeCluster cluster = new FakeCluster(5, vts);
+
+    private static LockOptions options(Duration lease, Duration maxWait) {
+        return LockOptions.builder().leaseTime(lease).maxWait(maxWait).nodeTimeout(Duration.ofMillis(100)).build();
+    }
+
+    @Test
+    void grantsOnQuorumWithValidityLeaseMinusElapsedMinusDrift() {
+        cluster.nodes.forEach(n -> n.latency(Duration.ofMillis(3)));
+        DefaultReactiveRedLock lock = cluster.client(options(Duration.ofSeconds(10), Duration.ZERO));
+        AtomicReference<Lease> lease = new AtomicReference<>();
+
+        StepVerifier.withVirtualTime(() -> lock.acquire("orders:42"), () -> vts, Long.MAX_VALUE)
+                .expectSubscription()
+                .expectNoEvent(Duration.ofMillis(3))
+                .assertNext(lease::set)
+                .verifyComplete();
+
+        // drift = 10 s × 0.01 + 2 ms = 102 ms; elapsed = 3 ms (T1 before sending, T2 after the deciding reply)
+        assertThat(lease.get().remaining()).isEqualTo(Duration.ofMillis(10_000 - 102 - 3));
+        assertThat(lease.get().grantedNodes()).isGreaterThanOrEqualTo(3);
+        assertThat(lease.get().token()).hasSize(32).matches("[0-9a-f]{32}");
+        assertThat(lease.get().isValid()).isTrue();
+    }
+
+    @Test
+    void twoOfFiveDownStillAcquires() {
+        cluster.node(0).down = true;
+        cluster.node(3).down = true;
+        DefaultReactiveRedLock lock = cluster.client(options(Duration.ofSeconds(1), Duration.ZERO));
+
+        StepVerifier.withVirtualTime(() -> lock.acquire("k"), () -> vts, Long.MAX_VALUE)
+                .expectSubscription()
+                .assertNext(l -> assertThat(l.grantedNodes()).isEqualTo(3))
+                .verifyComplete();
+    }
+
+    @Test
+    void silentMinorityDoesNotDelayTheDecision() {
+        cluster.nodes.forEach(n -> n.latency(Duration.ofMillis(1)));
+        cluster.node(1).blackhole = true;
+        cluster.node(2).blackhole = true;
+        DefaultReactiveRedLock lock = cluster.client(options(Duration.ofSeconds(1), Duration.ZERO));
+
+        // decided at the third grant (1 ms), not at the 100 ms node timeout of the silent nodes
+        StepVerifier.withVirtualTime(() -> lock.acquire("k"), () -> vts, Long.MAX_VALUE)
+                .expectSubscription()
+                .expectNoEvent(Duration.ofMillis(1))
+                .expectNextCount(1)
+                .verifyComplete();
+    }
+
+    @Test
+    void majorityDownFailsWithQuorumErrorWithinMaxWaitPlusNodeTimeout() {
+        cluster.node(0).blackhole = true;
+        cluster.node(1).down = true;
+        cluster.node(2).down = true;
+        DefaultReactiveRedLock lock = cluster.client(options(Duration.ofSeconds(1), Duration.ofMillis(500)));
+
+        StepVerifier.withVirtualTime(() -> lock.acquire("k"), () -> vts, Long.MAX_VALUE)
+                .expectSubscription()
+                .expectNoEvent(Duration.ofMillis(500))
+                .thenAwait(Duration.ofMillis(100))
+                .expectErrorSatisfies(e -> {
+                    assertThat(e).isInstanceOf(QuorumUnavailableException.class);
+                    QuorumUnavailableException q = (QuorumUnavailableException) e;
+                    assertThat(q.required()).isEqualTo(3);
+                    assertThat(q.nodeFailures()).containsOnlyKeys("127.0.0.1:7001", "127.0.0.1:7002", "127.0.0.1:7003");
+                    assertThat(q.getMessage()).contains("reached", "quorum is 3", "127.0.0.1:7002");
+                })
+                .verify(Duration.ofSeconds(5));
+        vts.advanceTimeBy(Duration.ofSeconds(2));
+        assertThat(cluster.liveLockKeys()).isZero();
+    }
+
+    @Test
+    void contendedLockTimesOutAfterMaxWaitAndLeavesTheHolderAlone() {
+        DefaultReactiveRedLock lock = cluster.client(options(Duration.ofSeconds(30), Duration.ofSeconds(2)));
+        Lease holder = lock.acquire("k").block();
+
+        StepVerifier.withVirtualTime(() -> lock.acquire("k"), () -> vts, Long.MAX_VALUE)
+                .expectSubscription()
+                .expectNoEvent(Duration.ofSeconds(2))
+                .expectErrorSatisfies(e -> assertThat(e)
+                        .isInstanceOf(LockAcquireTimeoutException.class)
+                        .hasMessageContaining("'k'")
+                        .hasMessageContaining("PT2S"))
+                .verify(Duration.ofSeconds(5));
+        assertThat(holder.isValid()).isTrue();
+        assertThat(cluster.liveLockKeys()).isEqualTo(5);
+    }
+
+    @Test
+    void releaseNotificationWakesWaiterLongBeforeItsBackoff() {
+        LockOptions opts = options(Duration.ofSeconds(30), Duration.ofSeconds(20)).mutate()
+                .backoff(Backoff.constant(Duration.ofSeconds(10)))
+                .build();
+        DefaultReactiveRedLock lock = cluster.client(opts);
+        Lease holder = lock.acquire("k").block();
+
+        Mono.delay(Duration.ofSeconds(1), vts).then(holder.release()).subscribe();
+
+        StepVerifier.withVirtualTime(() -> lock.acquire("k"), () -> vts, Long.MAX_VALUE)
+                .expectSubscription()
+                .expectNoEvent(Duration.ofSeconds(1))
+                .expectNextCount(1)
+                .expectComplete()
+                .verify(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void cancelledAcquireLeavesNoKeyOnAnyNode() {
+        cluster.nodes.forEach(n -> n.latency(Duration.ofMillis(10)));
+        DefaultReactiveRedLock lock = cluster.client(options(Duration.ofSeconds(30), Duration.ZERO));
+
+        StepVerifier.withVirtualTime(() -> lock.acquire("k"), () -> vts, Long.MAX_VALUE)
+                .expectSubscription()
+                .thenAwait(Duration.ofMillis(5))
+                .thenCancel()
+                .verify(Duration.ofSeconds(5));
+        vts.advanceTimeBy(Duration.ofMillis(50));
+        assertThat(cluster.liveLockKeys()).isZero();
+        assertThat(lock.activeLeases()).isZero();
+    }
+
+    @Test
+    void pauseBetweenRepliesAndValidityCheckFailsTheAttemptAndCleansUp() {
+        DefaultReactiveRedLock lock = cluster.client(options(Duration.ofMillis(500), Duration.ZERO));
+        TestHooks hooks = new TestHooks();
+        hooks.pauseAfterRepliesNanos = Duration.ofMillis(600).toNanos();
+        lock.testHooks(hooks);
+
+        StepVerifier.withVirtualTime(() -> lock.acquire("k"), () -> vts, Long.MAX_VALUE)
+                .expectSubscription()
+                .thenAwait(Duration.ofMillis(600))
+                .expectErrorSatisfies(e -> assertThat(((QuorumUnavailableException) e).validityExpired()).isTrue())
+                .verify(Duration.ofSeconds(5));
+        vts.advanceTimeBy(Duration.ofMillis(10));
+        assertThat(cluster.liveLockKeys()).isZero();
+    }
+
+    @Test
+    void releasingAnExpiredLeaseReportsItAndKeepsTheNewOwnersKey() {
+        DefaultReactiveRedLock lock = cluster.client(options(Duration.ofSeconds(1), Duration.ZERO));
+        Lease first = lock.acquire("k").block();
+        vts.advanceTimeBy(Duration.ofMillis(1500));
+        Lease second = lock.acquire("k").block();
+
+        StepVerifier.create(first.release())
+                .expectErrorSatisfies(e -> assertThat(((LeaseLostException) e).reason())
+                        .isEqualTo(LeaseLostException.Reason.EXPIRED))
+                .verify(Duration.ofSeconds(5));
+        assertThat(second.isValid()).isTrue();
+        assertThat(cluster.liveLockKeys()).isEqualTo(5);
+        StepVerifier.create(second.release()).verifyComplete();
+        assertThat(cluster.liveLockKeys()).isZero();
+    }
+
+    @Test
+    void releaseIsIdempotent() {
+        DefaultReactiveRedLock lock = cluster.client(options(Duration.ofSeconds(1), Duration.ZERO));
+        Lease lease = lock.acquire("k").block();
+        StepVerifier.create(lease.release()).verifyComplete();
+        int commands = cluster.commands();
+        StepVerifier.create(lease.release()).verifyComplete();
+        StepVerifier.create(lease.release().then(lease.release())).verifyComplete();
+        assertThat(cluster.commands()).isEqualTo(commands);
+        assertThat(lease.isValid()).isFalse();
+    }
+
+    @Test
+    void extendMovesTheDeadlineAndNeverResurrectsAnExpiredKey() {
+        DefaultReactiveRedLock lock = cluster.client(options(Duration.ofSeconds(1), Duration.ZERO));
+        Lease lease = lock.acquire("k").block();
+        vts.advanceTimeBy(Duration.ofMillis(500));
+        StepVerifier.create(lease.extend(Duration.ofSeconds(2))).expectNext(lease).verifyComplete();
+        assertThat(lease.remaining()).isEqualTo(Duration.ofMillis(2000 - 22));
+
+        vts.advanceTimeBy(Duration.ofSeconds(3));
+        StepVerifier.create(lease.extend(Duration.ofSeconds(2)))
+                .expectError(LeaseLostException.class)
+                .verify(Duration.ofSeconds(5));
+        assertThat(cluster.liveLockKeys()).isZero();
+    }
+
+    @Test
+    void extendFindingTheKeysGoneIsALoss() {
+        DefaultReactiveRedLock lock = cluster.client(options(Duration.ofSeconds(10), Duration.ZERO));
+        Lease lease = lock.acquire("k").block();
+        for (int i = 0; i < 3; i++) {
+            cluster.node(i).del("lock:{k}");
+        }
+        StepVerifier.create(lease.extend(Duration.ofSeconds(10)))
+                .expectErrorSatisfies(e -> assertThat(((LeaseLostException) e).reason())
+                        .isEqualTo(LeaseLostException.Reason.KEY_LOST))
+                .verify(Duration.ofSeconds(5));
+        assertThat(lease.isValid()).isFalse();
+    }
+
+    @Test
+    void isLockedAnswersFromAQuorum() {
+        DefaultReactiveRedLock lock = cluster.client(options(Duration.ofSeconds(10), Duration.ZERO));
+        assertThat(lock.isLocked("k").block()).isFalse();
+        Lease lease = lock.acquire("k").block();
+        assertThat(lock.isLocked("k").block()).isTrue();
+        lease.release().block();
+        assertThat(lock.isLocked("k").block()).isFalse();
+        cluster.node(0).down = true;
+        cluster.node(1).down = true;
+        cluster.node(2).down = true;
+        StepVerifier.create(lock.isLocked("k")).expectError(QuorumUnavailableException.class).verify(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void closeReleasesEveryActiveLease() {
+        DefaultReactiveRedLock lock = cluster.client(options(Duration.ofSeconds(10), Duration.ZERO));
+        lock.acquire("a").block();
+        lock.acquire("b").block();
+        assertThat(lock.activeLeases()).isEqualTo(2);
+        lock.closeAsync().block();
+        assertThat(cluster.liveLockKeys()).isZero();
+        assertThat(lock.activeLeases()).isZero();
+        StepVerifier.create(lock.acquire("c")).expectError(IllegalStateException.class).verify(Duration.ofSeconds(5));
+    }
+}

@@ -1,0 +1,179 @@
+package dev.redlock.testkit;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * A loopback TCP port reserved for one node for its whole life, restarts included.
+ *
+ * <p>Ports come from {@code [20000, 32000)}, below the Linux ephemeral range (32768-60999) so outgoing connections
+ * never take them. A port is reserved by an exclusive {@link FileChannel#tryLock() file lock} on
+ * {@code ${java.io.tmpdir}/redlock-testkit-ports/<port>.lock}, which keeps parallel test JVMs apart and is released
+ * by {@link #close()} or, at the latest, when the JVM exits. Lock files are never deleted: deleting them would let
+ * two JVMs lock different inodes for the same port.
+ */
+final class PortReservation implements AutoCloseable {
+
+    static final int FIRST_PORT = 20000;
+    static final int END_PORT = 32000; // exclusive
+    static final String LOCK_DIR = "redlock-testkit-ports";
+
+    private static final Set<Integer> HELD_BY_THIS_JVM = ConcurrentHashMap.newKeySet();
+
+    private final int port;
+    private final FileChannel channel;
+    private final FileLock lock;
+    private boolean closed;
+
+    private PortReservation(int port, FileChannel channel, FileLock lock) {
+        this.port = port;
+        this.channel = channel;
+        this.lock = lock;
+    }
+
+    /** Reserves a free port, starting the search at a random port of the range. */
+    static PortReservation reserve() {
+        int start = FIRST_PORT + ThreadLocalRandom.current().nextInt(END_PORT - FIRST_PORT);
+        return reserve(defaultLockDir(), start);
+    }
+
+    static Path defaultLockDir() {
+        return Path.of(System.getProperty("java.io.tmpdir")).resolve(LOCK_DIR);
+    }
+
+    /**
+     * Takes the lock of {@code port} if no test JVM holds it, without checking whether the port is bindable; used
+     * to recognise directories of nodes whose JVM is gone. Returns null when the lock is held.
+     */
+    static PortReservation lockIfFree(Path lockDir, int port) {
+        if (!Files.isDirectory(lockDir) || !HELD_BY_THIS_JVM.add(port)) {
+            return null;
+        }
+        PortReservation reservation = null;
+        try {
+            reservation = tryLock(lockDir, port);
+            return reservation;
+        } catch (RedisTestkitException e) {
+            return null;
+        } finally {
+            if (reservation == null) {
+                HELD_BY_THIS_JVM.remove(port);
+            }
+        }
+    }
+
+    static PortReservation reserve(Path lockDir, int start) {
+        try {
+            Files.createDirectories(lockDir);
+        } catch (IOException e) {
+            throw new RedisTestkitException("Cannot create the port lock directory " + lockDir
+                    + "; set java.io.tmpdir to a writable directory", e);
+        }
+        int range = END_PORT - FIRST_PORT;
+        int lockedElsewhere = 0;
+        int notBindable = 0;
+        for (int i = 0; i < range; i++) {
+            int port = FIRST_PORT + Math.floorMod(start - FIRST_PORT + i, range);
+            if (!HELD_BY_THIS_JVM.add(port)) {
+                continue;
+            }
+            PortReservation reservation = null;
+            try {
+                reservation = tryLock(lockDir, port);
+                if (reservation == null) {
+                    lockedElsewhere++;
+                } else if (!isBindable(port)) {
+                    notBindable++;
+                    reservation.close();
+                    reservation = null;
+                } else {
+                    return reservation;
+                }
+            } finally {
+                if (reservation == null) {
+                    HELD_BY_THIS_JVM.remove(port);
+                }
+            }
+        }
+        throw new RedisTestkitException("No free port in [" + FIRST_PORT + ", " + END_PORT + ") on 127.0.0.1: "
+                + lockedElsewhere + " locked by other test JVMs in " + lockDir + ", " + notBindable
+                + " in use by other processes");
+    }
+
+    private static PortReservation tryLock(Path lockDir, int port) {
+        Path file = lockDir.resolve(port + ".lock");
+        FileChannel channel = null;
+        try {
+            channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock lock = channel.tryLock();
+            if (lock != null) {
+                return new PortReservation(port, channel, lock);
+            }
+        } catch (OverlappingFileLockException e) {
+            // held by this JVM through a channel we do not track; treat as taken
+        } catch (IOException e) {
+            closeQuietly(channel);
+            throw new RedisTestkitException("Cannot lock port file " + file
+                    + "; set java.io.tmpdir to a writable directory", e);
+        }
+        closeQuietly(channel);
+        return null;
+    }
+
+    /** Whether a listening socket can be bound to {@code 127.0.0.1:port} right now (as redis does, SO_REUSEADDR). */
+    static boolean isBindable(int port) {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.setReuseAddress(true);
+            socket.bind(new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), port), 1);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    int port() {
+        return port;
+    }
+
+    /** Releases the file lock; the port may then be taken by any test JVM. Idempotent. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            lock.release();
+        } catch (IOException ignored) {
+            // closing the channel below releases it too
+        }
+        closeQuietly(channel);
+        HELD_BY_THIS_JVM.remove(port);
+    }
+
+    private static void closeQuietly(FileChannel channel) {
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // nothing left to release
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "PortReservation[" + port + (closed ? ", released]" : "]");
+    }
+}

@@ -1,0 +1,46 @@
+package dev.redlock.testkit;
+
+import java.lang.annotation.Documented;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Asks {@link RedisServersExtension} for a {@link RedisServers} group on a test method, lifecycle method or test
+ * constructor parameter. The annotation registers the extension by itself, so no {@code @ExtendWith} is needed,
+ * though registering it on the class works too (and makes the clean-up before each test apply to every test).
+ *
+ * <pre>{@code
+ * @Test
+ * void quorum(@RedisNodes(5) RedisServers servers) {
+ *     servers.get(0).kill();
+ *     // ... lock through servers.uris() ...
+ * }
+ * }</pre>
+ *
+ * <p>Parameters with the same {@code value} and {@code persistence} in one test class get the same group; a
+ * {@link RedisServers} parameter without this annotation gets {@code @RedisNodes(1)}.
+ */
+@Documented
+@Retention(RetentionPolicy.RUNTIME)
+@Target(ElementType.PARAMETER)
+@ExtendWith(RedisServersExtension.class)
+public @interface RedisNodes {
+
+    /**
+     * Number of independent nodes.
+     *
+     * @return the node count, at least 1
+     */
+    int value() default 1;
+
+    /**
+     * Whether nodes persist writes (AOF with {@code appendfsync always}) so data survives
+     * {@link RedisServer#restart()}; without it a restarted node comes back empty.
+     *
+     * @return whether the nodes persist writes
+     */
+    boolean persistence() default false;
+}

@@ -1,0 +1,30 @@
+/**
+ * A JUnit Jupiter test kit that runs real, independent {@code redis-server} processes on {@code 127.0.0.1} and
+ * injects process faults into them: SIGKILL, SIGSTOP/SIGCONT, restart (now or after a delay), with or without
+ * persistence.
+ *
+ * <p>Entry points:
+ * <ul>
+ *   <li>{@link dev.redlock.testkit.RedisServers#start(int)}: start a group of nodes yourself and close it;</li>
+ *   <li>{@link dev.redlock.testkit.RedisNodes} on a {@code RedisServers} parameter (handled by
+ *       {@link dev.redlock.testkit.RedisServersExtension}): groups shared per test class, reset before each
+ *       test;</li>
+ *   <li>{@link dev.redlock.testkit.RedisServer}: one node, its faults and its admin connection.</li>
+ * </ul>
+ *
+ * <pre>{@code
+ * class FailoverTest {
+ *     @Test
+ *     void survivesOneNodeDown(@RedisNodes(3) RedisServers servers) {
+ *         servers.get(0).kill();
+ *         // ... acquire a lock through servers.uris(), expect success on 2 of 3 ...
+ *         assertThat(servers.keys("lock:*").get(0)).isEmpty();
+ *     }
+ * }
+ * }</pre>
+ *
+ * <p>The binary is selected with the system property {@code redlock.test.redis} (environment variable
+ * {@code REDLOCK_TEST_REDIS}): {@code embedded} (default), {@code path}, a path containing {@code /}, or
+ * {@code testcontainers}; see {@link dev.redlock.testkit.RedisServers}.
+ */
+package dev.redlock.testkit;
