@@ -56,7 +56,10 @@ public interface Lease {
     /** True while the lease is held, not released, not lost, and before its deadline. */
     boolean isValid();
 
-    /** How many nodes granted the acquire (counting only nodes that may count toward the quorum). */
+    /**
+     * How many nodes had granted when the acquire was decided (at least the quorum; slower nodes may grant after the
+     * decision). Only nodes that may count toward a quorum are counted.
+     */
     int grantedNodes();
 
     // == Actions ==

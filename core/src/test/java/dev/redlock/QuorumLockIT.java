@@ -1,0 +1,283 @@
+package dev.redlock;
+
+import static dev.redlock.RedisFixtures.client;
+import static dev.redlock.RedisFixtures.lockKeys;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.redlock.testkit.RedisNodes;
+import dev.redlock.testkit.RedisServers;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.output.StatusOutput;
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.CommandType;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+import reactor.test.StepVerifier;
+
+/** The core lease engine against real redis-server processes. */
+class QuorumLockIT {
+
+    private static final LockOptions CONTENDED = LockOptions.builder()
+            .leaseTime(Duration.ofSeconds(5))
+            .maxWait(Duration.ofSeconds(60))
+            .build();
+
+    private static final int CONTENDERS = 32;
+    private static final int SECTIONS_EACH = 8;
+
+    @Test
+    void mutualExclusionOverOneThreeAndFiveNodes(
+            @RedisNodes(1) RedisServers one, @RedisNodes(3) RedisServers three, @RedisNodes(5) RedisServers five) {
+        for (RedisServers servers : List.of(one, three, five)) {
+            try (ReactiveRedLock lock = client(servers, CONTENDED);
+                    RedisFixtures.Counter counter = new RedisFixtures.Counter(servers.get(0).uri(), "counter")) {
+                Flux.range(0, CONTENDERS)
+                        .flatMap(worker -> Flux.range(0, SECTIONS_EACH)
+                                        .concatMap(i -> lock.acquire("shared")
+                                                .flatMap(lease -> counter.increment(Duration.ofMillis(1))
+                                                        .then(lease.release()))),
+                                CONTENDERS)
+                        .blockLast(Duration.ofMinutes(2));
+
+                assertThat(counter.value())
+                        .as("read-modify-write under the lock on %d node(s)", servers.size())
+                        .isEqualTo(CONTENDERS * SECTIONS_EACH);
+                assertThat(lock.activeLeases()).isZero();
+            }
+            assertThat(lockKeys(servers)).isZero();
+        }
+    }
+
+    @Test
+    void theCounterDetectsOverlapWithoutTheLock(@RedisNodes(1) RedisServers servers) {
+        // Negative control: the same workload without the lock loses updates, so the test above can fail.
+        try (RedisFixtures.Counter counter = new RedisFixtures.Counter(servers.get(0).uri(), "counter")) {
+            Flux.range(0, CONTENDERS)
+                    .flatMap(worker -> Flux.range(0, SECTIONS_EACH)
+                            .concatMap(i -> counter.increment(Duration.ofMillis(1))), CONTENDERS)
+                    .blockLast(Duration.ofMinutes(1));
+            assertThat(counter.value()).isLessThan(CONTENDERS * SECTIONS_EACH);
+        }
+    }
+
+    @Test
+    void twoOfFiveKilledStillAcquires(@RedisNodes(5) RedisServers servers) {
+        servers.get(1).kill();
+        servers.get(4).kill();
+        try (ReactiveRedLock lock = client(servers, LockOptions.builder().maxWait(Duration.ZERO).build())) {
+            Lease lease = lock.acquire("k").block(Duration.ofSeconds(5));
+            assertThat(lease.grantedNodes()).isEqualTo(3);
+            assertThat(lock.isLocked("k").block(Duration.ofSeconds(5))).isTrue();
+            lease.release().block(Duration.ofSeconds(5));
+        }
+    }
+
+    @Test
+    void threeOfFiveKilledFailsWithTheQuorumErrorWithinMaxWaitPlusNodeTimeout(@RedisNodes(5) RedisServers servers) {
+        servers.get(0).kill();
+        servers.get(2).kill();
+        servers.get(3).kill();
+        LockOptions opts = LockOptions.builder()
+                .maxWait(Duration.ofMillis(700))
+                .nodeTimeout(Duration.ofMillis(100))
+                .build();
+        try (ReactiveRedLock lock = client(servers, opts)) {
+            long start = System.nanoTime();
+            StepVerifier.create(lock.acquire("k"))
+                    .expectErrorSatisfies(e -> {
+                        assertThat(e).isInstanceOf(QuorumUnavailableException.class);
+                        assertThat(((QuorumUnavailableException) e).nodeFailures()).hasSize(3);
+                    })
+                    // maxWait + node timeout, plus a scheduling margin for a loaded 2-core machine
+                    .verify(Duration.ofMillis(700 + 100 + 500));
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(700));
+        }
+        assertThat(lockKeys(servers)).isZero();
+    }
+
+    @Test
+    void pausedNodesCostAtMostTheirTimeout(@RedisNodes(5) RedisServers servers) {
+        LockOptions opts = LockOptions.builder().maxWait(Duration.ZERO).nodeTimeout(Duration.ofMillis(100)).build();
+        try (ReactiveRedLock lock = client(servers, opts)) {
+            lock.acquire("warm-up").flatMap(Lease::release).block(Duration.ofSeconds(5));
+            servers.get(0).pause();
+            servers.get(3).pause();
+            try {
+                for (int i = 0; i < 5; i++) {
+                    long start = System.nanoTime();
+                    Lease lease = lock.acquire("k" + i).block(Duration.ofSeconds(2));
+                    long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                    assertThat(lease.grantedNodes()).isEqualTo(3);
+                    assertThat(elapsedMs).as("acquire with 2 of 5 nodes stopped").isLessThan(100 + 200);
+                    lease.release().block(Duration.ofSeconds(2));
+                }
+            } finally {
+                servers.get(0).resume();
+                servers.get(3).resume();
+            }
+            // the commands queued on the stopped nodes ran late; their keys were released after them
+            await().atMost(Duration.ofSeconds(2)).until(() -> lockKeys(servers) == 0);
+        }
+    }
+
+    @Test
+    void repliesLaterThanTheLeaseFailTheAttemptAndLeaveNoKey(@RedisNodes(3) RedisServers servers) {
+        LockOptions opts = LockOptions.builder()
+                .leaseTime(Duration.ofMillis(300))
+                .nodeTimeout(Duration.ofMillis(200))
+                .maxWait(Duration.ZERO)
+                .build();
+        try (ReactiveRedLock lock = client(servers, opts)) {
+            lock.acquire("warm-up").flatMap(Lease::release).block(Duration.ofSeconds(5));
+            // The replies are handled 400 ms late, past the 300 ms lease: validity = lease - elapsed - drift < 0.
+            TestHooks hooks = new TestHooks();
+            hooks.pauseAfterRepliesNanos = TimeUnit.MILLISECONDS.toNanos(400);
+            ((DefaultReactiveRedLock) lock).testHooks(hooks);
+            StepVerifier.create(lock.acquire("k"))
+                    .expectErrorSatisfies(e -> assertThat(((QuorumUnavailableException) e).validityExpired()).isTrue())
+                    .verify(Duration.ofSeconds(5));
+            assertThat(lockKeys(servers)).isZero();
+            assertThat(lock.activeLeases()).isZero();
+        }
+    }
+
+    @Test
+    void nodesStalledPastTheLeaseTimeOutAndTheirLateKeysAreRemoved(@RedisNodes(3) RedisServers servers) {
+        LockOptions opts = LockOptions.builder()
+                .leaseTime(Duration.ofSeconds(10))
+                .nodeTimeout(Duration.ofMillis(100))
+                .maxWait(Duration.ZERO)
+                .build();
+        try (ReactiveRedLock lock = client(servers, opts)) {
+            lock.acquire("warm-up").flatMap(Lease::release).block(Duration.ofSeconds(5));
+            List<CompletableFuture<String>> sleeps = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                int node = i;
+                sleeps.add(CompletableFuture.supplyAsync(() -> servers.get(node).admin().dispatch(
+                        CommandType.DEBUG,
+                        new StatusOutput<>(StringCodec.UTF8),
+                        new CommandArgs<>(StringCodec.UTF8).add("SLEEP").add("0.5"))));
+            }
+            await().pollDelay(Duration.ofMillis(50)).until(() -> true);
+            StepVerifier.create(lock.acquire("k"))
+                    .expectError(QuorumUnavailableException.class)
+                    .verify(Duration.ofSeconds(2));
+            sleeps.forEach(CompletableFuture::join);
+            // Each node ran our SET NX after waking up, then our release right behind it: no 10 s key remains.
+            await().atMost(Duration.ofSeconds(2)).until(() -> lockKeys(servers) == 0);
+        }
+    }
+
+    @Test
+    void thousandRandomlyCancelledAcquiresLeaveNoKeys(@RedisNodes(5) RedisServers servers) {
+        LockOptions opts = LockOptions.builder().leaseTime(Duration.ofSeconds(30)).maxWait(Duration.ofSeconds(5)).build();
+        AtomicInteger acquired = new AtomicInteger();
+        try (ReactiveRedLock lock = client(servers, opts)) {
+            lock.acquire("warm-up").flatMap(Lease::release).block(Duration.ofSeconds(5));
+            List<Disposable> subscriptions = new ArrayList<>();
+            for (int i = 0; i < 1000; i++) {
+                String key = "key-" + (i % 25);
+                Disposable d = lock.acquire(key).subscribe(lease -> {
+                    acquired.incrementAndGet();
+                    lease.release().subscribe();
+                });
+                subscriptions.add(d);
+                long cancelAfterMicros = ThreadLocalRandom.current().nextLong(0, 3000);
+                Schedulers.parallel().schedule(d::dispose, cancelAfterMicros, TimeUnit.MICROSECONDS);
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> subscriptions.stream().allMatch(Disposable::isDisposed));
+            // Released on every node, well before the 30 s lease could have expired them.
+            await().atMost(Duration.ofSeconds(3)).until(() -> lockKeys(servers) == 0);
+            await().atMost(Duration.ofSeconds(3)).until(() -> lock.activeLeases() == 0);
+        }
+        assertThat(acquired.get()).as("some acquires completed before their cancel").isLessThan(1000);
+    }
+
+    @Test
+    void releasingAnExpiredLeaseLeavesTheNewOwnersKeyIntact(@RedisNodes(3) RedisServers servers) {
+        LockOptions opts = LockOptions.builder().leaseTime(Duration.ofMillis(300)).maxWait(Duration.ZERO).build();
+        try (ReactiveRedLock lock = client(servers, opts)) {
+            Lease first = lock.acquire("k").block(Duration.ofSeconds(5));
+            await().atMost(Duration.ofSeconds(2)).until(() -> !lock.isLocked("k").block(Duration.ofSeconds(1)));
+            Lease second = lock.acquire("k", opts.mutate().leaseTime(Duration.ofSeconds(30)).build())
+                    .block(Duration.ofSeconds(5));
+
+            StepVerifier.create(first.release())
+                    .expectErrorSatisfies(e -> assertThat(((LeaseLostException) e).reason())
+                            .isEqualTo(LeaseLostException.Reason.EXPIRED))
+                    .verify(Duration.ofSeconds(5));
+
+            for (int i = 0; i < 3; i++) {
+                assertThat(servers.get(i).admin().get("lock:{k}")).isEqualTo(second.token());
+            }
+            second.release().block(Duration.ofSeconds(5));
+            assertThat(lockKeys(servers)).isZero();
+        }
+    }
+
+    @Test
+    void closeReleasesEveryLeaseAndRejectsLaterCalls(@RedisNodes(3) RedisServers servers) {
+        ReactiveRedLock lock = client(servers, LockOptions.defaults());
+        lock.acquire("a").block(Duration.ofSeconds(5));
+        lock.acquire("b").block(Duration.ofSeconds(5));
+        assertThat(lockKeys(servers)).isEqualTo(6);
+        lock.close();
+        assertThat(lockKeys(servers)).isZero();
+        StepVerifier.create(lock.acquire("c")).expectError(IllegalStateException.class).verify(Duration.ofSeconds(1));
+    }
+
+    @Test
+    void aKilledAndRestartedNodeIsReconnected(@RedisNodes(3) RedisServers servers) {
+        LockOptions opts = LockOptions.builder().maxWait(Duration.ofSeconds(2)).build();
+        try (ReactiveRedLock lock = RedisFixtures.builder(servers).restartGuard(RestartGuard.OFF).defaults(opts).build()) {
+            lock.acquire("a").flatMap(Lease::release).block(Duration.ofSeconds(5));
+            servers.get(0).kill();
+            servers.get(1).kill();
+            StepVerifier.create(lock.tryAcquire("b")).expectError(QuorumUnavailableException.class).verify(Duration.ofSeconds(2));
+            servers.get(0).restart();
+            servers.get(1).restart();
+            Lease lease = lock.acquire("b").block(Duration.ofSeconds(5));
+            // the decision came at the quorum; the third node's grant follows right after
+            await().atMost(Duration.ofSeconds(2)).until(() -> lockKeys(servers) == 3);
+            assertThat(lease.grantedNodes()).isGreaterThanOrEqualTo(2);
+            lease.release().block(Duration.ofSeconds(5));
+            assertThat(lockKeys(servers)).isZero();
+        }
+    }
+
+    @Test
+    void tryAcquireIsEmptyWhenHeld(@RedisNodes(3) RedisServers servers) {
+        try (ReactiveRedLock lock = client(servers, LockOptions.defaults())) {
+            Lease held = lock.acquire("k").block(Duration.ofSeconds(5));
+            StepVerifier.create(lock.tryAcquire("k")).verifyComplete();
+            held.release().block(Duration.ofSeconds(5));
+            StepVerifier.create(lock.tryAcquire("k").flatMap(Lease::release)).verifyComplete();
+        }
+    }
+
+    @Test
+    void nothingHappensBeforeSubscription(@RedisNodes(1) RedisServers servers) {
+        try (ReactiveRedLock lock = client(servers, LockOptions.defaults())) {
+            Mono<Lease> acquire = lock.acquire("lazy");
+            Mono<Boolean> locked = lock.isLocked("lazy");
+            assertThat(lockKeys(servers)).isZero();
+            Lease lease = acquire.block(Duration.ofSeconds(5));
+            Mono<Void> release = lease.release();
+            assertThat(locked.block(Duration.ofSeconds(5))).isTrue();
+            assertThat(lockKeys(servers)).isEqualTo(1);
+            release.block(Duration.ofSeconds(5));
+            assertThat(lockKeys(servers)).isZero();
+        }
+    }
+}

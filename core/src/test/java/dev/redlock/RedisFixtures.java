@@ -1,0 +1,66 @@
+package dev.redlock;
+
+import dev.redlock.testkit.RedisServers;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import java.time.Duration;
+import java.util.List;
+import reactor.core.publisher.Mono;
+
+/** Small helpers shared by the integration tests. */
+final class RedisFixtures {
+
+    private RedisFixtures() {}
+
+    static RedLockBuilder builder(RedisServers servers) {
+        return ReactiveRedLock.builder().nodes(servers.uris().toArray(String[]::new));
+    }
+
+    static ReactiveRedLock client(RedisServers servers, LockOptions defaults) {
+        return builder(servers).defaults(defaults).build();
+    }
+
+    /** Lock keys (not fencing counters) per node. */
+    static long lockKeys(RedisServers servers) {
+        return servers.keys("lock:*").stream()
+                .mapToLong(keys -> keys.stream().filter(k -> !k.endsWith(":fence")).count())
+                .sum();
+    }
+
+    static List<List<String>> lockKeyList(RedisServers servers) {
+        return servers.keys("lock:*");
+    }
+
+    /** A non-atomic read-modify-write of a counter in Redis: GET, a pause, SET. Lost updates show overlap. */
+    static final class Counter implements AutoCloseable {
+        private final RedisClient client;
+        private final StatefulRedisConnection<String, String> connection;
+        private final String key;
+
+        Counter(String uri, String key) {
+            this.client = RedisClient.create(uri);
+            this.connection = client.connect();
+            this.key = key;
+        }
+
+        Mono<Void> increment(Duration gap) {
+            return connection.reactive().get(key)
+                    .map(Long::parseLong)
+                    .defaultIfEmpty(0L)
+                    .delayElement(gap)
+                    .flatMap(v -> connection.reactive().set(key, Long.toString(v + 1)))
+                    .then();
+        }
+
+        long value() {
+            String v = connection.sync().get(key);
+            return v == null ? 0 : Long.parseLong(v);
+        }
+
+        @Override
+        public void close() {
+            connection.close();
+            client.shutdown();
+        }
+    }
+}
