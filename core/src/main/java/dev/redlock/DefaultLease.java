@@ -220,9 +220,15 @@ final class DefaultLease implements Lease {
         });
     }
 
-    /** Release driven by a {@code withLock} scope: a loss was already reported to the subscriber there. */
+    /**
+     * Release driven by a {@code withLock} scope: a loss was already reported to the subscriber there. A lost lease
+     * is not waited for (its keys are already being removed), so the loss reaches the subscriber by the deadline.
+     */
     Mono<Void> releaseFromScope() {
         lossReported = true;
+        if (state.get() == LOST) {
+            return Mono.empty();
+        }
         return release().onErrorResume(LeaseLostException.class, e -> Mono.empty());
     }
 
@@ -341,6 +347,7 @@ final class DefaultLease implements Lease {
      */
     Disposable startWatchdog() {
         armLossTimer();
+        owner.watchdogCounter().incrementAndGet();
         Duration period = options.renewalInterval();
         Duration retryDelay = Duration.ofNanos(Math.max(
                 TimeUnit.MILLISECONDS.toNanos(1), Math.min(period.toNanos() / 4, options.nodeTimeout().toNanos())));
@@ -359,6 +366,7 @@ final class DefaultLease implements Lease {
                                 .onErrorResume(e -> Mono.empty()),
                         0)
                 .takeUntilOther(lostSink.asMono().then(Mono.just(true)).defaultIfEmpty(true))
+                .doFinally(s -> owner.watchdogCounter().decrementAndGet())
                 .subscribe();
     }
 }

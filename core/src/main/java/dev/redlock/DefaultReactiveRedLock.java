@@ -9,6 +9,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.reactivestreams.Publisher;
@@ -35,6 +36,7 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
     private final EventBus events;
     private final ReleaseNotifier notifier;
     private final Set<DefaultLease> active = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger watchdogs = new AtomicInteger();
     private final AtomicReference<Mono<Void>> closing = new AtomicReference<>();
     private volatile boolean closed;
     private volatile TestHooks testHooks = TestHooks.NONE;
@@ -98,6 +100,15 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
 
     ReleaseNotifier notifier() {
         return notifier;
+    }
+
+    /** Watchdogs currently running (for tests and metrics). */
+    int runningWatchdogs() {
+        return watchdogs.get();
+    }
+
+    AtomicInteger watchdogCounter() {
+        return watchdogs;
     }
 
     void track(DefaultLease lease) {

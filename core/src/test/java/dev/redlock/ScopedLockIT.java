@@ -1,0 +1,147 @@
+package dev.redlock;
+
+import static dev.redlock.RedisFixtures.client;
+import static dev.redlock.RedisFixtures.lockKeys;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.redlock.testkit.RedisNodes;
+import dev.redlock.testkit.RedisServers;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+import reactor.test.StepVerifier;
+
+/** withLock, the watchdog and lost leases against real redis-server processes. */
+class ScopedLockIT {
+
+    private static final LockOptions SHORT_LEASE = LockOptions.builder()
+            .leaseTime(Duration.ofMillis(1000))
+            .nodeTimeout(Duration.ofMillis(100))
+            .maxWait(Duration.ofSeconds(2))
+            .build();
+
+    @Test
+    void pausingAMajorityDuringAHoldCancelsTheBodyAndSignalsTheLossByTheDeadline(@RedisNodes(5) RedisServers servers) {
+        try (ReactiveRedLock lock = client(servers, SHORT_LEASE)) {
+            lock.acquire("warm-up").flatMap(Lease::release).block(Duration.ofSeconds(5));
+            AtomicLong deadlineNanos = new AtomicLong();
+            AtomicBoolean bodyCancelled = new AtomicBoolean();
+            AtomicLong errorNanos = new AtomicLong();
+            Flux<Long> held = lock.withLock("k", lease -> {
+                        deadlineNanos.set(System.nanoTime() + lease.remaining().toNanos());
+                        return Flux.<Long>never().doOnCancel(() -> bodyCancelled.set(true));
+                    })
+                    .doOnError(e -> errorNanos.set(System.nanoTime()));
+            try {
+                StepVerifier.create(held)
+                        .expectSubscription()
+                        .then(() -> {
+                            await().until(() -> deadlineNanos.get() != 0);
+                            servers.get(0).pause();
+                            servers.get(2).pause();
+                            servers.get(4).pause();
+                        })
+                        .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(LeaseLostException.class))
+                        .verify(Duration.ofSeconds(5));
+            } finally {
+                servers.get(0).resume();
+                servers.get(2).resume();
+                servers.get(4).resume();
+            }
+            assertThat(bodyCancelled).isTrue();
+            assertThat(TimeUnit.NANOSECONDS.toMillis(errorNanos.get() - deadlineNanos.get()))
+                    .as("loss signalled relative to the deadline (ms)")
+                    .isLessThanOrEqualTo(50);
+            assertThat(((DefaultReactiveRedLock) lock).runningWatchdogs()).isZero();
+        }
+    }
+
+    @Test
+    void pausingAMinorityDuringAHoldChangesNothing(@RedisNodes(5) RedisServers servers) {
+        try (ReactiveRedLock lock = client(servers, SHORT_LEASE)) {
+            lock.acquire("warm-up").flatMap(Lease::release).block(Duration.ofSeconds(5));
+            Mono<String> held = lock.withLock("k", Mono.delay(Duration.ofMillis(3000)).thenReturn("done"));
+            AtomicBoolean paused = new AtomicBoolean();
+            try {
+                StepVerifier.create(held.doOnSubscribe(s -> Schedulers.boundedElastic().schedule(() -> {
+                            servers.get(1).pause();
+                            servers.get(3).pause();
+                            paused.set(true);
+                        }, 200, TimeUnit.MILLISECONDS)))
+                        .expectNext("done")
+                        .verifyComplete();
+            } finally {
+                await().untilTrue(paused);
+                servers.get(1).resume();
+                servers.get(3).resume();
+            }
+            await().atMost(Duration.ofSeconds(2)).until(() -> lockKeys(servers) == 0);
+        }
+    }
+
+    @Test
+    void cancellingWithLockMidBodyReleasesOnEveryNodeWithinASecond(@RedisNodes(5) RedisServers servers) {
+        try (ReactiveRedLock lock = client(servers, LockOptions.defaults())) {
+            Disposable running = lock.withLock("k", Flux.never()).subscribe();
+            await().atMost(Duration.ofSeconds(2)).until(() -> lockKeys(servers) == 5);
+            running.dispose();
+            await().atMost(Duration.ofSeconds(1)).until(() -> lockKeys(servers) == 0);
+            await().atMost(Duration.ofSeconds(1)).until(() -> ((DefaultReactiveRedLock) lock).runningWatchdogs() == 0);
+        }
+    }
+
+    @Test
+    void thousandRandomCancelsOfWithLockLeaveNoKeyAndNoWatchdog(@RedisNodes(5) RedisServers servers) {
+        LockOptions opts = LockOptions.builder().leaseTime(Duration.ofSeconds(30)).maxWait(Duration.ofSeconds(5)).build();
+        try (ReactiveRedLock lock = client(servers, opts)) {
+            lock.acquire("warm-up").flatMap(Lease::release).block(Duration.ofSeconds(5));
+            List<Disposable> scopes = new ArrayList<>();
+            for (int i = 0; i < 1000; i++) {
+                Disposable d = lock.withLock("key-" + (i % 20), Mono.delay(Duration.ofMillis(2))).subscribe();
+                scopes.add(d);
+                Schedulers.parallel().schedule(d::dispose, ThreadLocalRandom.current().nextLong(0, 4000), TimeUnit.MICROSECONDS);
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> scopes.stream().allMatch(Disposable::isDisposed));
+            await().atMost(Duration.ofSeconds(3)).until(() -> lockKeys(servers) == 0);
+            DefaultReactiveRedLock engine = (DefaultReactiveRedLock) lock;
+            await().atMost(Duration.ofSeconds(3)).until(() -> engine.runningWatchdogs() == 0 && engine.activeLeases() == 0);
+        }
+    }
+
+    @Test
+    void nestedWithLockOnOneKeyCompletesAndTwoKeysLockIndependently(@RedisNodes(3) RedisServers servers) {
+        try (ReactiveRedLock lock = client(servers, LockOptions.builder().maxWait(Duration.ofSeconds(2)).build())) {
+            String result = lock.withLockMono("k", outer -> lock.withLockMono("k", inner ->
+                            lock.withLockMono("other", other -> Mono.fromCallable(() -> lockKeys(servers))
+                                    .subscribeOn(Schedulers.boundedElastic()) // the admin client blocks
+                                    .map(keys -> outer.token().equals(inner.token())
+                                            && !other.token().equals(outer.token())
+                                            && keys >= 4 ? "ok" : "wrong"))))
+                    .block(Duration.ofSeconds(10));
+            assertThat(result).isEqualTo("ok");
+            assertThat(lockKeys(servers)).isZero();
+        }
+    }
+
+    @Test
+    void eventsReportTheLifeOfALease(@RedisNodes(3) RedisServers servers) {
+        LockOptions opts = LockOptions.builder().leaseTime(Duration.ofMillis(300)).nodeTimeout(Duration.ofMillis(50)).build();
+        try (ReactiveRedLock lock = client(servers, opts)) {
+            List<LockEvent.Type> types = new java.util.concurrent.CopyOnWriteArrayList<>();
+            Disposable events = lock.events().subscribe(e -> types.add(e.type()));
+            lock.withLock("k", Mono.delay(Duration.ofMillis(500))).block(Duration.ofSeconds(5));
+            events.dispose();
+            assertThat(types).startsWith(LockEvent.Type.ACQUIRED).endsWith(LockEvent.Type.RELEASED).contains(LockEvent.Type.RENEWED);
+        }
+    }
+}

@@ -1,0 +1,223 @@
+package dev.redlock;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.test.StepVerifier;
+import reactor.test.scheduler.VirtualTimeScheduler;
+
+/** withLock, the watchdog, lost leases and reentrancy, in virtual time over in-memory nodes. */
+class ScopedLockTest {
+
+    private final VirtualTimeScheduler vts = VirtualTimeScheduler.create();
+    private final FakeCluster cluster = new FakeCluster(5, vts);
+
+    private DefaultReactiveRedLock lock(Duration lease) {
+        cluster.nodes.forEach(n -> n.latency(Duration.ofMillis(1)));
+        return cluster.client(LockOptions.builder().leaseTime(lease).maxWait(Duration.ofSeconds(1)).build());
+    }
+
+    @Test
+    void thirtySecondLeaseHeldForFiveMinutesUnderTheWatchdog() {
+        DefaultReactiveRedLock lock = lock(Duration.ofSeconds(30));
+        List<LockEvent> events = new CopyOnWriteArrayList<>();
+        Disposable subscription = lock.events().subscribe(events::add);
+
+        StepVerifier.withVirtualTime(
+                        () -> lock.withLockMono("k", lease -> Mono.delay(Duration.ofMinutes(5), vts).thenReturn("done")),
+                        () -> vts,
+                        Long.MAX_VALUE)
+                .expectSubscription()
+                .expectNoEvent(Duration.ofMinutes(5))
+                .thenAwait(Duration.ofMillis(10))
+                .expectNext("done")
+                .verifyComplete();
+
+        subscription.dispose();
+        long renewals = events.stream().filter(e -> e.type() == LockEvent.Type.RENEWED).count();
+        // renewed every lease/3 = 10 s for 300 s
+        assertThat(renewals).isBetween(29L, 30L);
+        assertThat(events).noneMatch(e -> e.type() == LockEvent.Type.LOST || e.type() == LockEvent.Type.RENEWAL_FAILED);
+        assertThat(events).filteredOn(e -> e.type() == LockEvent.Type.RELEASED).hasSize(1);
+        assertThat(lock.runningWatchdogs()).isZero();
+        assertThat(cluster.liveLockKeys()).isZero();
+    }
+
+    @Test
+    void leaseLostWhenRenewalCannotReachAQuorumCancelsTheBodyAtTheDeadline() {
+        DefaultReactiveRedLock lock = lock(Duration.ofSeconds(3));
+        AtomicBoolean bodyCancelled = new AtomicBoolean();
+        AtomicLong errorAtMillis = new AtomicLong();
+
+        StepVerifier.withVirtualTime(
+                        () -> lock.withLock("k", lease -> Flux.interval(Duration.ofMillis(500), vts)
+                                        .doOnCancel(() -> bodyCancelled.set(true)))
+                                .doOnError(e -> errorAtMillis.set(vts.now(TimeUnit.MILLISECONDS))),
+                        () -> vts,
+                        Long.MAX_VALUE)
+                .expectSubscription()
+                .thenAwait(Duration.ofMillis(900))
+                .then(() -> {
+                    cluster.node(0).blackhole = true;
+                    cluster.node(1).blackhole = true;
+                    cluster.node(2).down = true;
+                })
+                .thenAwait(Duration.ofSeconds(5))
+                .thenConsumeWhile(x -> true)
+                // sent at T1 = 0, so valid until 0 + 3000 ms lease - 32 ms drift
+                .expectErrorSatisfies(e -> {
+                    assertThat(e).isInstanceOf(LeaseLostException.class);
+                    LeaseLostException lost = (LeaseLostException) e;
+                    assertThat(lost.reason()).isEqualTo(LeaseLostException.Reason.RENEWAL_FAILED);
+                    assertThat(lost.key()).isEqualTo("k");
+                    assertThat(lost.lastRenewalFailure()).isInstanceOf(QuorumUnavailableException.class);
+                    assertThat(errorAtMillis.get()).isEqualTo(3000 - 32);
+                })
+                .verify(Duration.ofSeconds(10));
+        assertThat(bodyCancelled).isTrue();
+        assertThat(lock.runningWatchdogs()).isZero();
+        assertThat(lock.activeLeases()).isZero();
+    }
+
+    @Test
+    void withoutWatchdogTheBodyIsCancelledWhenTheLeaseExpires() {
+        DefaultReactiveRedLock lock = lock(Duration.ofSeconds(2));
+        LockOptions noWatchdog = lock.defaults().mutate().watchdog(false).build();
+
+        StepVerifier.withVirtualTime(
+                        () -> lock.withLock("k", noWatchdog, Mono.delay(Duration.ofSeconds(10), vts)),
+                        () -> vts,
+                        Long.MAX_VALUE)
+                .expectSubscription()
+                .thenAwait(Duration.ofSeconds(2))
+                .expectErrorSatisfies(e -> assertThat(((LeaseLostException) e).reason())
+                        .isEqualTo(LeaseLostException.Reason.EXPIRED))
+                .verify(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void maxHoldTimeStopsRenewing() {
+        DefaultReactiveRedLock lock = lock(Duration.ofSeconds(3));
+        LockOptions bounded = lock.defaults().mutate().maxHoldTime(Duration.ofSeconds(10)).build();
+
+        StepVerifier.withVirtualTime(
+                        () -> lock.withLock("k", bounded, Mono.delay(Duration.ofMinutes(1), vts)),
+                        () -> vts,
+                        Long.MAX_VALUE)
+                .expectSubscription()
+                .thenAwait(Duration.ofSeconds(15))
+                .expectErrorSatisfies(e -> assertThat(((LeaseLostException) e).reason())
+                        .isEqualTo(LeaseLostException.Reason.MAX_HOLD_TIME_EXCEEDED))
+                .verify(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void keysGoneDuringTheHoldIsAKeyLoss() {
+        DefaultReactiveRedLock lock = lock(Duration.ofSeconds(3));
+
+        StepVerifier.withVirtualTime(
+                        () -> lock.withLock("k", Mono.delay(Duration.ofSeconds(30), vts)),
+                        () -> vts,
+                        Long.MAX_VALUE)
+                .expectSubscription()
+                .thenAwait(Duration.ofMillis(200))
+                .then(() -> cluster.nodes.forEach(n -> n.del("lock:{k}")))
+                .thenAwait(Duration.ofSeconds(1))
+                .expectErrorSatisfies(e -> assertThat(((LeaseLostException) e).reason())
+                        .isEqualTo(LeaseLostException.Reason.KEY_LOST))
+                .verify(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void cancellingTheScopeReleasesAndStopsTheWatchdog() {
+        DefaultReactiveRedLock lock = lock(Duration.ofSeconds(3));
+
+        StepVerifier.withVirtualTime(
+                        () -> lock.withLock("k", Flux.interval(Duration.ofSeconds(1), vts)),
+                        () -> vts,
+                        Long.MAX_VALUE)
+                .expectSubscription()
+                .thenAwait(Duration.ofMillis(2500))
+                .expectNextCount(2)
+                .thenCancel()
+                .verify(Duration.ofSeconds(10));
+        vts.advanceTimeBy(Duration.ofMillis(10));
+        assertThat(cluster.liveLockKeys()).isZero();
+        assertThat(lock.runningWatchdogs()).isZero();
+        assertThat(lock.activeLeases()).isZero();
+    }
+
+    @Test
+    void cancelWhileTheAcquireIsInFlightReleasesEveryNodeThatGranted() {
+        cluster.nodes.forEach(n -> n.latency(Duration.ofMillis(1)));
+        cluster.node(4).latency(Duration.ofMillis(40));
+        DefaultReactiveRedLock lock = cluster.client(LockOptions.defaults());
+
+        StepVerifier.withVirtualTime(() -> lock.withLock("k", Mono.just(1)), () -> vts, Long.MAX_VALUE)
+                .expectSubscription()
+                .then(() -> cluster.node(3).latency(Duration.ofMillis(40)))
+                .thenAwait(Duration.ofNanos(500_000))
+                .thenCancel()
+                .verify(Duration.ofSeconds(10));
+        vts.advanceTimeBy(Duration.ofMillis(100));
+        assertThat(cluster.liveLockKeys()).isZero();
+    }
+
+    @Test
+    void nestedWithLockOnTheSameKeyReusesTheLease() {
+        DefaultReactiveRedLock lock = lock(Duration.ofSeconds(10));
+        Mono<String> nested = lock.withLockMono("k", outer -> lock.withLockMono("k", inner -> Mono.just(
+                outer == inner ? "same lease" : "different lease")));
+
+        StepVerifier.withVirtualTime(() -> nested, () -> vts, Long.MAX_VALUE)
+                .thenAwait(Duration.ofMillis(10))
+                .expectNext("same lease")
+                .verifyComplete();
+        assertThat(cluster.liveLockKeys()).isZero();
+    }
+
+    @Test
+    void nestedWithLockOnAnotherKeyLocksIndependently() {
+        DefaultReactiveRedLock lock = lock(Duration.ofSeconds(10));
+        Mono<Boolean> nested = lock.withLockMono("a", a -> lock.withLockMono("b", b -> Mono.fromCallable(
+                () -> !a.token().equals(b.token()) && holders("lock:{a}", a) >= 3 && holders("lock:{b}", b) >= 3)));
+
+        StepVerifier.withVirtualTime(() -> nested, () -> vts, Long.MAX_VALUE)
+                .thenAwait(Duration.ofMillis(10))
+                .expectNext(true)
+                .verifyComplete();
+        assertThat(cluster.liveLockKeys()).isZero();
+    }
+
+    private long holders(String redisKey, Lease lease) {
+        return cluster.nodes.stream().filter(n -> lease.token().equals(n.get(redisKey))).count();
+    }
+
+    @Test
+    void fencingTokensIncreaseAcrossSuccessiveLeasesEvenWithAnInflatedCounter() {
+        DefaultReactiveRedLock lock = lock(Duration.ofSeconds(10));
+        cluster.nodes.forEach(n -> n.latency(Duration.ZERO));
+        LockOptions fenced = lock.defaults().mutate().fencing(true).build();
+        long previous = 0;
+        for (int i = 0; i < 200; i++) {
+            if (i == 100) {
+                cluster.node(2).set("lock:{k}:fence", "1000000", 0);
+            }
+            Lease lease = lock.acquire("k", fenced).block();
+            long token = lease.fencingToken().orElseThrow();
+            assertThat(token).isGreaterThan(previous);
+            previous = token;
+            lease.release().block();
+        }
+        assertThat(previous).isGreaterThan(1_000_000);
+    }
+}
