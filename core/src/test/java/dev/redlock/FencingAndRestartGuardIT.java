@@ -89,6 +89,35 @@ class FencingAndRestartGuardIT {
         }
     }
 
+    @Test
+    void aFencedStoreRejectsTheLateWriteOfAHolderThatPausedPastItsDeadline(@RedisNodes(3) RedisServers servers) {
+        LockOptions opts = FENCED.mutate().leaseTime(Duration.ofMillis(300)).maxWait(Duration.ofSeconds(2)).build();
+        io.lettuce.core.RedisClient data = io.lettuce.core.RedisClient.create(servers.get(0).uri());
+        try (ReactiveRedLock lock = builder(servers).defaults(opts).build();
+                io.lettuce.core.api.StatefulRedisConnection<String, String> connection = data.connect()) {
+            FencedStore store = FencedStore.of(connection);
+            Lease slow = lock.acquire("account").block(Duration.ofSeconds(5));
+            // the slow holder stalls past its deadline; the next holder takes over and writes
+            Lease next = lock.acquire("account").block(Duration.ofSeconds(5));
+            long nextToken = next.fencingToken().orElseThrow();
+            assertThat(nextToken).isGreaterThan(slow.fencingToken().orElseThrow());
+            store.write("data:account", "written by next", nextToken).block(Duration.ofSeconds(5));
+            next.release().block(Duration.ofSeconds(5));
+
+            StaleFencingTokenException stale = (StaleFencingTokenException) org.assertj.core.api.Assertions.catchThrowable(
+                    () -> store.write("data:account", "late write", slow.fencingToken().orElseThrow())
+                            .block(Duration.ofSeconds(5)));
+            assertThat(stale.token()).isEqualTo(slow.fencingToken().orElseThrow());
+            assertThat(stale.lastAccepted()).isEqualTo(nextToken);
+            assertThat(store.read("data:account").block(Duration.ofSeconds(5))).isEqualTo("written by next");
+            // the same holder may write again with its own token
+            store.write("data:account", "again", nextToken).block(Duration.ofSeconds(5));
+            assertThat(store.lastAcceptedToken("data:account").block(Duration.ofSeconds(5))).isEqualTo(nextToken);
+        } finally {
+            data.shutdown();
+        }
+    }
+
     /** What happened when a second owner tried to lock while the first still held the lease. */
     private static final class Outcome {
         Lease first;

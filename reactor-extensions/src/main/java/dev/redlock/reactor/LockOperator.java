@@ -1,0 +1,71 @@
+package dev.redlock.reactor;
+
+import dev.redlock.LockOptions;
+import dev.redlock.ReactiveRedLock;
+import java.util.function.UnaryOperator;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Runs the upstream publisher while holding a distributed lock, as an operator:
+ *
+ * <pre>{@code
+ * Flux<Order> settled = orders.settle(batch).transformDeferred(LockOperator.of(redlock, "settlement"));
+ * Mono<Receipt> paid = payments.pay(order).transformDeferred(LockOperator.of(redlock, "orders:" + id));
+ * }</pre>
+ *
+ * <p>The lock is acquired when the result is subscribed; the upstream is subscribed only once the lease is held, and
+ * the lease is released when the upstream completes, errors or is cancelled. Everything else is
+ * {@link ReactiveRedLock#withLock(String, LockOptions, Flux)}: the watchdog, the {@code LeaseLostException} when the
+ * lease is lost, reentrancy. Use {@code transformDeferred} (not {@code transform}) so each subscription locks anew.
+ *
+ * @param <T> the element type
+ */
+public final class LockOperator<T> implements UnaryOperator<Publisher<T>> {
+
+    private final ReactiveRedLock lock;
+    private final String key;
+    private final LockOptions options;
+
+    private LockOperator(ReactiveRedLock lock, String key, LockOptions options) {
+        this.lock = lock;
+        this.key = key;
+        this.options = options;
+    }
+
+    /** An operator that holds {@code key} with the lock's default options. */
+    public static <T> LockOperator<T> of(ReactiveRedLock lock, String key) {
+        if (lock == null) {
+            throw new IllegalArgumentException("lock must not be null");
+        }
+        return of(lock, key, lock.defaults());
+    }
+
+    /**
+     * An operator that holds {@code key} with the given options.
+     *
+     * @throws IllegalArgumentException for a null lock or options, or a null/blank key
+     */
+    public static <T> LockOperator<T> of(ReactiveRedLock lock, String key, LockOptions options) {
+        if (lock == null) {
+            throw new IllegalArgumentException("lock must not be null");
+        }
+        if (key == null || key.isBlank()) {
+            throw new IllegalArgumentException("key must not be null or blank, got " + (key == null ? "null" : "'" + key + "'"));
+        }
+        if (options == null) {
+            throw new IllegalArgumentException("options must not be null");
+        }
+        return new LockOperator<>(lock, key, options);
+    }
+
+    /** Wraps a {@code Mono} into a {@code Mono}, anything else into a {@code Flux}. */
+    @Override
+    public Publisher<T> apply(Publisher<T> upstream) {
+        if (upstream instanceof Mono) {
+            return lock.withLock(key, options, (Mono<T>) upstream);
+        }
+        return lock.withLock(key, options, Flux.from(upstream));
+    }
+}
