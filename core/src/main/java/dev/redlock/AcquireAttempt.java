@@ -66,21 +66,22 @@ final class AcquireAttempt implements QuorumCall.Listener {
     }
 
     void start() {
-        sink.onCancel(this::cancel);
         t1 = owner.now();
         deadline = t1 + options.leaseTime().toNanos() - driftNanos;
         acquire = new QuorumCall(
-                owner.channels(),
+                        owner,
                 LockScript.ACQUIRE,
                 keys.lockAndFence,
                 new String[] {token, Long.toString(options.leaseTime().toMillis()), options.fencing() ? "1" : "0"},
-                owner.scheduler(),
                 options.nodeTimeout(),
                 v -> v >= 0,
                 true,
                 true,
                 this);
         acquire.start(null);
+        // Registered after the commands are on their way, so a cancel (even one that came before this subscription
+        // started) releases each node after that node's acquire, never before it.
+        sink.onCancel(this::cancel);
     }
 
     @Override
@@ -116,7 +117,7 @@ final class AcquireAttempt implements QuorumCall.Listener {
             fail(denied > 0 && acquire.failureCount() <= acquire.nodeCount() - acquire.quorum(), ttl, false, at);
             return;
         }
-        if (at - deadline >= 0) {
+        if (at - deadline >= 0 && !owner.testHooks().skipValidityCheck) {
             fail(false, -1, true, at);
             return;
         }
@@ -136,11 +137,10 @@ final class AcquireAttempt implements QuorumCall.Listener {
             return; // cancelled: the release is already on its way
         }
         new QuorumCall(
-                        owner.channels(),
+                        owner,
                         LockScript.FENCE,
                         keys.lockAndFence,
                         new String[] {token, Long.toString(fence)},
-                        owner.scheduler(),
                         options.nodeTimeout(),
                         v -> v == 1,
                         true,
@@ -178,13 +178,15 @@ final class AcquireAttempt implements QuorumCall.Listener {
             String operation) {
         if (state.compareAndSet(RUNNING, FINISHED)) {
             // Release on ALL nodes, also those that said no or did not answer: a late or unseen grant must not linger.
-            owner.releaseEverywhere(keys, token, acquire, false);
+            if (!owner.testHooks().noReleaseOnFailure) {
+                owner.releaseEverywhere(keys, token, acquire, false);
+            }
             sink.success(new Result(null, contended, holderTtlMillis, call, validityExpired, at - t1, operation));
         }
     }
 
     private void cancel() {
-        if (state.compareAndSet(RUNNING, CANCELLED)) {
+        if (state.compareAndSet(RUNNING, CANCELLED) && !owner.testHooks().noReleaseOnFailure) {
             owner.releaseEverywhere(keys, token, acquire, false);
         }
     }

@@ -161,11 +161,10 @@ final class DefaultLease implements Lease {
         }
         long drift = options.driftNanos(newLeaseTime);
         return Mono.create(sink -> new QuorumCall(
-                        owner.channels(),
+                        owner,
                         LockScript.EXTEND,
                         keys.lockOnly,
                         new String[] {token, Long.toString(newLeaseTime.toMillis())},
-                        owner.scheduler(),
                         options.nodeTimeout(),
                         v -> v == 1,
                         true,
@@ -239,11 +238,10 @@ final class DefaultLease implements Lease {
         disarmLossTimer();
         owner.untrack(this);
         new QuorumCall(
-                        owner.channels(),
-                        LockScript.RELEASE,
+                        owner,
+                        owner.releaseScript(),
                         keys.lockOnly,
                         new String[] {token, keys.channel},
-                        owner.scheduler(),
                         options.nodeTimeout(),
                         v -> v == 1,
                         false,

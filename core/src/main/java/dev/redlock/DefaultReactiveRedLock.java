@@ -1,5 +1,6 @@
 package dev.redlock;
 
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import java.time.Duration;
@@ -35,8 +36,11 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
     private final ClientResources resources;
     private final EventBus events;
     private final ReleaseNotifier notifier;
+    private final NodeGuard[] guards;
+    private final HealthMonitor health;
     private final Set<DefaultLease> active = ConcurrentHashMap.newKeySet();
     private final AtomicInteger watchdogs = new AtomicInteger();
+    private final Set<CompletableFuture<Void>> cleanups = ConcurrentHashMap.newKeySet();
     private final AtomicReference<Mono<Void>> closing = new AtomicReference<>();
     private volatile boolean closed;
     private volatile TestHooks testHooks = TestHooks.NONE;
@@ -49,7 +53,9 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
             RestartGuard restartGuard,
             Duration maxLeaseTime,
             Duration connectTimeout,
-            RedLockBuilder.NodeFactory nodeFactory) {
+            RedLockBuilder.NodeFactory nodeFactory,
+            CircuitBreakerConfig circuitBreaker,
+            Duration healthCheckInterval) {
         this.nodes = nodes;
         this.defaults = defaults;
         this.keyPrefix = keyPrefix;
@@ -70,16 +76,37 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
             }
         }
         this.notifier = new ReleaseNotifier(channels, scheduler);
+        this.guards = new NodeGuard[channels.length];
+        for (int i = 0; i < channels.length; i++) {
+            guards[i] = new NodeGuard(channels[i].name(), circuitBreaker, this);
+        }
+        Duration pingTimeout = defaults.nodeTimeout().compareTo(Duration.ofMillis(250)) > 0
+                ? defaults.nodeTimeout()
+                : Duration.ofMillis(250);
+        this.health = new HealthMonitor(this, healthCheckInterval, pingTimeout);
     }
 
     // == Internal access ==
 
     long now() {
+        TestHooks hooks = testHooks;
+        if (hooks.wallClock) {
+            return TimeUnit.MILLISECONDS.toNanos(System.currentTimeMillis()) + hooks.wallClockJumpNanos;
+        }
         return scheduler.now(TimeUnit.NANOSECONDS);
+    }
+
+    /** The release script: compare-and-delete, unless a test switched on the unchecked-release mutant. */
+    LockScript releaseScript() {
+        return testHooks.releaseWithoutOwnershipCheck ? LockScript.RELEASE_UNCHECKED : LockScript.RELEASE;
     }
 
     NodeChannel[] channels() {
         return channels;
+    }
+
+    NodeGuard[] guards() {
+        return guards;
     }
 
     Scheduler scheduler() {
@@ -135,12 +162,11 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
 
     /** Fire-and-forget compare-and-delete on every node, each sent after that node's part of {@code after}. */
     void releaseEverywhere(LockKeys keys, String token, QuorumCall after, boolean publish) {
-        new QuorumCall(
-                        channels,
-                        LockScript.RELEASE,
+        QuorumCall cleanup = new QuorumCall(
+                        this,
+                        releaseScript(),
                         keys.lockOnly,
                         new String[] {token, publish ? keys.channel : ""},
-                        scheduler,
                         defaults.nodeTimeout().compareTo(Duration.ofSeconds(1)) > 0 ? defaults.nodeTimeout() : Duration.ofSeconds(1),
                         v -> v == 1,
                         false,
@@ -149,12 +175,27 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
                             if (call.failureCount() > 0 && log.isDebugEnabled()) {
                                 log.debug("cleanup of '{}' did not reach {}", keys.key, call.failures().keySet());
                             }
-                        })
-                .start(after);
+                        });
+        trackCleanup(cleanup.allWritten());
+        cleanup.start(after);
+    }
+
+    /** Cleanups that close() lets finish writing before it closes the connections. */
+    void trackCleanup(CompletableFuture<Void> written) {
+        if (!written.isDone()) {
+            cleanups.add(written);
+            written.whenComplete((v, e) -> cleanups.remove(written));
+        }
     }
 
     private Mono<Void> ensureOpen() {
-        return closed ? Mono.error(new IllegalStateException("this ReactiveRedLock is closed")) : Mono.empty();
+        return Mono.defer(() -> {
+            if (closed) {
+                return Mono.error(new IllegalStateException("this ReactiveRedLock is closed"));
+            }
+            health.start();
+            return Mono.empty();
+        });
     }
 
     // == Acquire ==
@@ -172,6 +213,15 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
     @Override
     public int quorum() {
         return channels.length / 2 + 1;
+    }
+
+    /** The quorum a call of this script needs; test-only mutants may lower it. */
+    int quorumFor(LockScript script) {
+        TestHooks hooks = testHooks;
+        if (script == LockScript.EXTEND && hooks.extendQuorum > 0) {
+            return hooks.extendQuorum;
+        }
+        return hooks.quorum > 0 ? hooks.quorum : quorum();
     }
 
     @Override
@@ -413,11 +463,10 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
     public Mono<Boolean> isLocked(String key) {
         LockKeys keys = new LockKeys(keyPrefix, Checks.key(key));
         return ensureOpen().then(Mono.create(sink -> new QuorumCall(
-                        channels,
+                        this,
                         LockScript.EXISTS,
                         keys.lockOnly,
                         new String[0],
-                        scheduler,
                         defaults.nodeTimeout(),
                         v -> v == 1,
                         false,
@@ -447,6 +496,16 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
     }
 
     @Override
+    public List<NodeStatus> nodeStatus() {
+        long now = now();
+        List<NodeStatus> statuses = new java.util.ArrayList<>(channels.length);
+        for (int i = 0; i < channels.length; i++) {
+            statuses.add(guards[i].status(channels[i].heldOut(now)));
+        }
+        return statuses;
+    }
+
+    @Override
     public Mono<Void> closeAsync() {
         return Mono.defer(() -> {
             Mono<Void> existing = closing.get();
@@ -455,8 +514,13 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
             }
             Mono<Void> close = Flux.fromIterable(List.copyOf(active))
                     .flatMap(lease -> lease.release().onErrorResume(e -> Mono.empty()))
+                    // let fire-and-forget cleanups (failed or cancelled attempts) reach their connections first
+                    .then(Mono.defer(() -> Mono.fromFuture(CompletableFuture.allOf(cleanups.toArray(CompletableFuture[]::new)))
+                            .timeout(Duration.ofSeconds(2), scheduler)
+                            .onErrorResume(e -> Mono.empty())))
                     .then(Mono.defer(() -> {
                         closed = true;
+                        health.stop();
                         CompletableFuture<?>[] closes = new CompletableFuture<?>[channels.length];
                         for (int i = 0; i < channels.length; i++) {
                             closes[i] = channels[i].closeAsync().toCompletableFuture();

@@ -233,6 +233,15 @@ final class LettuceNode implements NodeChannel {
                 new NodeHeldOutException(node.name(), reason, Duration.ofNanos(forNanos)));
     }
 
+    @Override
+    public NodeHeldOutException heldOut(long nowNanos) {
+        long until = heldOutUntilNanos;
+        if (until == Long.MIN_VALUE || nowNanos - until >= 0) {
+            return null;
+        }
+        return new NodeHeldOutException(node.name(), heldOutReason, Duration.ofNanos(until - nowNanos));
+    }
+
     static String infoField(String info, String field) {
         String prefix = field + ":";
         for (String line : info.split("\r?\n")) {
@@ -283,11 +292,7 @@ final class LettuceNode implements NodeChannel {
 
         @Override
         public NodeHeldOutException heldOut(long nowNanos) {
-            long until = heldOutUntilNanos;
-            if (until == Long.MIN_VALUE || nowNanos - until >= 0) {
-                return null;
-            }
-            return new NodeHeldOutException(node.name(), heldOutReason, Duration.ofNanos(until - nowNanos));
+            return LettuceNode.this.heldOut(nowNanos);
         }
 
         @Override

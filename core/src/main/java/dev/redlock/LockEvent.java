@@ -25,7 +25,11 @@ public final class LockEvent {
         /** A lease was released; {@link #duration()} is how long it was held. */
         RELEASED,
         /** The restart guard holds a node out of quorums; {@link #duration()} is for how long. */
-        NODE_HELD_OUT
+        NODE_HELD_OUT,
+        /** Health checks of a node failed several times in a row; {@link #error()} is the last failure. */
+        NODE_DOWN,
+        /** A node that was down answered a health check again; {@link #duration()} is the round trip. */
+        NODE_UP
     }
 
     private final Type type;

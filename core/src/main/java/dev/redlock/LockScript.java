@@ -56,8 +56,19 @@ enum LockScript {
             + "end\n"
             + "return 0"),
 
+    /** Health check: no keys. Returns 1. */
+    PING("return 1"),
+
     /** KEYS: lock. Returns 1 if the key exists, else 0. */
-    EXISTS("return redis.call('exists', KEYS[1])");
+    EXISTS("return redis.call('exists', KEYS[1])"),
+
+    /**
+     * Test-only mutant of {@link #RELEASE} (see {@code TestHooks}): deletes the key whoever owns it. Never used unless
+     * a test switches the mutant on; it exists to prove the safety checker catches a release without ownership check.
+     */
+    RELEASE_UNCHECKED("redis.call('del', KEYS[1])\n"
+            + "if ARGV[2] ~= '' then redis.call('publish', ARGV[2], '1') end\n"
+            + "return 1");
 
     private final String source;
     private final String sha1;

@@ -23,6 +23,14 @@ interface NodeChannel {
     CompletionStage<NodeConnection> connect();
 
     /**
+     * Why this node must not count toward a quorum at {@code nowNanos} (the restart guard), or {@code null} when it
+     * counts.
+     */
+    default NodeHeldOutException heldOut(long nowNanos) {
+        return null;
+    }
+
+    /**
      * Subscribes to release notifications on this node. The stage completes when the node confirmed the
      * subscription; it may never complete while the node is down (notifications are an optimisation).
      */

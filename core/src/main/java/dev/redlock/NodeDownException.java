@@ -18,6 +18,11 @@ public final class NodeDownException extends RuntimeException {
         this.node = node;
     }
 
+    NodeDownException(String node, String reason) {
+        super("node " + node + " is down: " + reason, null, false, false);
+        this.node = node;
+    }
+
     /** The node, {@code host:port}. */
     public String node() {
         return node;

@@ -26,7 +26,9 @@ import reactor.core.scheduler.Scheduler;
  * different threads can otherwise be reordered).
  *
  * <p>Per-node state machine: {@code PENDING → SENDING → SENT → DONE}; the timer moves {@code PENDING → ABANDONED}
- * (never sent), {@code SENDING → SENDING_EXPIRED} and {@code SENT → EXPIRED}.
+ * (never sent), {@code SENDING → SENDING_EXPIRED} and {@code SENT → EXPIRED}. A release is never abandoned: one that
+ * still waits for its node's acquire (or a connection) when the timer fires goes {@code PENDING → LATE} and is sent
+ * as soon as it can be, since a key granted late must still be deleted.
  */
 final class QuorumCall {
 
@@ -48,7 +50,11 @@ final class QuorumCall {
     private static final int ABANDONED = 4;
     private static final int SENDING_EXPIRED = 5;
     private static final int EXPIRED = 6;
+    /** A release not yet sent when the timer fired: counted as timed out, but still sent when it can be. */
+    private static final int LATE = 7;
+    private static final int LATE_SENT = 8;
 
+    private final DefaultReactiveRedLock owner;
     private final NodeChannel[] nodes;
     private final LockScript script;
     private final String[] keys;
@@ -58,6 +64,7 @@ final class QuorumCall {
     private final int quorum;
     private final LongPredicate yes;
     private final boolean decideEarly;
+    private final boolean mustSend;
     private final Listener listener;
 
     private final AtomicIntegerArray states;
@@ -66,41 +73,46 @@ final class QuorumCall {
     /** Per node: the raw reply value, also from held-out nodes and late replies; {@code null} if none. */
     private final AtomicReferenceArray<Long> replies;
     private final NodeChannel.NodeConnection[] connections;
+    private final NodeGuard[] guards;
     private final CompletableFuture<Void>[] settled;
     private final AtomicInteger yesCount = new AtomicInteger();
     private final AtomicInteger noCount = new AtomicInteger();
     private final AtomicInteger known = new AtomicInteger();
     private final AtomicBoolean decided = new AtomicBoolean();
+    private final AtomicInteger written = new AtomicInteger();
+    private final CompletableFuture<Void> allWritten = new CompletableFuture<>();
     private volatile long startNanos;
     private volatile Disposable timer;
 
     @SuppressWarnings("unchecked")
     QuorumCall(
-            NodeChannel[] nodes,
+            DefaultReactiveRedLock owner,
             LockScript script,
             String[] keys,
             String[] args,
-            Scheduler scheduler,
             Duration timeout,
             LongPredicate yes,
             boolean decideEarly,
             boolean trackSettled,
             Listener listener) {
-        this.nodes = nodes;
+        this.owner = owner;
+        this.nodes = owner.channels();
         this.script = script;
         this.keys = keys;
         this.args = args;
-        this.scheduler = scheduler;
+        this.scheduler = owner.scheduler();
         this.timeout = timeout;
-        this.quorum = nodes.length / 2 + 1;
+        this.quorum = owner.quorumFor(script);
         this.yes = yes;
         this.decideEarly = decideEarly;
+        this.mustSend = script == LockScript.RELEASE || script == LockScript.RELEASE_UNCHECKED;
         this.listener = listener;
         int n = nodes.length;
         this.states = new AtomicIntegerArray(n);
         this.outcomes = new AtomicReferenceArray<>(n);
         this.replies = new AtomicReferenceArray<>(n);
         this.connections = new NodeChannel.NodeConnection[n];
+        this.guards = owner.guards();
         if (trackSettled) {
             this.settled = new CompletableFuture[n];
             for (int i = 0; i < n; i++) {
@@ -140,6 +152,20 @@ final class QuorumCall {
 
     long startNanos() {
         return startNanos;
+    }
+
+    /**
+     * Completes once every node's command was handed to its connection or given up (failed, abandoned): after that,
+     * closing the connections loses nothing this call still wanted to send.
+     */
+    CompletableFuture<Void> allWritten() {
+        return allWritten;
+    }
+
+    private void writtenOrGivenUp() {
+        if (written.incrementAndGet() == nodes.length) {
+            allWritten.complete(null);
+        }
     }
 
     /** Completes once node {@code i}'s command can no longer be overtaken on its connection. */
@@ -193,10 +219,19 @@ final class QuorumCall {
     }
 
     private long now() {
-        return scheduler.now(TimeUnit.NANOSECONDS);
+        return owner.now();
     }
 
     private void send(int i) {
+        if (!guards[i].permit(script)) {
+            // The node's circuit breaker is open: fail fast instead of waiting out its timeout. Not recorded.
+            if (states.compareAndSet(i, PENDING, DONE)) {
+                writtenOrGivenUp();
+                record(i, new NodeDownException(nodes[i].name(), "its circuit breaker is open"), false, now());
+                settle(i);
+            }
+            return;
+        }
         NodeChannel.NodeConnection c;
         try {
             c = nodes[i].ready();
@@ -220,7 +255,16 @@ final class QuorumCall {
     private void dispatch(int i, NodeChannel.NodeConnection c) {
         connections[i] = c;
         if (!states.compareAndSet(i, PENDING, SENDING)) {
-            return; // the timer abandoned it while we were connecting: never send it
+            if (states.compareAndSet(i, LATE, LATE_SENT)) {
+                // a release the timer already counted as failed: send it anyway, nobody waits for the reply
+                try {
+                    c.eval(script, keys, args);
+                } catch (RuntimeException ignored) {
+                    // the key expires with its TTL
+                }
+                writtenOrGivenUp();
+            }
+            return; // otherwise the timer abandoned it while we were connecting: never send it
         }
         CompletionStage<Long> reply;
         try {
@@ -229,6 +273,7 @@ final class QuorumCall {
             reply = CompletableFuture.failedFuture(t);
         }
         reply.whenComplete((v, e) -> onReply(i, c, v, e));
+        writtenOrGivenUp();
         if (!states.compareAndSet(i, SENDING, SENT)) {
             // The reply (DONE) or the timer (SENDING_EXPIRED) came first and left settling to us: the command is
             // handed to the connection now, so a follow-up may go.
@@ -237,8 +282,14 @@ final class QuorumCall {
     }
 
     private void failBeforeSend(int i, Throwable error) {
+        if (states.compareAndSet(i, LATE, DONE)) {
+            writtenOrGivenUp(); // a late release that cannot be sent: nothing more to do
+        }
         if (states.compareAndSet(i, PENDING, DONE)) {
-            record(i, error, false, now());
+            writtenOrGivenUp();
+            long now = now();
+            guards[i].failure(script, now - startNanos, error);
+            record(i, error, false, now);
             settle(i);
         }
     }
@@ -253,9 +304,12 @@ final class QuorumCall {
             if (s == SENDING || s == SENT) {
                 if (states.compareAndSet(i, s, DONE)) {
                     if (error != null) {
-                        record(i, LettuceNode.unwrap(error), false, now);
+                        Throwable cause = LettuceNode.unwrap(error);
+                        guards[i].failure(script, now - startNanos, cause);
+                        record(i, cause, false, now);
                     } else {
                         c.replied(now);
+                        guards[i].success(script, now - startNanos);
                         NodeHeldOutException heldOut = c.heldOut(now);
                         if (heldOut != null) {
                             record(i, heldOut, false, now);
@@ -281,7 +335,7 @@ final class QuorumCall {
                 int s = states.get(i);
                 int next;
                 if (s == PENDING) {
-                    next = ABANDONED;
+                    next = mustSend ? LATE : ABANDONED;
                 } else if (s == SENDING) {
                     next = SENDING_EXPIRED;
                 } else if (s == SENT) {
@@ -290,12 +344,17 @@ final class QuorumCall {
                     break;
                 }
                 if (states.compareAndSet(i, s, next)) {
+                    if (next == ABANDONED) {
+                        writtenOrGivenUp();
+                    }
                     NodeChannel.NodeConnection c = connections[i];
-                    if (c != null && next != ABANDONED) {
+                    if (c != null && next != ABANDONED && next != LATE) {
                         c.timedOut(now);
                     }
-                    record(i, new TimeoutException("no reply from " + nodes[i].name() + " within " + timeout), false, now);
-                    if (next != SENDING_EXPIRED) {
+                    TimeoutException timedOut = new TimeoutException("no reply from " + nodes[i].name() + " within " + timeout);
+                    guards[i].failure(script, now - startNanos, timedOut);
+                    record(i, timedOut, false, now);
+                    if (next != SENDING_EXPIRED && next != LATE) {
                         settle(i);
                     }
                     break;

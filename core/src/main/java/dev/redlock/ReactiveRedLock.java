@@ -142,6 +142,12 @@ public interface ReactiveRedLock extends AutoCloseable {
     int activeLeases();
 
     /**
+     * What this client knows about each node now, in node order: up or down (health checks), last ping round trip,
+     * circuit breaker state, and how long the restart guard still holds it out. Non-blocking snapshot.
+     */
+    List<NodeStatus> nodeStatus();
+
+    /**
      * Releases every lease this client still holds, then closes all connections. Idempotent. Later operations fail
      * with {@link IllegalStateException}.
      */

@@ -1,5 +1,6 @@
 package dev.redlock;
 
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -21,6 +22,8 @@ public final class RedLockBuilder {
     public static final Duration DEFAULT_MAX_LEASE_TIME = Duration.ofSeconds(60);
     /** Default bound on opening and verifying a node connection. */
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(1);
+    /** Default period of the health checks (a ping per node). */
+    public static final Duration DEFAULT_HEALTH_CHECK_INTERVAL = Duration.ofSeconds(1);
 
     private final List<RedisNode> nodes = new ArrayList<>();
     private LockOptions defaults = LockOptions.defaults();
@@ -30,6 +33,8 @@ public final class RedLockBuilder {
     private Duration maxLeaseTime = DEFAULT_MAX_LEASE_TIME;
     private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
     private NodeFactory nodeFactory;
+    private CircuitBreakerConfig circuitBreaker = NodeGuard.defaultConfig().build();
+    private Duration healthCheckInterval = DEFAULT_HEALTH_CHECK_INTERVAL;
 
     RedLockBuilder() {}
 
@@ -104,6 +109,26 @@ public final class RedLockBuilder {
         return this;
     }
 
+    /**
+     * The per-node circuit breaker (resilience4j). Default: count-based window of 20 calls, opens at a 50 % failure
+     * rate after at least 5 calls, stays open 1 s, then lets 3 calls probe the node (a successful health check also
+     * moves it to half-open). An open breaker makes that node fail at once in acquires, extensions and queries;
+     * releases always go out. {@code null} disables the breakers. Its clock is replaced by the client's scheduler.
+     */
+    public RedLockBuilder circuitBreaker(CircuitBreakerConfig circuitBreaker) {
+        this.circuitBreaker = circuitBreaker;
+        return this;
+    }
+
+    /**
+     * How often each node is pinged (default 1 s; {@link Duration#ZERO} turns health checks off). Checks start with
+     * the client's first operation; a node is marked down after 2 failed checks in a row and up after one success.
+     */
+    public RedLockBuilder healthCheckInterval(Duration healthCheckInterval) {
+        this.healthCheckInterval = Checks.nonNegativeMillis(healthCheckInterval, "healthCheckInterval");
+        return this;
+    }
+
     /** For unit tests: nodes made by the factory instead of Lettuce. */
     RedLockBuilder nodeFactory(NodeFactory nodeFactory) {
         this.nodeFactory = nodeFactory;
@@ -136,7 +161,8 @@ public final class RedLockBuilder {
         }
         Tokens.init();
         return new DefaultReactiveRedLock(
-                List.copyOf(nodes), defaults, keyPrefix, scheduler, restartGuard, maxLeaseTime, connectTimeout, nodeFactory);
+                List.copyOf(nodes), defaults, keyPrefix, scheduler, restartGuard, maxLeaseTime, connectTimeout, nodeFactory,
+                circuitBreaker, healthCheckInterval);
     }
 
     /** Creates node channels; the default makes Lettuce nodes. */

@@ -25,6 +25,7 @@ final class FakeNode implements NodeChannel {
     private final Map<String, Long> expiries = new HashMap<>();
     private final Map<String, Runnable> subscriptions = new ConcurrentHashMap<>();
     final AtomicInteger commands = new AtomicInteger();
+    private final Map<LockScript, AtomicInteger> perScript = new ConcurrentHashMap<>();
 
     volatile long latencyNanos;
     volatile boolean down;
@@ -34,6 +35,12 @@ final class FakeNode implements NodeChannel {
     FakeNode(String name, Scheduler scheduler) {
         this.name = name;
         this.scheduler = scheduler;
+    }
+
+    /** How many commands of this script reached this node. */
+    int commands(LockScript script) {
+        AtomicInteger c = perScript.get(script);
+        return c == null ? 0 : c.get();
     }
 
     FakeNode latency(Duration latency) {
@@ -54,6 +61,7 @@ final class FakeNode implements NodeChannel {
         @Override
         public CompletionStage<Long> eval(LockScript script, String[] keys, String[] args) {
             commands.incrementAndGet();
+            perScript.computeIfAbsent(script, x -> new AtomicInteger()).incrementAndGet();
             CompletableFuture<Long> reply = new CompletableFuture<>();
             if (down) {
                 reply.completeExceptionally(new IOException("connection refused by " + name));
@@ -189,6 +197,18 @@ final class FakeNode implements NodeChannel {
                     return 1;
                 }
                 return 0;
+            }
+            case PING:
+                return 1;
+            case RELEASE_UNCHECKED: {
+                del(keys[0]);
+                if (!args[1].isEmpty()) {
+                    Runnable handler = subscriptions.get(args[1]);
+                    if (handler != null) {
+                        scheduler.schedule(handler, latencyNanos, TimeUnit.NANOSECONDS);
+                    }
+                }
+                return 1;
             }
             case EXISTS:
                 return get(keys[0]) == null ? 0 : 1;
