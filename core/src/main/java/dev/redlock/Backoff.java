@@ -79,6 +79,16 @@ public abstract class Backoff {
         }
 
         @Override
+        public boolean equals(Object o) {
+            return o instanceof Constant && ((Constant) o).delay.equals(delay);
+        }
+
+        @Override
+        public int hashCode() {
+            return delay.hashCode();
+        }
+
+        @Override
         public String toString() {
             return "Backoff.constant(" + delay + ")";
         }
@@ -113,6 +123,20 @@ public abstract class Backoff {
                     nanos = capped;
             }
             return Duration.ofNanos(nanos);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            if (!(o instanceof Exponential)) {
+                return false;
+            }
+            Exponential e = (Exponential) o;
+            return e.minNanos == minNanos && e.maxNanos == maxNanos && e.jitter == jitter;
+        }
+
+        @Override
+        public int hashCode() {
+            return Long.hashCode(minNanos) * 31 + Long.hashCode(maxNanos) * 17 + jitter.hashCode();
         }
 
         @Override

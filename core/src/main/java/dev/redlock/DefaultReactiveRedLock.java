@@ -251,6 +251,7 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
 
     /** Per-subscription state of an acquire that waits. */
     private static final class Waiting {
+        boolean skipNext;
         int attempts;
         AcquireAttempt.Result last;
         ReleaseNotifier.Listener listener;
@@ -267,8 +268,25 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
 
     private Mono<DefaultLease> acquireLoop(LockKeys keys, LockOptions options) {
         long waitDeadline = now() + options.maxWait().toNanos();
+        // Fast path: one attempt; the retry machinery is only built once the lock turned out to be busy.
+        return attempt(keys, options)
+                .flatMap(first -> first.lease != null
+                        ? Mono.just(first.lease)
+                        : waitAndRetry(keys, options, waitDeadline, first))
+                .doOnDiscard(DefaultLease.class, lease -> lease.release().subscribe(v -> {}, e -> {}));
+    }
+
+    private Mono<DefaultLease> waitAndRetry(
+            LockKeys keys, LockOptions options, long waitDeadline, AcquireAttempt.Result first) {
         Waiting waiting = new Waiting();
+        waiting.attempts = 1;
+        waiting.last = first;
+        waiting.skipNext = true;
         return Mono.defer(() -> {
+                    if (waiting.skipNext) {
+                        waiting.skipNext = false; // the first attempt already ran: start with its wait
+                        return Mono.<AcquireAttempt.Result>error(Retrying.INSTANCE);
+                    }
                     waiting.attempts++;
                     if (waiting.listener != null) {
                         waiting.listener.arm();
@@ -313,8 +331,7 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
                     if (waiting.listener != null) {
                         waiting.listener.close();
                     }
-                })
-                .doOnDiscard(DefaultLease.class, lease -> lease.release().subscribe(v -> {}, e -> {}));
+                });
     }
 
     @Override

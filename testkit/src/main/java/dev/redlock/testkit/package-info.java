@@ -1,7 +1,8 @@
 /**
  * A JUnit Jupiter test kit that runs real, independent {@code redis-server} processes on {@code 127.0.0.1} and
  * injects process faults into them: SIGKILL, SIGSTOP/SIGCONT, restart (now or after a delay), with or without
- * persistence.
+ * persistence; and network faults between a client and them through in-JVM TCP proxies: latency, blackhole, pause,
+ * refused and reset connections.
  *
  * <p>Entry points:
  * <ul>
@@ -9,7 +10,9 @@
  *   <li>{@link dev.redlock.testkit.RedisNodes} on a {@code RedisServers} parameter (handled by
  *       {@link dev.redlock.testkit.RedisServersExtension}): groups shared per test class, reset before each
  *       test;</li>
- *   <li>{@link dev.redlock.testkit.RedisServer}: one node, its faults and its admin connection.</li>
+ *   <li>{@link dev.redlock.testkit.RedisServer}: one node, its faults and its admin connection;</li>
+ *   <li>{@link dev.redlock.testkit.FaultProxy} and {@link dev.redlock.testkit.FaultProxies}: a TCP proxy in front of
+ *       a node, or one in front of each node of a group, with network faults switchable while traffic flows.</li>
  * </ul>
  *
  * <pre>{@code
