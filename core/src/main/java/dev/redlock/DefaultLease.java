@@ -244,7 +244,9 @@ final class DefaultLease implements Lease {
                         new String[] {token, keys.channel},
                         options.nodeTimeout(),
                         v -> v == 1,
-                        false,
+                        // done once a quorum released (the lease can no longer be valid anywhere that matters); the
+                        // other nodes' releases still go out and finish in the background
+                        true,
                         false,
                         (call, yes, at) -> {
                             if (wasHeld) {

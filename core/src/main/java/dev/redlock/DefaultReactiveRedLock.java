@@ -5,10 +5,12 @@ import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -33,9 +35,11 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
     private final String keyPrefix;
     private final Scheduler scheduler;
     private final Duration maxLeaseTime;
+    private final Duration connectTimeout;
     private final ClientResources resources;
     private final EventBus events;
     private final ReleaseNotifier notifier;
+    private final LocalQueue localQueue;
     private final NodeGuard[] guards;
     private final HealthMonitor health;
     private final Set<DefaultLease> active = ConcurrentHashMap.newKeySet();
@@ -61,6 +65,7 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
         this.keyPrefix = keyPrefix;
         this.scheduler = scheduler;
         this.maxLeaseTime = maxLeaseTime;
+        this.connectTimeout = connectTimeout;
         this.events = new EventBus(scheduler);
         this.channels = new NodeChannel[nodes.size()];
         if (nodeFactory == null) {
@@ -76,6 +81,7 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
             }
         }
         this.notifier = new ReleaseNotifier(channels, scheduler);
+        this.localQueue = new LocalQueue(scheduler);
         this.guards = new NodeGuard[channels.length];
         for (int i = 0; i < channels.length; i++) {
             guards[i] = new NodeGuard(channels[i].name(), circuitBreaker, this);
@@ -198,6 +204,26 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
         });
     }
 
+    @Override
+    public Mono<Void> connect() {
+        return ensureOpen().then(Mono.defer(() -> {
+            Map<String, Throwable> failures = new ConcurrentHashMap<>();
+            return Flux.range(0, channels.length)
+                    .flatMap(i -> Mono.fromCompletionStage(channels[i]::connect)
+                            .timeout(connectTimeout, scheduler)
+                            .thenReturn(1)
+                            .onErrorResume(e -> {
+                                failures.put(channels[i].name(), LettuceNode.unwrap(e));
+                                return Mono.just(0);
+                            }))
+                    .reduce(0, Integer::sum)
+                    .flatMap(connected -> connected >= quorum()
+                            ? Mono.<Void>empty()
+                            : Mono.<Void>error(new QuorumUnavailableException("*", "connect", channels.length, quorum(),
+                                    connected, connectTimeout, false, failures)));
+        }));
+    }
+
     // == Acquire ==
 
     @Override
@@ -250,7 +276,12 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
     }
 
     /** Per-subscription state of an acquire that waits. */
+    /** First window for the random retry delay after a split vote; doubles per split up to 16 times. */
+    private static final long SPLIT_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    private static final int MAX_FAST_SPLIT_RETRIES = 5;
+
     private static final class Waiting {
+        int splits;
         boolean skipNext;
         int attempts;
         AcquireAttempt.Result last;
@@ -268,20 +299,47 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
 
     private Mono<DefaultLease> acquireLoop(LockKeys keys, LockOptions options) {
         long waitDeadline = now() + options.maxWait().toNanos();
+        if (localQueue.busy(keys.lock)) {
+            // others in this client already wait for this key: queue behind them instead of adding a contender
+            return waitInLine(keys, options, waitDeadline, null);
+        }
         // Fast path: one attempt; the retry machinery is only built once the lock turned out to be busy.
         return attempt(keys, options)
                 .flatMap(first -> first.lease != null
                         ? Mono.just(first.lease)
-                        : waitAndRetry(keys, options, waitDeadline, first))
+                        : options.maxWait().isZero()
+                                ? Mono.error(first.contended
+                                        ? new LockAcquireTimeoutException(keys.key, options.maxWait(), 1)
+                                        : first.unavailable(keys.key))
+                                : waitInLine(keys, options, waitDeadline, first))
                 .doOnDiscard(DefaultLease.class, lease -> lease.release().subscribe(v -> {}, e -> {}));
     }
 
-    private Mono<DefaultLease> waitAndRetry(
+    /** Waits for this acquire's turn among the local waiters of the key, then keeps trying until maxWait. */
+    private Mono<DefaultLease> waitInLine(
             LockKeys keys, LockOptions options, long waitDeadline, AcquireAttempt.Result first) {
+        return Mono.usingWhen(
+                Mono.fromSupplier(() -> localQueue.join(keys.lock)),
+                ticket -> ticket.turn(waitDeadline - now()).flatMap(myTurn -> {
+                    if (!myTurn) {
+                        return Mono.error(new LockAcquireTimeoutException(keys.key, options.maxWait(), first == null ? 0 : 1));
+                    }
+                    // If we queued right behind a failed first attempt, start by waiting; after waiting in line,
+                    // try at once (the previous head either got the lock or gave up on it).
+                    boolean justFailed = first != null && ticket.wasHeadAtOnce();
+                    return waitAndRetry(keys, options, waitDeadline, first, justFailed);
+                }),
+                ticket -> Mono.fromRunnable(ticket::close),
+                (ticket, e) -> Mono.fromRunnable(ticket::close),
+                ticket -> Mono.fromRunnable(ticket::close));
+    }
+
+    private Mono<DefaultLease> waitAndRetry(
+            LockKeys keys, LockOptions options, long waitDeadline, AcquireAttempt.Result first, boolean startWithWait) {
         Waiting waiting = new Waiting();
-        waiting.attempts = 1;
+        waiting.attempts = first == null ? 0 : 1;
         waiting.last = first;
-        waiting.skipNext = true;
+        waiting.skipNext = startWithWait;
         return Mono.defer(() -> {
                     if (waiting.skipNext) {
                         waiting.skipNext = false; // the first attempt already ran: start with its wait
@@ -314,6 +372,15 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
                     long wait = Math.min(options.backoff().delay(waiting.attempts).toNanos(), left);
                     if (!r.contended) {
                         return Mono.delay(Duration.ofNanos(wait), scheduler);
+                    }
+                    if (r.call.yesCount() > 0 && waiting.splits < MAX_FAST_SPLIT_RETRIES) {
+                        // A split vote: we won some nodes, others went to other contenders, and the failed attempts
+                        // release what they got without notifying anyone. The lock is likely free again at once, so
+                        // retry soon, with a short random delay (growing with repeated splits) to break the tie. After a
+                        // few in a row (say a holder that owns only part of the nodes), fall back to the normal wait.
+                        waiting.splits++;
+                        long window = Math.min(wait, SPLIT_RETRY_NANOS << (waiting.splits - 1));
+                        return Mono.delay(Duration.ofNanos(ThreadLocalRandom.current().nextLong(window + 1)), scheduler);
                     }
                     if (r.holderTtlMillis >= 0) {
                         wait = Math.min(wait, TimeUnit.MILLISECONDS.toNanos(r.holderTtlMillis + 1));
@@ -538,6 +605,7 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
                     .then(Mono.defer(() -> {
                         closed = true;
                         health.stop();
+                        localQueue.releaseAll();
                         CompletableFuture<?>[] closes = new CompletableFuture<?>[channels.length];
                         for (int i = 0; i < channels.length; i++) {
                             closes[i] = channels[i].closeAsync().toCompletableFuture();

@@ -51,6 +51,14 @@ public interface ReactiveRedLock extends AutoCloseable {
     /** The quorum: {@code nodes().size() / 2 + 1}. */
     int quorum();
 
+    /**
+     * Opens and verifies a connection to every node now rather than on first use (a warm-up for service start).
+     * Completes once a quorum of nodes is connected; errors with {@link QuorumUnavailableException} (with per-node
+     * causes) if fewer than a quorum could be connected within the connect timeout. Optional: every operation
+     * connects on demand, but a first call on a cold client may spend its node timeout on connecting.
+     */
+    Mono<Void> connect();
+
     // == Manual acquire ==
 
     /** {@link #acquire(String, LockOptions)} with the client's default options. */

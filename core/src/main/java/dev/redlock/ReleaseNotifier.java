@@ -1,5 +1,6 @@
 package dev.redlock;
 
+import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -14,8 +15,14 @@ import reactor.core.scheduler.Scheduler;
  * Wakes waiters when a lease on their key is released. A release publishes on the key's channel on every node;
  * waiters subscribe (one Redis subscription per channel and node, shared by all local waiters) while they wait.
  * Pub/sub can lose messages, so every wait is also bounded by the waiter's backoff.
+ *
+ * <p>A channel stays subscribed for {@link #LINGER} after its last waiter left: under contention waiters come and go
+ * all the time, and re-subscribing for each of them would cost a round trip per wait and could let an UNSUBSCRIBE
+ * overtake the next SUBSCRIBE (they are written from different threads), silently losing notifications.
  */
 final class ReleaseNotifier {
+
+    static final Duration LINGER = Duration.ofSeconds(5);
 
     private final NodeChannel[] nodes;
     private final Scheduler scheduler;
@@ -51,6 +58,7 @@ final class ReleaseNotifier {
         private final Runnable handler = this::onMessage;
         private int refs;
         private boolean dead;
+        private boolean subscribing;
 
         Channel(String name) {
             this.name = name;
@@ -63,7 +71,9 @@ final class ReleaseNotifier {
                 if (dead) {
                     return null;
                 }
-                first = refs++ == 0;
+                refs++;
+                first = !subscribing;
+                subscribing = true;
                 listener = new Listener(this);
                 listeners.add(listener);
             }
@@ -82,15 +92,22 @@ final class ReleaseNotifier {
                     return;
                 }
                 last = --refs == 0;
-                if (last) {
-                    dead = true;
-                }
             }
             if (last) {
-                channels.remove(name, this);
-                for (NodeChannel node : nodes) {
-                    node.unsubscribe(name, handler);
+                scheduler.schedule(this::teardownIfUnused, LINGER.toMillis(), TimeUnit.MILLISECONDS);
+            }
+        }
+
+        private void teardownIfUnused() {
+            synchronized (this) {
+                if (refs > 0 || dead) {
+                    return; // a waiter came back meanwhile; its own departure schedules the next check
                 }
+                dead = true;
+            }
+            channels.remove(name, this);
+            for (NodeChannel node : nodes) {
+                node.unsubscribe(name, handler);
             }
         }
 

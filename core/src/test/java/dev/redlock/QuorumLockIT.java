@@ -267,6 +267,21 @@ class QuorumLockIT {
     }
 
     @Test
+    void connectWarmsUpAQuorumOrSaysWhichNodesFailed(@RedisNodes(5) RedisServers servers) {
+        servers.get(0).kill();
+        servers.get(1).kill();
+        try (ReactiveRedLock lock = client(servers, LockOptions.defaults())) {
+            StepVerifier.create(lock.connect()).verifyComplete();
+            servers.get(2).kill();
+            try (ReactiveRedLock cold = client(servers, LockOptions.defaults())) {
+                StepVerifier.create(cold.connect())
+                        .expectErrorSatisfies(e -> assertThat(((QuorumUnavailableException) e).nodeFailures()).hasSize(3))
+                        .verify(Duration.ofSeconds(5));
+            }
+        }
+    }
+
+    @Test
     void tryAcquireIsEmptyWhenHeld(@RedisNodes(3) RedisServers servers) {
         try (ReactiveRedLock lock = client(servers, LockOptions.defaults())) {
             Lease held = lock.acquire("k").block(Duration.ofSeconds(5));
