@@ -1,0 +1,44 @@
+package dev.redlock.blockhound;
+
+import reactor.blockhound.BlockHound;
+import reactor.blockhound.integration.BlockHoundIntegration;
+
+/**
+ * Lets applications that run BlockHound use this library without false positives: it allows the short, bounded
+ * lock waits inside the libraries the lock engine drives from non-blocking threads, which their own BlockHound
+ * support does not cover yet. Everything else (the engine's code, the application's) stays guarded.
+ *
+ * <ul>
+ *   <li>resilience4j: a node's circuit breaker moving from open to half-open takes a {@code ReentrantLock} for the
+ *       transition (called when an acquire asks the breaker for permission).
+ *   <li>Lettuce: allocating the shared event-loop group when the first connection of a client opens (connections
+ *       open lazily, from whatever thread first needs them); the per-connection write lock ({@code SharedLock}); the
+ *       command-proxy cache built with a new connection.
+ *   <li>Netty 4.2's adaptive buffer allocator: magazines take a {@code StampedLock} for a few instructions when
+ *       event loops allocate at once.
+ *   <li>Reactor: cancelling a periodic task (the lease watchdog's {@code Flux.interval}) removes it from the
+ *       scheduler's queue under the queue's lock; Reactor allows this for its other task types
+ *       (reactor/reactor-core#3210).
+ * </ul>
+ *
+ * <p>Not API: loaded by {@code BlockHound.install()} through {@link java.util.ServiceLoader}, and only when
+ * BlockHound is on the class path (it is an optional dependency of this module).
+ */
+public final class RedlockBlockHoundIntegration implements BlockHoundIntegration {
+
+    @Override
+    public void applyTo(BlockHound.Builder builder) {
+        builder.allowBlockingCallsInside(
+                "io.github.resilience4j.circuitbreaker.internal.CircuitBreakerStateMachine$OpenState", "toHalfOpenState");
+        builder.allowBlockingCallsInside("io.lettuce.core.resource.DefaultEventLoopGroupProvider", "allocate");
+        builder.allowBlockingCallsInside("io.lettuce.core.protocol.SharedLock", "incrementWriters");
+        builder.allowBlockingCallsInside("io.lettuce.core.protocol.SharedLock", "doExclusive");
+        builder.allowBlockingCallsInside("io.lettuce.core.protocol.SharedLock", "lockWritersExclusive");
+        builder.allowBlockingCallsInside("io.lettuce.core.internal.AbstractInvocationHandler$MethodTranslator", "of");
+        builder.allowBlockingCallsInside("io.netty.buffer.AdaptivePoolingAllocator$Magazine", "free");
+        builder.allowBlockingCallsInside("io.netty.buffer.AdaptivePoolingAllocator$MagazineGroup", "free");
+        builder.allowBlockingCallsInside("reactor.core.scheduler.PeriodicWorkerTask", "dispose");
+        builder.allowBlockingCallsInside("reactor.core.scheduler.InstantPeriodicWorkerTask", "dispose");
+        builder.allowBlockingCallsInside("reactor.core.scheduler.PeriodicSchedulerTask", "dispose");
+    }
+}
