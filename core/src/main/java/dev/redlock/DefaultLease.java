@@ -133,6 +133,17 @@ final class DefaultLease implements Lease {
         return lostError;
     }
 
+    /**
+     * The loss error if the lease was lost or is past its deadline now (then it is marked lost at once, without
+     * waiting for the loss timer), else {@code null}.
+     */
+    LeaseLostException lostAtEnd() {
+        if (state.get() == HELD && owner.now() - deadlineNanos >= 0) {
+            checkDeadline();
+        }
+        return lostError;
+    }
+
     // == Actions ==
 
     @Override

@@ -518,6 +518,7 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
                         Disposable watchdog = guard(lease, options);
                         return Mono.<T>from(body.apply(lease))
                                 .takeUntilOther(lease.lost())
+                                .flatMap(value -> DefaultReactiveRedLock.<T>lostOrEmpty(lease).defaultIfEmpty(value))
                                 .switchIfEmpty(Mono.defer(() -> lostOrEmpty(lease)))
                                 .doFinally(s -> watchdog.dispose())
                                 .contextWrite(c -> c.put(heldKey, lease));
@@ -536,8 +537,12 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
         return lease.lost().subscribe(x -> {}, e -> {});
     }
 
+    /**
+     * At the end of a scope: the loss if the lease was lost, also when the body finished after the deadline but
+     * before the loss timer ran (a busy scheduler); else empty.
+     */
     private static <T> Mono<T> lostOrEmpty(DefaultLease lease) {
-        LeaseLostException lost = lease.lostError();
+        LeaseLostException lost = lease.lostAtEnd();
         return lost != null ? Mono.error(lost) : Mono.empty();
     }
 

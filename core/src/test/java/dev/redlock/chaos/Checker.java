@@ -1,0 +1,380 @@
+package dev.redlock.chaos;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Checks a history; a pure function of its events (so a history written to disk gives the same verdict offline).
+ *
+ * <ol>
+ *   <li>Validity windows per key: {@code [t_ok, min(t_release_invoke, deadline))}, where deadline is the latest
+ *       deadline the holder believed in (at the grant, at each write, at the release). Sorted by start with the largest
+ *       end so far: a violation iff a start lies before that end. {@code info} and failed acquires open no window. A
+ *       grant whose deadline is not after {@code t_ok} is an invalid grant. With fencing, each grant's token must
+ *       exceed every earlier grant's token of that key.</li>
+ *   <li>The guarded resource, replayed in time order: the unguarded set (every completed operation must be in the
+ *       final set, else a lost update), late writes (after the writer's deadline), stale writes (a lower oracle fence
+ *       after a higher one), and the CAS register on the lease token (a rejected write is a CAS conflict; an accepted
+ *       one after another lease entered is {@code stale_accepted}).</li>
+ *   <li>Hygiene results recorded in the history ({@code hygiene} events with a count).</li>
+ * </ol>
+ */
+final class Checker {
+
+    private static final int MAX_EXAMPLES = 30;
+    private static final int MAX_EXAMPLE_LENGTH = 4000;
+
+    private Checker() {}
+
+    /** The outcome of a check. */
+    static final class Verdict {
+        final EnumMap<Violation, Long> counts = new EnumMap<>(Violation.class);
+        final List<String> examples = new ArrayList<>();
+        long completedCs;
+        long lost;
+        long acquireOk;
+        long acquireFail;
+        long acquireInfo;
+        long faults;
+        /** Faults that could not be applied or healed, and other harness errors (see the history). */
+        long harnessErrors;
+        long[] acquireLatencies = new long[0];
+        /** Lost leases: the latest loss signal (end of the section) after the deadline the holder believed in. */
+        long maxLossLatenessNanos;
+
+        long count(Violation v) {
+            return counts.getOrDefault(v, 0L);
+        }
+
+        long total() {
+            long sum = 0;
+            for (long c : counts.values()) {
+                sum += c;
+            }
+            return sum;
+        }
+
+        /** The kinds that were found, e.g. {@code window_overlap=2 late_write=1}, or {@code none}. */
+        String breakdown() {
+            StringBuilder b = new StringBuilder();
+            counts.forEach((k, v) -> {
+                if (v > 0) {
+                    b.append(b.length() == 0 ? "" : " ").append(k.label()).append('=').append(v);
+                }
+            });
+            return b.length() == 0 ? "none" : b.toString();
+        }
+
+        void add(Violation v, long n, String example) {
+            if (n <= 0) {
+                return;
+            }
+            counts.merge(v, n, Long::sum);
+            if (example != null && examples.size() < MAX_EXAMPLES) {
+                String text = v.label() + ": " + example;
+                examples.add(text.length() > MAX_EXAMPLE_LENGTH ? text.substring(0, MAX_EXAMPLE_LENGTH) + "..." : text);
+            }
+        }
+    }
+
+    /** Everything recorded about one operation id. */
+    private static final class OpRec {
+        final long op;
+        String key;
+        Integer client;
+        Event acqInvoke;
+        Event acqDone;
+        Event relInvoke;
+        Event relDone;
+        final List<Event> writes = new ArrayList<>();
+        boolean acceptedWrite;
+
+        OpRec(long op) {
+            this.op = op;
+        }
+
+        long believedDeadline() {
+            long d = acqDone.deadline == null ? acqDone.t : acqDone.deadline;
+            for (Event w : writes) {
+                if (!Event.INVOKE.equals(w.type) && w.deadline != null) {
+                    d = Math.max(d, w.deadline);
+                }
+            }
+            if (relInvoke != null && relInvoke.deadline != null) {
+                d = Math.max(d, relInvoke.deadline);
+            }
+            return d;
+        }
+
+        String who() {
+            return "op " + op + " (client " + client + ")";
+        }
+    }
+
+    static Verdict check(List<Event> input) {
+        List<Event> events = new ArrayList<>();
+        for (Event e : input) {
+            if (!Event.META.equals(e.type) && !Event.SCHEDULE.equals(e.type)) {
+                events.add(e);
+            }
+        }
+        events.sort(History.ORDER);
+        long origin = events.isEmpty() ? 0 : events.get(0).t;
+        Verdict v = new Verdict();
+        Map<Long, OpRec> ops = new TreeMap<>();
+        List<Long> latencies = new ArrayList<>();
+
+        for (Event e : events) {
+            if (Event.NEMESIS.equals(e.type)) {
+                if ("start".equals(e.f)) {
+                    v.faults++;
+                } else if ("error".equals(e.f)) {
+                    v.harnessErrors++;
+                }
+                continue;
+            }
+            if (Event.HYGIENE.equals(e.type)) {
+                long n = e.count == null ? 0 : e.count;
+                v.add(Violation.fromLabel(e.f), n, n + " (" + e.value + ")");
+                continue;
+            }
+            if (!e.isOp() || e.op == null) {
+                continue;
+            }
+            if (e.value != null && e.value.contains("BlockingOperationError")) {
+                v.add(Violation.BLOCKING_CALL, 1, "op " + e.op + " (" + e.f + "): " + e.value);
+            }
+            OpRec r = ops.computeIfAbsent(e.op, OpRec::new);
+            if (e.key != null) {
+                r.key = e.key;
+            }
+            if (e.client != null) {
+                r.client = e.client;
+            }
+            boolean invoke = Event.INVOKE.equals(e.type);
+            switch (e.f) {
+                case Event.ACQUIRE:
+                    if (invoke) {
+                        if (r.acqInvoke != null) {
+                            v.add(Violation.MALFORMED, 1, "acquire of op " + e.op + " invoked twice");
+                        }
+                        r.acqInvoke = e;
+                    } else {
+                        if (r.acqInvoke == null || r.acqDone != null) {
+                            v.add(Violation.MALFORMED, 1, "acquire of op " + e.op + " completed without one invoke");
+                        }
+                        r.acqDone = e;
+                        if (Event.OK.equals(e.type)) {
+                            v.acquireOk++;
+                            if (r.acqInvoke != null) {
+                                latencies.add(e.t - r.acqInvoke.t);
+                            }
+                        } else if (Event.FAIL.equals(e.type)) {
+                            v.acquireFail++;
+                        } else {
+                            v.acquireInfo++;
+                        }
+                    }
+                    break;
+                case Event.WRITE:
+                    if (r.acqDone == null || !Event.OK.equals(r.acqDone.type)) {
+                        v.add(Violation.MALFORMED, 1, "write of op " + e.op + " without a granted lease");
+                    }
+                    Event last = r.writes.isEmpty() ? null : r.writes.get(r.writes.size() - 1);
+                    boolean lastWasInvoke = last != null && Event.INVOKE.equals(last.type);
+                    if (invoke == lastWasInvoke) {
+                        v.add(Violation.MALFORMED, 1, "write of op " + e.op + (invoke ? " invoked before the "
+                                + "previous one completed" : " completed without an invoke"));
+                    }
+                    r.writes.add(e);
+                    if (Event.OK.equals(e.type) && Boolean.TRUE.equals(e.accepted)) {
+                        r.acceptedWrite = true;
+                    }
+                    break;
+                case Event.RELEASE:
+                    if (invoke) {
+                        if (r.relInvoke != null || r.acqDone == null || !Event.OK.equals(r.acqDone.type)) {
+                            v.add(Violation.MALFORMED, 1, "release of op " + e.op + " invoked without one granted lease");
+                        }
+                        r.relInvoke = e;
+                    } else {
+                        if (r.relInvoke == null || r.relDone != null) {
+                            v.add(Violation.MALFORMED, 1, "release of op " + e.op + " completed without one invoke");
+                        }
+                        r.relDone = e;
+                        if (Event.FAIL.equals(e.type) && e.value != null && e.value.startsWith("LeaseLost")) {
+                            v.lost++;
+                        }
+                    }
+                    break;
+                default:
+                    break;
+            }
+        }
+
+        for (OpRec r : ops.values()) {
+            if (r.acqInvoke != null && r.acqDone == null) {
+                v.add(Violation.MALFORMED, 1, "acquire of op " + r.op + " never completed");
+            }
+            if (r.relInvoke != null && r.relDone == null) {
+                v.add(Violation.MALFORMED, 1, "release of op " + r.op + " never completed");
+            }
+            if (!r.writes.isEmpty() && Event.INVOKE.equals(r.writes.get(r.writes.size() - 1).type)) {
+                v.add(Violation.MALFORMED, 1, "a write of op " + r.op + " never completed");
+            }
+            if (r.acceptedWrite && r.relDone != null && Event.OK.equals(r.relDone.type)) {
+                v.completedCs++;
+            }
+            if (r.relDone != null && r.relInvoke != null && Event.FAIL.equals(r.relDone.type) && r.acqDone != null
+                    && r.relDone.value != null && r.relDone.value.startsWith("LeaseLost")) {
+                v.maxLossLatenessNanos = Math.max(v.maxLossLatenessNanos, r.relInvoke.t - r.believedDeadline());
+            }
+        }
+        v.acquireLatencies = latencies.stream().mapToLong(Long::longValue).toArray();
+
+        checkWindows(ops, v, origin);
+        checkStore(events, ops, v, origin);
+        return v;
+    }
+
+    /** Check 1: overlapping validity windows, invalid grants, fencing regressions. */
+    private static void checkWindows(Map<Long, OpRec> ops, Verdict v, long origin) {
+        Map<String, List<OpRec>> byKey = new TreeMap<>();
+        for (OpRec r : ops.values()) {
+            if (r.acqDone != null && Event.OK.equals(r.acqDone.type)) {
+                byKey.computeIfAbsent(r.key, k -> new ArrayList<>()).add(r);
+            }
+        }
+        for (Map.Entry<String, List<OpRec>> entry : byKey.entrySet()) {
+            List<OpRec> grants = entry.getValue();
+            grants.sort(Comparator.comparingLong((OpRec r) -> r.acqDone.t).thenComparingLong(r -> r.acqDone.seq));
+            long maxEnd = Long.MIN_VALUE;
+            OpRec maxEndOp = null;
+            long maxFence = Long.MIN_VALUE;
+            OpRec maxFenceOp = null;
+            for (OpRec r : grants) {
+                long start = r.acqDone.t;
+                long deadline = r.believedDeadline();
+                if (r.acqDone.deadline != null && r.acqDone.deadline - start <= 0) {
+                    v.add(Violation.INVALID_GRANT, 1, "key " + entry.getKey() + ": " + r.who() + " granted at "
+                            + ms(start - origin) + " with deadline " + ms(r.acqDone.deadline - origin));
+                }
+                if (r.acqDone.fence != null) {
+                    if (maxFenceOp != null && r.acqDone.fence <= maxFence) {
+                        v.add(Violation.FENCE_REGRESSION, 1, "key " + entry.getKey() + ": " + r.who()
+                                + " granted at " + ms(start - origin) + " with fencing token " + r.acqDone.fence
+                                + " after " + maxFenceOp.who() + " had " + maxFence);
+                    }
+                    if (r.acqDone.fence > maxFence) {
+                        maxFence = r.acqDone.fence;
+                        maxFenceOp = r;
+                    }
+                }
+                long end = r.relInvoke == null ? deadline : Math.min(r.relInvoke.t, deadline);
+                if (end - start <= 0) {
+                    continue; // an empty window overlaps nothing
+                }
+                if (maxEndOp != null && start - maxEnd < 0) {
+                    v.add(Violation.WINDOW_OVERLAP, 1, "key " + entry.getKey() + ": " + r.who() + " window ["
+                            + ms(start - origin) + ", " + ms(end - origin) + ") starts " + ms(maxEnd - start)
+                            + " before the end of " + maxEndOp.who() + " window [" + ms(maxEndOp.acqDone.t - origin)
+                            + ", " + ms(maxEnd - origin) + ")");
+                }
+                if (maxEndOp == null || end - maxEnd > 0) {
+                    maxEnd = end;
+                    maxEndOp = r;
+                }
+            }
+        }
+    }
+
+    /** Per-key state of the replayed guarded resource. */
+    private static final class KeyState {
+        String owner;
+        long entries;
+        long maxOracle = Long.MIN_VALUE;
+        long head = -1;
+        final Map<Long, Long> parent = new HashMap<>();
+        final Map<Long, Long> element = new HashMap<>();
+    }
+
+    /** Check 2: the guarded resource, replayed in time order. */
+    private static void checkStore(List<Event> events, Map<Long, OpRec> ops, Verdict v, long origin) {
+        Map<String, KeyState> keys = new TreeMap<>();
+        Map<Long, Long> entryOf = new HashMap<>();
+        for (Event e : events) {
+            if (!e.isOp() || e.key == null) {
+                continue;
+            }
+            KeyState k = keys.computeIfAbsent(e.key, x -> new KeyState());
+            if (e.is(Event.OK, Event.ACQUIRE)) {
+                k.owner = e.tok;
+                k.entries++;
+                entryOf.put(e.op, k.entries);
+                continue;
+            }
+            if (!Event.WRITE.equals(e.f) || Event.INVOKE.equals(e.type) || e.nv == null) {
+                continue; // only attempts that reached the resource
+            }
+            String who = "op " + e.op + " (client " + e.client + ") at " + ms(e.t - origin) + " on key " + e.key;
+            if (e.deadline != null && e.t - e.deadline > 0) {
+                v.add(Violation.LATE_WRITE, 1, who + ", " + ms(e.t - e.deadline) + " after its deadline");
+            }
+            if (e.oracle != null) {
+                if (k.maxOracle != Long.MIN_VALUE && e.oracle < k.maxOracle) {
+                    v.add(Violation.STALE_WRITE, 1, who + " with oracle fence " + e.oracle + " after fence "
+                            + k.maxOracle + " wrote");
+                }
+                k.maxOracle = Math.max(k.maxOracle, e.oracle);
+            }
+            boolean accept = e.tok != null && e.tok.equals(k.owner);
+            if (e.accepted != null && e.accepted != accept) {
+                v.add(Violation.MALFORMED, 1, who + ": the store " + (e.accepted ? "accepted" : "rejected")
+                        + " a write the replay " + (accept ? "accepts" : "rejects"));
+            }
+            if (!accept) {
+                v.add(Violation.CAS_CONFLICT, 1, who + " rejected: another lease entered since");
+            } else {
+                Long mine = entryOf.get(e.op);
+                if (mine == null || mine != k.entries) {
+                    v.add(Violation.STALE_ACCEPTED, 1, who + " accepted although another lease entered since");
+                }
+            }
+            if (e.rv != null) {
+                k.parent.put(e.nv, e.rv);
+            }
+            k.element.put(e.nv, e.op);
+            k.head = Math.max(k.head, e.nv);
+        }
+        for (Map.Entry<String, KeyState> entry : keys.entrySet()) {
+            KeyState k = entry.getValue();
+            Set<Long> present = new HashSet<>();
+            Long version = k.head;
+            while (version != null && version > 0) {
+                Long op = k.element.get(version);
+                if (op != null) {
+                    present.add(op);
+                }
+                version = k.parent.get(version);
+            }
+            for (OpRec r : ops.values()) {
+                if (entry.getKey().equals(r.key) && r.acceptedWrite && r.relDone != null
+                        && Event.OK.equals(r.relDone.type) && !present.contains(r.op)) {
+                    v.add(Violation.LOST_UPDATE, 1, "key " + entry.getKey() + ": " + r.who()
+                            + " completed but its write is not in the final set");
+                }
+            }
+        }
+    }
+
+    static String ms(long nanos) {
+        return String.format(java.util.Locale.ROOT, "%.3f ms", nanos / 1e6);
+    }
+}

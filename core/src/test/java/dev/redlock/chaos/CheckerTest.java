@@ -1,0 +1,434 @@
+package dev.redlock.chaos;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.redlock.Lease;
+import dev.redlock.LockOptions;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import reactor.core.publisher.Mono;
+
+/**
+ * The checker on hand-made histories: each check must find what it is built to find (and nothing else), so a
+ * chaos run's "0 violations" means something. Times are in arbitrary nanosecond units.
+ */
+class CheckerTest {
+
+    /** Builds a history by hand. */
+    private static final class H {
+        final List<Event> events = new ArrayList<>();
+        private long seq;
+
+        private Event add(Event e, long t) {
+            e.t = t;
+            e.seq = ++seq;
+            events.add(e);
+            return e;
+        }
+
+        H acquire(long op, int client, String key, long tInvoke) {
+            add(Event.of(Event.INVOKE, Event.ACQUIRE, op).client(client).key(key), tInvoke);
+            return this;
+        }
+
+        H granted(long op, int client, String key, long t, long deadline, long oracle, Long fence) {
+            add(Event.of(Event.OK, Event.ACQUIRE, op).client(client).key(key).tok("tok" + op).deadline(deadline)
+                    .oracle(oracle).fence(fence).granted(3), t);
+            return this;
+        }
+
+        H acquireDone(String type, long op, int client, String key, long t) {
+            add(Event.of(type, Event.ACQUIRE, op).client(client).key(key).value("QuorumUnavailableException"), t);
+            return this;
+        }
+
+        H read(long op, String key, long t, long rv) {
+            add(Event.of(Event.INVOKE, Event.WRITE, op).key(key).tok("tok" + op).rv(rv), t);
+            return this;
+        }
+
+        H wrote(long op, String key, long t, long rv, long nv, boolean accepted, long oracle, long deadline) {
+            add(Event.of(accepted ? Event.OK : Event.FAIL, Event.WRITE, op).key(key).tok("tok" + op).rv(rv).nv(nv)
+                    .accepted(accepted).oracle(oracle).deadline(deadline), t);
+            return this;
+        }
+
+        H releaseInvoke(long op, String key, long t, long deadline) {
+            add(Event.of(Event.INVOKE, Event.RELEASE, op).key(key).deadline(deadline), t);
+            return this;
+        }
+
+        H released(long op, String key, long t) {
+            add(Event.of(Event.OK, Event.RELEASE, op).key(key), t);
+            return this;
+        }
+
+        H lost(long op, String key, long t) {
+            add(Event.of(Event.FAIL, Event.RELEASE, op).key(key).value("LeaseLostException RENEWAL_FAILED"), t);
+            return this;
+        }
+
+        /** A whole, well-behaved critical section: granted, one accepted write, released. */
+        H section(long op, int client, String key, long start, long end, long rv, long nv) {
+            return acquire(op, client, key, start - 5)
+                    .granted(op, client, key, start, start + 1_000, op, op)
+                    .read(op, key, start + 1, rv)
+                    .wrote(op, key, start + 2, rv, nv, true, op, start + 1_000)
+                    .releaseInvoke(op, key, end, start + 1_000)
+                    .released(op, key, end + 5);
+        }
+
+        Checker.Verdict check() {
+            return Checker.check(events);
+        }
+    }
+
+    @Test
+    void aCleanSequentialHistoryHasNoViolations() {
+        Checker.Verdict v = new H()
+                .section(1, 0, "k", 100, 200, 0, 1)
+                .section(2, 1, "k", 300, 400, 1, 2)
+                .section(3, 0, "k", 500, 600, 2, 3)
+                .section(4, 1, "other", 150, 450, 0, 1)
+                .check();
+        assertThat(v.total()).as(v.breakdown()).isZero();
+        assertThat(v.completedCs).isEqualTo(4);
+        assertThat(v.acquireOk).isEqualTo(4);
+        assertThat(v.acquireLatencies).containsOnly(5L);
+    }
+
+    @Test
+    void overlappingWindowsOfOneKeyAreAViolation() {
+        Checker.Verdict v = new H()
+                .acquire(1, 0, "k", 0).granted(1, 0, "k", 10, 1_000, 1, null)
+                .acquire(2, 1, "k", 0).granted(2, 1, "k", 50, 1_000, 2, null)
+                .releaseInvoke(1, "k", 100, 1_000).released(1, "k", 110)
+                .releaseInvoke(2, "k", 200, 1_000).released(2, "k", 210)
+                .check();
+        assertThat(v.count(Violation.WINDOW_OVERLAP)).isEqualTo(1);
+        assertThat(v.examples).anySatisfy(e -> assertThat(e).contains("window_overlap", "op 2", "op 1"));
+    }
+
+    @Test
+    void aLongWindowIsComparedWithEveryLaterWindowNotOnlyTheNextOne() {
+        // A = [0, 1000) contains B = [100, 200) and C = [300, 400); B and C do not overlap each other.
+        Checker.Verdict v = new H()
+                .acquire(1, 0, "k", 0).granted(1, 0, "k", 1, 5_000, 1, null)
+                .acquire(2, 1, "k", 0).granted(2, 1, "k", 100, 5_000, 2, null)
+                .releaseInvoke(2, "k", 200, 5_000).released(2, "k", 201)
+                .acquire(3, 1, "k", 250).granted(3, 1, "k", 300, 5_000, 3, null)
+                .releaseInvoke(3, "k", 400, 5_000).released(3, "k", 401)
+                .releaseInvoke(1, "k", 1_000, 5_000).released(1, "k", 1_001)
+                .check();
+        assertThat(v.count(Violation.WINDOW_OVERLAP)).isEqualTo(2);
+    }
+
+    @Test
+    void windowsAreClippedAtTheDeadlineSoASlowReleaseIsNoViolation() {
+        // A's lease ends at 100 but its release is only invoked at 500 (a stalled JVM): B starting at 150 is fine.
+        Checker.Verdict v = new H()
+                .acquire(1, 0, "k", 0).granted(1, 0, "k", 10, 100, 1, null)
+                .acquire(2, 1, "k", 0).granted(2, 1, "k", 150, 1_000, 2, null)
+                .releaseInvoke(2, "k", 200, 1_000).released(2, "k", 210)
+                .releaseInvoke(1, "k", 500, 100).lost(1, "k", 510)
+                .check();
+        assertThat(v.total()).as(v.breakdown()).isZero();
+        assertThat(v.lost).isEqualTo(1);
+    }
+
+    @Test
+    void aRenewedDeadlineExtendsTheWindow() {
+        // A is granted until 100, renewed (believed at release) until 400: B at 150 overlaps.
+        Checker.Verdict v = new H()
+                .acquire(1, 0, "k", 0).granted(1, 0, "k", 10, 100, 1, null)
+                .acquire(2, 1, "k", 0).granted(2, 1, "k", 150, 1_000, 2, null)
+                .releaseInvoke(1, "k", 300, 400).released(1, "k", 310)
+                .releaseInvoke(2, "k", 350, 1_000).released(2, "k", 360)
+                .check();
+        assertThat(v.count(Violation.WINDOW_OVERLAP)).isEqualTo(1);
+    }
+
+    @Test
+    void windowsThatOnlyTouchDoNotOverlap() {
+        Checker.Verdict v = new H()
+                .acquire(1, 0, "k", 0).granted(1, 0, "k", 10, 1_000, 1, null)
+                .releaseInvoke(1, "k", 100, 1_000).released(1, "k", 120)
+                .acquire(2, 1, "k", 0).granted(2, 1, "k", 100, 1_000, 2, null)
+                .releaseInvoke(2, "k", 200, 1_000).released(2, "k", 210)
+                .check();
+        assertThat(v.count(Violation.WINDOW_OVERLAP)).isZero();
+    }
+
+    @Test
+    void indeterminateAndFailedAcquiresOpenNoWindow() {
+        Checker.Verdict v = new H()
+                .acquire(1, 0, "k", 0).acquireDone(Event.INFO, 1, 0, "k", 500)
+                .acquire(2, 0, "k", 0).acquireDone(Event.FAIL, 2, 0, "k", 500)
+                .acquire(3, 1, "k", 0).granted(3, 1, "k", 100, 1_000, 3, null)
+                .releaseInvoke(3, "k", 200, 1_000).released(3, "k", 210)
+                .check();
+        assertThat(v.total()).as(v.breakdown()).isZero();
+        assertThat(v.acquireFail).isEqualTo(1);
+        assertThat(v.acquireInfo).isEqualTo(1);
+    }
+
+    @Test
+    void aGrantWithoutValidityIsAViolation() {
+        Checker.Verdict v = new H()
+                .acquire(1, 0, "k", 0).granted(1, 0, "k", 100, 100, 1, null)
+                .releaseInvoke(1, "k", 150, 100).released(1, "k", 160)
+                .check();
+        assertThat(v.count(Violation.INVALID_GRANT)).isEqualTo(1);
+        assertThat(v.count(Violation.WINDOW_OVERLAP)).isZero();
+    }
+
+    @Test
+    void aFencingTokenNotAboveAnEarlierOneIsARegression() {
+        Checker.Verdict v = new H()
+                .acquire(1, 0, "k", 0).granted(1, 0, "k", 10, 1_000, 1, 7L)
+                .releaseInvoke(1, "k", 100, 1_000).released(1, "k", 110)
+                .acquire(2, 1, "k", 0).granted(2, 1, "k", 200, 1_000, 2, 9L)
+                .releaseInvoke(2, "k", 300, 1_000).released(2, "k", 310)
+                .acquire(3, 0, "k", 0).granted(3, 0, "k", 400, 1_000, 3, 8L)
+                .releaseInvoke(3, "k", 500, 1_000).released(3, "k", 510)
+                .check();
+        assertThat(v.count(Violation.FENCE_REGRESSION)).isEqualTo(1);
+        assertThat(v.examples).anySatisfy(e -> assertThat(e).contains("token 8", "op 2"));
+    }
+
+    @Test
+    void aHolderPausedPastItsDeadlineShowsLateStaleAndLostWritesButTheCasAcceptsNone() {
+        // A (oracle 1) reads v0 and stalls; its lease ends at 100. B (oracle 2) enters at 150, reads v0, writes v1
+        // and completes. A wakes at 300 and writes v2 over v0: late, stale, rejected by the CAS, and B's id is lost.
+        Checker.Verdict v = new H()
+                .acquire(1, 0, "k", 0).granted(1, 0, "k", 10, 100, 1, null)
+                .read(1, "k", 20, 0)
+                .releaseInvoke(1, "k", 100, 100)
+                .acquire(2, 1, "k", 0).granted(2, 1, "k", 150, 1_000, 2, null)
+                .read(2, "k", 160, 0)
+                .wrote(2, "k", 170, 0, 1, true, 2, 1_000)
+                .releaseInvoke(2, "k", 180, 1_000).released(2, "k", 190)
+                .wrote(1, "k", 300, 0, 2, false, 1, 100)
+                .lost(1, "k", 310)
+                .check();
+        assertThat(v.count(Violation.LATE_WRITE)).isEqualTo(1);
+        assertThat(v.count(Violation.STALE_WRITE)).isEqualTo(1);
+        assertThat(v.count(Violation.CAS_CONFLICT)).isEqualTo(1);
+        assertThat(v.count(Violation.LOST_UPDATE)).isEqualTo(1);
+        assertThat(v.count(Violation.STALE_ACCEPTED)).isZero();
+        assertThat(v.count(Violation.WINDOW_OVERLAP)).isZero();
+        assertThat(v.count(Violation.MALFORMED)).isZero();
+    }
+
+    @Test
+    void aWriteAcceptedAfterAnotherLeaseEnteredIsStaleAccepted() {
+        // Two leases with the same token hash (a collision or a plumbing bug): the CAS cannot tell them apart.
+        H h = new H()
+                .acquire(1, 0, "k", 0).granted(1, 0, "k", 10, 1_000, 1, null)
+                .read(1, "k", 20, 0);
+        Event second = Event.of(Event.OK, Event.ACQUIRE, 2).client(1).key("k").tok("tok1").deadline(1_000).oracle(2);
+        h.acquire(2, 1, "k", 0);
+        second.t = 30;
+        second.seq = 1_000;
+        h.events.add(second);
+        h.wrote(1, "k", 40, 0, 1, true, 1, 1_000);
+        Checker.Verdict v = h.check();
+        assertThat(v.count(Violation.STALE_ACCEPTED)).isEqualTo(1);
+    }
+
+    @Test
+    void anOperationWithoutExactlyOneCompletionIsMalformed() {
+        Checker.Verdict v = new H()
+                .acquire(1, 0, "k", 0)
+                .acquire(2, 0, "k", 0).acquireDone(Event.FAIL, 2, 0, "k", 10).acquireDone(Event.INFO, 2, 0, "k", 20)
+                .check();
+        assertThat(v.count(Violation.MALFORMED)).isEqualTo(2);
+    }
+
+    @Test
+    void aBlockHoundReportIsAViolation() {
+        Checker.Verdict v = new H()
+                .acquire(1, 0, "k", 0)
+                .acquireDone(Event.INFO, 1, 0, "k", 10)
+                .check();
+        assertThat(v.total()).isZero();
+        H h = new H().acquire(2, 0, "k", 0);
+        h.add(Event.of(Event.INFO, Event.ACQUIRE, 2).key("k").value("BlockingOperationError: Blocking call! "
+                + "jdk.internal.misc.Unsafe#park < ..."), 10);
+        assertThat(h.check().count(Violation.BLOCKING_CALL)).isEqualTo(1);
+    }
+
+    @Test
+    void hygieneFindingsAreViolations() {
+        H h = new H().section(1, 0, "k", 100, 200, 0, 1);
+        h.add(new Event(Event.HYGIENE, Violation.LEAKED_KEYS.label()).count(2).value("node0:lock:{k}"), 1_000);
+        h.add(new Event(Event.HYGIENE, Violation.WATCHDOGS.label()).count(0).value("none"), 1_000);
+        Checker.Verdict v = h.check();
+        assertThat(v.count(Violation.LEAKED_KEYS)).isEqualTo(2);
+        assertThat(v.total()).isEqualTo(2);
+    }
+
+    @Test
+    void aHistoryWrittenToDiskGivesTheSameVerdict(@TempDir Path dir) {
+        H h = new H()
+                .acquire(1, 0, "k", 0).granted(1, 0, "k", 10, 100, 1, 3L)
+                .read(1, "k", 20, 0)
+                .releaseInvoke(1, "k", 100, 100)
+                .acquire(2, 1, "k \"quoted\"\n", 0).granted(2, 1, "k", 50, 1_000, 2, 2L)
+                .read(2, "k", 160, 0)
+                .wrote(2, "k", 170, 0, 1, true, 2, 1_000)
+                .releaseInvoke(2, "k", 180, 1_000).released(2, "k", 190)
+                .wrote(1, "k", 300, 0, 2, false, 1, 100)
+                .lost(1, "k", 310);
+        Checker.Verdict before = h.check();
+        Path file = dir.resolve("history.jsonl");
+        History.write(file, List.of(new Event(Event.META, "run").value("seed=1")), h.events);
+        Checker.Verdict after = Checker.check(History.read(file));
+        assertThat(before.total()).isPositive();
+        assertThat(after.counts).isEqualTo(before.counts);
+        assertThat(after.examples).isEqualTo(before.examples);
+        assertThat(after.completedCs).isEqualTo(before.completedCs);
+    }
+
+    @Test
+    void theGuardedStoreRecordsWhatTheCheckerReplays() {
+        History history = new History();
+        GuardedStore store = new GuardedStore(history);
+        // A then B, one after the other
+        FakeLease a = new FakeLease("a".repeat(32));
+        GuardedStore.Entry ea = store.enter(1, 0, 0, "k", a, new GuardedStore.Belief());
+        history.append(Event.of(Event.INVOKE, Event.ACQUIRE, 1).t(1).client(0).key("k"));
+        GuardedStore.Node ra = store.read(1, 0, ea);
+        assertThat(store.write(1, 0, ea, ra, System.nanoTime() + 1_000_000_000L)).isTrue();
+        history.append(Event.of(Event.INVOKE, Event.RELEASE, 1).client(0).key("k").deadline(System.nanoTime()));
+        history.append(Event.of(Event.OK, Event.RELEASE, 1).client(0).key("k"));
+        assertThat(Checker.check(history.events()).total()).isZero();
+
+        // C reads, D enters and writes, C writes over D: the CAS rejects C, and D's id is gone from the set
+        FakeLease c = new FakeLease("c".repeat(32));
+        history.append(Event.of(Event.INVOKE, Event.ACQUIRE, 3).t(System.nanoTime()).client(0).key("k"));
+        GuardedStore.Entry ec = store.enter(3, 0, 0, "k", c, new GuardedStore.Belief());
+        GuardedStore.Node rc = store.read(3, 0, ec);
+        FakeLease d = new FakeLease("d".repeat(32));
+        history.append(Event.of(Event.INVOKE, Event.ACQUIRE, 4).t(System.nanoTime()).client(1).key("k"));
+        GuardedStore.Entry ed = store.enter(4, 1, 0, "k", d, new GuardedStore.Belief());
+        GuardedStore.Node rd = store.read(4, 1, ed);
+        assertThat(store.write(4, 1, ed, rd, System.nanoTime() + 1_000_000_000L)).isTrue();
+        history.append(Event.of(Event.INVOKE, Event.RELEASE, 4).client(1).key("k").deadline(System.nanoTime()));
+        history.append(Event.of(Event.OK, Event.RELEASE, 4).client(1).key("k"));
+        assertThat(store.write(3, 0, ec, rc, System.nanoTime() + 1_000_000_000L)).isFalse();
+        history.append(Event.of(Event.INVOKE, Event.RELEASE, 3).client(0).key("k").deadline(System.nanoTime()));
+        history.append(Event.of(Event.OK, Event.RELEASE, 3).client(0).key("k"));
+
+        assertThat(store.finalSet("k")).containsExactlyInAnyOrder(1L, 3L);
+        Checker.Verdict v = Checker.check(history.events());
+        assertThat(v.count(Violation.CAS_CONFLICT)).isEqualTo(1);
+        assertThat(v.count(Violation.LOST_UPDATE)).isEqualTo(1);
+        assertThat(v.count(Violation.STALE_WRITE)).isEqualTo(1);
+        assertThat(v.count(Violation.WINDOW_OVERLAP)).isEqualTo(1);
+        assertThat(v.count(Violation.STALE_ACCEPTED)).isZero();
+        assertThat(v.count(Violation.MALFORMED)).isZero();
+    }
+
+    @Test
+    void theNemesisScheduleIsAFunctionOfTheSeedAndKeepsAMajorityOfProcessesAlive() {
+        Duration run = Duration.ofSeconds(55);
+        Duration ttl = Duration.ofSeconds(2);
+        for (long seed : ChaosIT.SEEDS) {
+            List<Nemesis.Fault> a = Nemesis.schedule(seed, run, Duration.ofSeconds(3), ttl, ttl, 5, 2);
+            List<Nemesis.Fault> b = Nemesis.schedule(seed, run, Duration.ofSeconds(3), ttl, ttl, 5, 2);
+            assertThat(a).extracting(Nemesis.Fault::describe).isEqualTo(b.stream().map(Nemesis.Fault::describe).toList());
+            assertThat(a.size()).as("faults of seed " + seed).isGreaterThanOrEqualTo(12);
+            for (Nemesis.Fault f : a) {
+                assertThat(f.atNanos).isLessThan(run.toNanos());
+                if (f.kind == Nemesis.Kind.KILL) {
+                    assertThat(f.durationNanos).isGreaterThanOrEqualTo(ttl.plusSeconds(1).toNanos());
+                }
+                // at most two nodes with a kill or pause at any fault's start, three only for a majority pause
+                long t = f.atNanos;
+                long down = a.stream()
+                        .filter(g -> g.kind == Nemesis.Kind.KILL || g.kind == Nemesis.Kind.PAUSE)
+                        .filter(g -> g.atNanos <= t && t < g.atNanos + g.durationNanos)
+                        .mapToLong(g -> g.nodes.length)
+                        .sum();
+                assertThat(down).as(f.describe()).isLessThanOrEqualTo(3);
+            }
+        }
+        long total = 0;
+        for (long seed : ChaosIT.SEEDS) {
+            total += Nemesis.schedule(seed, run, Duration.ofSeconds(3), ttl, ttl, 5, 2).size();
+        }
+        assertThat(total).as("planned faults over the CI seeds").isGreaterThanOrEqualTo(90);
+    }
+
+    /** A lease with a fixed token and a long validity, for store tests. */
+    private static final class FakeLease implements Lease {
+        private final String token;
+        private final long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+
+        FakeLease(String token) {
+            this.token = token;
+        }
+
+        @Override
+        public String key() {
+            return "k";
+        }
+
+        @Override
+        public String token() {
+            return token;
+        }
+
+        @Override
+        public OptionalLong fencingToken() {
+            return OptionalLong.empty();
+        }
+
+        @Override
+        public Duration leaseTime() {
+            return LockOptions.DEFAULT_LEASE_TIME;
+        }
+
+        @Override
+        public Instant deadline() {
+            return Instant.now().plus(remaining());
+        }
+
+        @Override
+        public Duration remaining() {
+            return Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+        }
+
+        @Override
+        public boolean isValid() {
+            return true;
+        }
+
+        @Override
+        public int grantedNodes() {
+            return 3;
+        }
+
+        @Override
+        public Mono<Lease> extend(Duration leaseTime) {
+            return Mono.just(this);
+        }
+
+        @Override
+        public Mono<Void> release() {
+            return Mono.empty();
+        }
+
+        @Override
+        public Mono<dev.redlock.LeaseLostException> lost() {
+            return Mono.never();
+        }
+    }
+}
