@@ -52,6 +52,7 @@ class LivenessIT {
     private void minorityFaulty(RedisServers servers, String fault, Consumer<FaultProxies> inject, Runnable heal) {
         try (FaultProxies proxies = FaultProxies.inFrontOf(servers);
                 ReactiveRedLock lock = client(proxies, Duration.ofSeconds(2))) {
+            lock.connect().block(Duration.ofSeconds(5));
             uncontendedAcquires(lock, "warm-"); // connections, scripts, JIT
             inject.accept(proxies);
             try {
@@ -110,6 +111,7 @@ class LivenessIT {
         int attempts = 50;
         try (FaultProxies proxies = FaultProxies.inFrontOf(servers);
                 ReactiveRedLock lock = client(proxies, maxWait)) {
+            lock.connect().block(Duration.ofSeconds(5));
             lock.acquire("warm-up").flatMap(Lease::release).block(Duration.ofSeconds(5));
             proxies.get(0).blackhole(true);
             servers.get(2).kill();
