@@ -362,7 +362,10 @@ final class DefaultLease implements Lease {
         Duration period = options.renewalInterval();
         Duration retryDelay = Duration.ofNanos(Math.max(
                 TimeUnit.MILLISECONDS.toNanos(1), Math.min(period.toNanos() / 4, options.nodeTimeout().toNanos())));
-        Flux<Long> ticks = Flux.interval(period, period, owner.scheduler());
+        // The first renewal comes at a random point of the last tenth of the period, so many leases taken together
+        // (a burst of scopes) do not all renew in the same instant.
+        long first = period.toNanos() - java.util.concurrent.ThreadLocalRandom.current().nextLong(period.toNanos() / 10 + 1);
+        Flux<Long> ticks = Flux.interval(Duration.ofNanos(first), period, owner.scheduler());
         if (options.maxHoldTime().isPresent()) {
             ticks = ticks.takeUntilOther(Mono.delay(options.maxHoldTime().get(), owner.scheduler())
                     .doOnNext(x -> holdLimitReached = true));

@@ -5,6 +5,7 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.StringCodec;
@@ -85,6 +86,9 @@ final class LettuceNode implements NodeChannel {
         SocketOptions socket = SocketOptions.builder().connectTimeout(connectTimeout).build();
         this.lockClient = RedisClient.create(resources);
         this.lockClient.setOptions(ClientOptions.builder()
+                // the engine enforces its own per-node timeouts; Lettuce's per-command timer would only add a timer
+                // task per command (stuck commands are dropped with their connection instead, see Conn#timedOut)
+                .timeoutOptions(TimeoutOptions.builder().timeoutCommands(false).build())
                 .autoReconnect(false)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .protocolVersion(ProtocolVersion.RESP2)
@@ -271,23 +275,30 @@ final class LettuceNode implements NodeChannel {
             if (script == LockScript.ACQUIRE) {
                 // No EVAL fallback for an acquire: sent after the NOSCRIPT reply it could land after this node's
                 // release and leave a stale key. The node counts as failed for this attempt; scripts are reloaded.
-                return sent.whenComplete((v, e) -> {
+                sent.whenComplete((v, e) -> {
                     if (unwrap(e) instanceof RedisNoScriptException) {
                         async.scriptLoad(script.source());
                     }
                 });
+                return sent;
             }
-            return sent.handle((v, e) -> {
-                        if (e == null) {
-                            return CompletableFuture.completedFuture(v);
+            CompletableFuture<Long> result = new CompletableFuture<>();
+            sent.whenComplete((v, e) -> {
+                if (e == null) {
+                    result.complete(v);
+                } else if (unwrap(e) instanceof RedisNoScriptException) {
+                    async.<Long>eval(script.source(), ScriptOutputType.INTEGER, keys, args).whenComplete((v2, e2) -> {
+                        if (e2 == null) {
+                            result.complete(v2);
+                        } else {
+                            result.completeExceptionally(unwrap(e2));
                         }
-                        if (unwrap(e) instanceof RedisNoScriptException) {
-                            return async.<Long>eval(script.source(), ScriptOutputType.INTEGER, keys, args)
-                                    .toCompletableFuture();
-                        }
-                        return CompletableFuture.<Long>failedFuture(unwrap(e));
-                    })
-                    .thenCompose(f -> f);
+                    });
+                } else {
+                    result.completeExceptionally(unwrap(e));
+                }
+            });
+            return result;
         }
 
         @Override

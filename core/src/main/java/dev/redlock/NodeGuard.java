@@ -48,12 +48,40 @@ final class NodeGuard {
                         .build());
     }
 
-    /** Whether a command of this script may be sent now. */
-    boolean permit(LockScript script) {
-        if (breaker == null || script == LockScript.RELEASE || script == LockScript.RELEASE_UNCHECKED) {
-            return true;
+    /** The command may go, and its outcome feeds the breaker. */
+    static final int PERMITTED = 0;
+    /** The command may go, but outside the breaker (releases, or a probe the quorum needs): outcome not recorded. */
+    static final int BYPASS = 1;
+    /** The breaker is open and the other nodes can still form a quorum: fail this node at once. */
+    static final int DENIED = 2;
+
+    /**
+     * Whether a command of this script may be sent now. An open breaker only skips its node while enough other
+     * nodes have closed breakers to form a quorum: when the client itself is slow (a cold JVM, a starved CPU) every
+     * node times out, and breakers that then skipped a majority would take the whole lock down for their open
+     * period instead of protecting it.
+     */
+    int permit(LockScript script, NodeGuard[] all, int quorum) {
+        if (!gated(script)) {
+            return BYPASS;
         }
-        return breaker.tryAcquirePermission();
+        if (breaker.tryAcquirePermission()) {
+            return PERMITTED;
+        }
+        int closed = 0;
+        for (NodeGuard g : all) {
+            if (g.breaker.getState() != CircuitBreaker.State.OPEN) {
+                closed++;
+            }
+        }
+        return closed >= quorum ? DENIED : BYPASS;
+    }
+
+    /** A node answered a command sent while its breaker was open: let real traffic probe it back in. */
+    void answeredWhileOpen() {
+        if (breaker != null && breaker.getState() == CircuitBreaker.State.OPEN) {
+            breaker.transitionToHalfOpenState();
+        }
     }
 
     boolean gated(LockScript script) {

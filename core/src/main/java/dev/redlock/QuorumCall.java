@@ -74,6 +74,8 @@ final class QuorumCall {
     private final AtomicReferenceArray<Long> replies;
     private final NodeChannel.NodeConnection[] connections;
     private final NodeGuard[] guards;
+    /** Per node: whether the command was sent with the breaker's permission, so its outcome is recorded there. */
+    private final boolean[] recorded;
     private final CompletableFuture<Void>[] settled;
     private final AtomicInteger yesCount = new AtomicInteger();
     private final AtomicInteger noCount = new AtomicInteger();
@@ -113,6 +115,7 @@ final class QuorumCall {
         this.replies = new AtomicReferenceArray<>(n);
         this.connections = new NodeChannel.NodeConnection[n];
         this.guards = owner.guards();
+        this.recorded = new boolean[n];
         if (trackSettled) {
             this.settled = new CompletableFuture[n];
             for (int i = 0; i < n; i++) {
@@ -223,7 +226,9 @@ final class QuorumCall {
     }
 
     private void send(int i) {
-        if (!guards[i].permit(script)) {
+        int permit = guards[i].permit(script, guards, quorum);
+        recorded[i] = permit == NodeGuard.PERMITTED;
+        if (permit == NodeGuard.DENIED) {
             // The node's circuit breaker is open: fail fast instead of waiting out its timeout. Not recorded.
             if (states.compareAndSet(i, PENDING, DONE)) {
                 writtenOrGivenUp();
@@ -288,7 +293,9 @@ final class QuorumCall {
         if (states.compareAndSet(i, PENDING, DONE)) {
             writtenOrGivenUp();
             long now = now();
-            guards[i].failure(script, now - startNanos, error);
+            if (recorded[i]) {
+                guards[i].failure(script, now - startNanos, error);
+            }
             record(i, error, false, now);
             settle(i);
         }
@@ -305,11 +312,17 @@ final class QuorumCall {
                 if (states.compareAndSet(i, s, DONE)) {
                     if (error != null) {
                         Throwable cause = LettuceNode.unwrap(error);
-                        guards[i].failure(script, now - startNanos, cause);
+                        if (recorded[i]) {
+                            guards[i].failure(script, now - startNanos, cause);
+                        }
                         record(i, cause, false, now);
                     } else {
                         c.replied(now);
-                        guards[i].success(script, now - startNanos);
+                        if (recorded[i]) {
+                            guards[i].success(script, now - startNanos);
+                        } else {
+                            guards[i].answeredWhileOpen();
+                        }
                         NodeHeldOutException heldOut = c.heldOut(now);
                         if (heldOut != null) {
                             record(i, heldOut, false, now);
@@ -352,7 +365,9 @@ final class QuorumCall {
                         c.timedOut(now);
                     }
                     TimeoutException timedOut = new TimeoutException("no reply from " + nodes[i].name() + " within " + timeout);
-                    guards[i].failure(script, now - startNanos, timedOut);
+                    if (recorded[i]) {
+                        guards[i].failure(script, now - startNanos, timedOut);
+                    }
                     record(i, timedOut, false, now);
                     if (next != SENDING_EXPIRED && next != LATE) {
                         settle(i);

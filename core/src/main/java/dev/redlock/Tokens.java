@@ -3,7 +3,10 @@ package dev.redlock;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 
-/** Lease tokens: 128 bits from a CSPRNG, as 32 hex digits. */
+/**
+ * Lease tokens: 128 bits from a CSPRNG, as 32 hex digits. Each thread takes the DRBG's output 64 tokens at a time,
+ * so the shared generator's lock and hash are paid once per 64 acquires.
+ */
 final class Tokens {
 
     private static final char[] HEX = "0123456789abcdef".toCharArray();
@@ -32,14 +35,33 @@ final class Tokens {
         // class initialisation does the work
     }
 
+    /** Tokens per refill of a thread's buffer: one DRBG call (a lock and a hash) serves this many tokens. */
+    private static final int TOKENS_PER_REFILL = 64;
+
+    /** Per thread: CSPRNG output not yet handed out, and where the next token starts. */
+    private static final ThreadLocal<Buffer> BUFFERS = ThreadLocal.withInitial(Buffer::new);
+
+    private static final class Buffer {
+        final byte[] bytes = new byte[16 * TOKENS_PER_REFILL];
+        int position = bytes.length;
+    }
+
     static String next() {
-        byte[] bytes = new byte[16];
-        RANDOM.nextBytes(bytes);
+        Buffer buffer = BUFFERS.get();
+        if (buffer.position == buffer.bytes.length) {
+            RANDOM.nextBytes(buffer.bytes);
+            buffer.position = 0;
+        }
+        byte[] bytes = buffer.bytes;
+        int offset = buffer.position;
         char[] out = new char[32];
         for (int i = 0; i < 16; i++) {
-            out[2 * i] = HEX[(bytes[i] >> 4) & 0xF];
-            out[2 * i + 1] = HEX[bytes[i] & 0xF];
+            byte b = bytes[offset + i];
+            bytes[offset + i] = 0; // handed out: never kept around
+            out[2 * i] = HEX[(b >> 4) & 0xF];
+            out[2 * i + 1] = HEX[b & 0xF];
         }
+        buffer.position = offset + 16;
         return new String(out);
     }
 

@@ -55,6 +55,28 @@ class NodeHealthTest {
     }
 
     @Test
+    void breakersNeverSkipSoManyNodesThatNoQuorumIsLeft() {
+        DefaultReactiveRedLock lock = lock();
+        // every node times out (as when the client itself is starved): every breaker opens
+        cluster.nodes.forEach(n -> n.blackhole = true);
+        for (int i = 0; i < 5; i++) {
+            StepVerifier.create(lock.tryAcquire("k" + i))
+                    .then(() -> vts.advanceTimeBy(Duration.ofMillis(200)))
+                    .expectError(QuorumUnavailableException.class)
+                    .verify(Duration.ofSeconds(5));
+        }
+        assertThat(lock.nodeStatus()).allMatch(s -> s.circuitBreaker().equals("OPEN"));
+
+        // well within the breakers' open period the nodes answer again: the lock must work at once
+        cluster.nodes.forEach(n -> n.blackhole = false);
+        StepVerifier.create(lock.acquire("k").flatMap(Lease::release))
+                .then(() -> vts.advanceTimeBy(Duration.ofMillis(10)))
+                .expectComplete()
+                .verify(Duration.ofSeconds(5));
+        assertThat(lock.nodeStatus()).noneMatch(s -> s.circuitBreaker().equals("OPEN"));
+    }
+
+    @Test
     void healthChecksMarkNodesDownAndUpWithEvents() {
         DefaultReactiveRedLock lock = lock();
         List<LockEvent> events = new CopyOnWriteArrayList<>();

@@ -1,0 +1,472 @@
+package dev.redlock.bench;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeSet;
+import java.util.function.Predicate;
+
+/**
+ * Turns one run's JMH CSV ({@code -rf csv}) and its console log (for the {@code HANDOFF} and {@code WATCHDOG} lines)
+ * into the Markdown tables of benchmarks/README.md, with every ratio taken within the run.
+ *
+ * <pre>
+ * java -cp benchmarks/target/benchmarks.jar dev.redlock.bench.Summary results.csv run.log
+ * </pre>
+ */
+public final class Summary {
+
+    private static final String PKG = "dev.redlock.bench.";
+
+    /** One CSV row. */
+    static final class Row {
+        final String benchmark;
+        final String metric; // "" for the primary score
+        final double score;
+        final double error;
+        final String unit;
+        final Map<String, String> params;
+
+        Row(String benchmark, String metric, double score, double error, String unit, Map<String, String> params) {
+            this.benchmark = benchmark;
+            this.metric = metric;
+            this.score = score;
+            this.error = error;
+            this.unit = unit;
+            this.params = params;
+        }
+
+        String p(String name) {
+            return params.getOrDefault(name, "");
+        }
+    }
+
+    private final List<Row> rows;
+    private final List<Map<String, String>> handoffs = new ArrayList<>();
+    private final List<Map<String, String>> watchdogs = new ArrayList<>();
+    private int leftoverChecks;
+    private final List<String> failures = new ArrayList<>();
+    private final List<String> leftovers = new ArrayList<>();
+    private final StringBuilder out = new StringBuilder();
+
+    Summary(List<Row> rows, List<String> logLines) {
+        this.rows = rows;
+        for (String line : logLines) {
+            int at = line.indexOf("HANDOFF scope=trial ");
+            if (at >= 0) {
+                handoffs.add(fields(line.substring(at)));
+            }
+            if (line.startsWith("# FAILED: ") || line.contains("<failure>")) {
+                failures.add(line.trim());
+            }
+            at = line.indexOf("LEFTOVER ");
+            if (at >= 0) {
+                leftoverChecks++;
+                if (!line.contains(" keys=0")) {
+                    leftovers.add(line.substring(at));
+                }
+            }
+            at = line.indexOf("WATCHDOG nodes=");
+            if (at >= 0) {
+                watchdogs.add(fields(line.substring(at)));
+            }
+        }
+    }
+
+    public static void main(String[] args) throws IOException {
+        if (args.length < 1) {
+            System.err.println("usage: Summary results.csv [run.log ...]");
+            System.exit(2);
+        }
+        List<String> log = new ArrayList<>();
+        for (int i = 1; i < args.length; i++) {
+            log.addAll(Files.readAllLines(Path.of(args[i]), StandardCharsets.UTF_8));
+        }
+        System.out.print(render(Path.of(args[0]), log));
+    }
+
+    static String render(Path csv, List<String> log) throws IOException {
+        return new Summary(readCsv(csv), log).render();
+    }
+
+    static List<Row> readCsv(Path csv) throws IOException {
+        List<String> lines = Files.readAllLines(csv, StandardCharsets.UTF_8);
+        List<Row> rows = new ArrayList<>();
+        if (lines.isEmpty()) {
+            return rows;
+        }
+        List<String> header = splitCsv(lines.get(0));
+        for (String line : lines.subList(1, lines.size())) {
+            if (line.isBlank()) {
+                continue;
+            }
+            List<String> cells = splitCsv(line);
+            String name = cells.get(0);
+            String metric = "";
+            int colon = name.indexOf(':');
+            if (colon >= 0) {
+                metric = name.substring(colon + 1);
+                name = name.substring(0, colon);
+            }
+            if (name.startsWith(PKG)) {
+                name = name.substring(PKG.length());
+            }
+            Map<String, String> params = new HashMap<>();
+            for (int i = 7; i < header.size() && i < cells.size(); i++) {
+                if (!cells.get(i).isEmpty()) {
+                    params.put(header.get(i).replace("Param: ", ""), cells.get(i));
+                }
+            }
+            rows.add(new Row(name, metric, number(cells.get(4)), number(cells.get(5)), cells.get(6), params));
+        }
+        return rows;
+    }
+
+    private static double number(String s) {
+        try {
+            return Double.parseDouble(s);
+        } catch (NumberFormatException e) {
+            return Double.NaN;
+        }
+    }
+
+    private static List<String> splitCsv(String line) {
+        List<String> cells = new ArrayList<>();
+        StringBuilder cell = new StringBuilder();
+        boolean quoted = false;
+        for (int i = 0; i < line.length(); i++) {
+            char c = line.charAt(i);
+            if (c == '"') {
+                quoted = !quoted;
+            } else if (c == ',' && !quoted) {
+                cells.add(cell.toString());
+                cell.setLength(0);
+            } else {
+                cell.append(c);
+            }
+        }
+        cells.add(cell.toString());
+        return cells;
+    }
+
+    private static Map<String, String> fields(String line) {
+        Map<String, String> map = new LinkedHashMap<>();
+        for (String part : line.trim().split("\\s+")) {
+            int eq = part.indexOf('=');
+            if (eq > 0) {
+                map.put(part.substring(0, eq), part.substring(eq + 1));
+            }
+        }
+        return map;
+    }
+
+    // == lookups ==
+
+    private Row find(String benchmark, String metric, Predicate<Row> match) {
+        for (Row r : rows) {
+            if (r.benchmark.equals(benchmark) && r.metric.equals(metric) && match.test(r)) {
+                return r;
+            }
+        }
+        return null;
+    }
+
+    private double score(String benchmark, String metric, Predicate<Row> match) {
+        Row r = find(benchmark, metric, match);
+        return r == null ? Double.NaN : r.score;
+    }
+
+    private TreeSet<Integer> ints(String benchmark, String param) {
+        TreeSet<Integer> values = new TreeSet<>();
+        for (Row r : rows) {
+            if (r.benchmark.equals(benchmark) && !r.p(param).isEmpty()) {
+                values.add(Integer.parseInt(r.p(param)));
+            }
+        }
+        return values;
+    }
+
+    private static Predicate<Row> is(String... kv) {
+        return r -> {
+            for (int i = 0; i < kv.length; i += 2) {
+                if (!r.p(kv[i]).equals(kv[i + 1])) {
+                    return false;
+                }
+            }
+            return true;
+        };
+    }
+
+    private static String fmt(double v) {
+        if (Double.isNaN(v)) {
+            return "–";
+        }
+        if (Math.abs(v) >= 100) {
+            return String.format(Locale.ROOT, "%,.0f", v);
+        }
+        return String.format(Locale.ROOT, "%.1f", v);
+    }
+
+    private static String ratio(double a, double b) {
+        return Double.isNaN(a) || Double.isNaN(b) || b == 0 ? "–" : String.format(Locale.ROOT, "%.2f", a / b);
+    }
+
+    private static String check(boolean known, boolean ok) {
+        return known ? (ok ? "met" : "**not met**") : "";
+    }
+
+    private void line(String s) {
+        out.append(s).append('\n');
+    }
+
+    // == tables ==
+
+    String render() {
+        uncontended();
+        latency();
+        allocation();
+        contended();
+        withLock();
+        watchdog();
+        fencing();
+        if (!failures.isEmpty()) {
+            line("Trials that failed (see run.log): " + failures.size());
+            failures.forEach(f -> line("- `" + f + "`"));
+            line("");
+        }
+        if (leftoverChecks > 0) {
+            line("Lock keys left on the nodes after the trials: " + (leftovers.isEmpty()
+                    ? "none (" + leftoverChecks + " trials checked)."
+                    : leftovers.size() + " trials left keys: " + String.join("; ", leftovers)));
+            line("");
+        }
+        return out.toString();
+    }
+
+    private static final String[] PEERS = {"redlock", "raw", "redisson", "redissonMulti"};
+
+    private void uncontended() {
+        String b = "UncontendedBenchmark.cycles";
+        if (find(b, "", r -> true) == null) {
+            return;
+        }
+        line("### Uncontended acquire + release, cycles/s (higher is better)");
+        line("");
+        line("| nodes | in flight | redlock | raw floor | Redisson | Redisson MultiLock | redlock ÷ raw | redlock ÷ Redisson |"
+                + " redlock ÷ MultiLock | goal | |");
+        line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
+        for (int nodes : ints(b, "nodes")) {
+            for (int inFlight : ints(b, "inFlight")) {
+                double[] s = new double[PEERS.length];
+                for (int i = 0; i < PEERS.length; i++) {
+                    s[i] = score(b, "", is("nodes", "" + nodes, "inFlight", "" + inFlight, "impl", PEERS[i]));
+                }
+                if (Double.isNaN(s[0])) {
+                    continue;
+                }
+                String goal = "";
+                String verdict = "";
+                if (inFlight >= 16 && nodes == 1) {
+                    goal = "≥ 0.8 × raw";
+                    verdict = check(!Double.isNaN(s[1]), s[0] >= 0.8 * s[1]);
+                } else if (inFlight >= 16 && nodes == 5) {
+                    goal = "≥ 0.8 × raw, ≥ 3.5 × RedLock/MultiLock";
+                    double redisson = Double.isNaN(s[3]) ? s[2] : Double.isNaN(s[2]) ? s[3] : Math.max(s[2], s[3]);
+                    verdict = check(!Double.isNaN(s[1]) && !Double.isNaN(redisson),
+                            s[0] >= 0.8 * s[1] && s[0] >= 3.5 * redisson);
+                }
+                line("| " + nodes + " | " + inFlight + " | " + fmt(s[0]) + " | " + fmt(s[1]) + " | " + fmt(s[2]) + " | "
+                        + fmt(s[3]) + " | " + ratio(s[0], s[1]) + " | " + ratio(s[0], s[2]) + " | " + ratio(s[0], s[3])
+                        + " | " + goal + " | " + verdict + " |");
+            }
+        }
+        line("");
+        line("Redisson is `RLockReactive` on 1 node and `RedissonRedLock` on 3 and 5 nodes.");
+        line("");
+    }
+
+    private void latency() {
+        String b = "CycleLatencyBenchmark.cycle";
+        if (find(b, "p0.50", r -> true) == null) {
+            return;
+        }
+        line("### One cycle with 1 in flight, latency p50 / p99 in µs (lower is better)");
+        line("");
+        line("| nodes | redlock | raw floor | Redisson | Redisson MultiLock | redlock ÷ raw (p50) | redlock ÷ Redisson (p50) |"
+                + " goal | |");
+        line("|---:|---:|---:|---:|---:|---:|---:|---|---|");
+        for (int nodes : ints(b, "nodes")) {
+            double[] p50 = new double[PEERS.length];
+            String[] cells = new String[PEERS.length];
+            for (int i = 0; i < PEERS.length; i++) {
+                Predicate<Row> m = is("nodes", "" + nodes, "impl", PEERS[i]);
+                p50[i] = score(b, "p0.50", m);
+                cells[i] = fmt(p50[i]) + " / " + fmt(score(b, "p0.99", m));
+            }
+            String goal = nodes == 5 ? "p50 ≤ 1.2 × raw" : "";
+            String verdict = nodes == 5 ? check(!Double.isNaN(p50[0]) && !Double.isNaN(p50[1]), p50[0] <= 1.2 * p50[1]) : "";
+            line("| " + nodes + " | " + String.join(" | ", cells) + " | " + ratio(p50[0], p50[1]) + " | "
+                    + ratio(p50[0], p50[2]) + " | " + goal + " | " + verdict + " |");
+        }
+        line("");
+    }
+
+    private void allocation() {
+        String b = "UncontendedBenchmark.cycles";
+        if (find(b, "gc.alloc.rate.norm", r -> true) == null) {
+            return;
+        }
+        line("### Allocation per acquire + release, bytes (all JVM threads; `-prof gc`, `gc.alloc.rate.norm`)");
+        line("");
+        line("| nodes | in flight | redlock | raw floor | Redisson | Redisson MultiLock | redlock ÷ raw |");
+        line("|---:|---:|---:|---:|---:|---:|---:|");
+        for (int nodes : ints(b, "nodes")) {
+            for (int inFlight : ints(b, "inFlight")) {
+                double[] s = new double[PEERS.length];
+                for (int i = 0; i < PEERS.length; i++) {
+                    s[i] = score(b, "gc.alloc.rate.norm", is("nodes", "" + nodes, "inFlight", "" + inFlight, "impl", PEERS[i]));
+                }
+                if (Double.isNaN(s[0])) {
+                    continue;
+                }
+                line("| " + nodes + " | " + inFlight + " | " + fmt(s[0]) + " | " + fmt(s[1]) + " | " + fmt(s[2]) + " | "
+                        + fmt(s[3]) + " | " + ratio(s[0], s[1]) + " |");
+            }
+        }
+        line("");
+    }
+
+    private void contended() {
+        String b = "ContendedBenchmark.acquisitions";
+        if (find(b, "", r -> true) == null) {
+            return;
+        }
+        line("### Contended handoff: 16 workers, one key, 1 ms critical section");
+        line("");
+        line("| nodes | impl | acquisitions/s | handoff gap p50 µs | handoff gap p99 µs | any-gap p50 µs |"
+                + " same worker again | goal | |");
+        line("|---:|---|---:|---:|---:|---:|---:|---|---|");
+        for (int nodes : ints(b, "nodes")) {
+            Map<String, String> redisson = handoff("redisson", nodes);
+            for (String impl : new String[] {"redlock", "redisson", "polling"}) {
+                double acq = score(b, "", is("nodes", "" + nodes, "impl", impl));
+                if (Double.isNaN(acq)) {
+                    continue;
+                }
+                Map<String, String> h = handoff(impl, nodes);
+                String goal = "";
+                String verdict = "";
+                if (impl.equals("redlock")) {
+                    goal = "gap p50 ≤ 300 µs and below Redisson's";
+                    double mine = num(h, "gapP50us");
+                    double theirs = num(redisson, "gapP50us");
+                    verdict = check(!Double.isNaN(mine), mine <= 300 && (Double.isNaN(theirs) || mine < theirs));
+                }
+                line("| " + nodes + " | " + impl + " | " + fmt(acq) + " | " + fmt(num(h, "gapP50us")) + " | "
+                        + fmt(num(h, "gapP99us")) + " | " + fmt(num(h, "anyGapP50us")) + " | "
+                        + (h == null ? "–" : h.get("sameOwnerPct") + " %") + " | " + goal + " | " + verdict + " |");
+            }
+        }
+        line("");
+        line("Gap: from the holder starting its release to the next worker's acquire completing (HdrHistogram, pooled"
+                + " over the measurement iterations; `HANDOFF scope=trial` lines). \"Same worker again\": acquisitions"
+                + " by the worker that had just released (no handoff; a fairness figure).");
+        line("");
+    }
+
+    private Map<String, String> handoff(String impl, int nodes) {
+        Map<String, String> found = null;
+        for (Map<String, String> h : handoffs) {
+            if (impl.equals(h.get("impl")) && ("" + nodes).equals(h.get("nodes"))) {
+                found = h; // the last one of a log wins
+            }
+        }
+        return found;
+    }
+
+    private static double num(Map<String, String> map, String key) {
+        return map == null || map.get(key) == null ? Double.NaN : number(map.get(key));
+    }
+
+    private void withLock() {
+        String prefix = "WithLockBenchmark.";
+        if (find(prefix + "bare", "", r -> true) == null && find(prefix + "withLock", "", r -> true) == null) {
+            return;
+        }
+        line("### withLock over a bare acquire/body/release (this library), runs/s");
+        line("");
+        line("| nodes | in flight | bare | withLock (watchdog) | withLock, no watchdog | withLock ÷ bare | no-watchdog ÷ bare |");
+        line("|---:|---:|---:|---:|---:|---:|---:|");
+        for (int nodes : ints(prefix + "bare", "nodes")) {
+            for (int inFlight : ints(prefix + "bare", "inFlight")) {
+                Predicate<Row> m = is("nodes", "" + nodes, "inFlight", "" + inFlight);
+                double bare = score(prefix + "bare", "", m);
+                double wl = score(prefix + "withLock", "", m);
+                double nw = score(prefix + "withLockNoWatchdog", "", m);
+                line("| " + nodes + " | " + inFlight + " | " + fmt(bare) + " | " + fmt(wl) + " | " + fmt(nw) + " | "
+                        + ratio(wl, bare) + " | " + ratio(nw, bare) + " |");
+            }
+        }
+        line("");
+    }
+
+    private void watchdog() {
+        String b = "WatchdogBenchmark.cycles";
+        if (find(b, "", r -> true) == null) {
+            return;
+        }
+        line("### Watchdog: uncontended cycles/s (16 in flight) while the client holds renewed leases");
+        line("");
+        line("| nodes | held leases | held lease time | cycles/s | ÷ held=0 | heap per held scope | held leases lost |");
+        line("|---:|---:|---:|---:|---:|---:|---:|");
+        for (int nodes : ints(b, "nodes")) {
+            double base = score(b, "", is("nodes", "" + nodes, "held", "0"));
+            for (int held : ints(b, "held")) {
+                Row r = find(b, "", is("nodes", "" + nodes, "held", "" + held));
+                if (r == null) {
+                    continue;
+                }
+                Map<String, String> w = null;
+                for (Map<String, String> x : watchdogs) {
+                    if (Objects.equals(x.get("nodes"), "" + nodes) && Objects.equals(x.get("held"), "" + held)) {
+                        w = x;
+                    }
+                }
+                line("| " + nodes + " | " + held + " | " + r.p("heldLeaseMs") + " ms | " + fmt(r.score) + " | "
+                        + ratio(r.score, base) + " | " + (w == null ? "–" : w.get("heapPerLeaseBytes") + " B") + " | "
+                        + (w == null ? "–" : w.get("lost")) + " |");
+            }
+        }
+        line("");
+    }
+
+    private void fencing() {
+        String b = "FencingBenchmark.cycles";
+        if (find(b, "", r -> true) == null) {
+            return;
+        }
+        line("### Fencing tokens on vs off (this library), cycles/s");
+        line("");
+        line("| nodes | in flight | fencing off | fencing on | on ÷ off |");
+        line("|---:|---:|---:|---:|---:|");
+        for (int nodes : ints(b, "nodes")) {
+            for (int inFlight : ints(b, "inFlight")) {
+                double off = score(b, "", is("nodes", "" + nodes, "inFlight", "" + inFlight, "fencing", "false"));
+                double on = score(b, "", is("nodes", "" + nodes, "inFlight", "" + inFlight, "fencing", "true"));
+                if (Double.isNaN(off) && Double.isNaN(on)) {
+                    continue;
+                }
+                line("| " + nodes + " | " + inFlight + " | " + fmt(off) + " | " + fmt(on) + " | " + ratio(on, off) + " |");
+            }
+        }
+        line("");
+    }
+}

@@ -1,0 +1,49 @@
+package dev.redlock.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The README tables come out of a JMH CSV and the HANDOFF lines of the log, with the ratios and the goals. */
+class SummaryTest {
+
+    private static Path fixture() throws URISyntaxException {
+        return Path.of(SummaryTest.class.getResource("/summary-fixture.csv").toURI());
+    }
+
+    @Test
+    void readsPrimaryAndSecondaryRowsWithTheirParameters() throws Exception {
+        List<Summary.Row> rows = Summary.readCsv(fixture());
+        assertThat(rows).hasSize(9);
+        Summary.Row alloc = rows.get(1);
+        assertThat(alloc.benchmark).isEqualTo("UncontendedBenchmark.cycles");
+        assertThat(alloc.metric).isEqualTo("gc.alloc.rate.norm");
+        assertThat(alloc.score).isEqualTo(18000.0);
+        assertThat(alloc.p("impl")).isEqualTo("redlock");
+        assertThat(alloc.p("inFlight")).isEqualTo("16");
+        assertThat(alloc.p("workers")).isEmpty();
+    }
+
+    @Test
+    void rendersRatiosAndGoalVerdicts() throws Exception {
+        String md = Summary.render(fixture(), List.of(
+                "Iteration   1: HANDOFF scope=trial impl=redlock nodes=1 workers=16 acquisitions=3500 handoffs=3499"
+                        + " gapP50us=250.0 gapP99us=900.0 anyGapP50us=250.0 anyGapP99us=900.0 sameOwnerPct=0.0 violations=0",
+                "HANDOFF scope=trial impl=redisson nodes=1 workers=16 acquisitions=3200 handoffs=600 gapP50us=400.0"
+                        + " gapP99us=1200.0 anyGapP50us=380.0 anyGapP99us=1100.0 sameOwnerPct=81.3 violations=0"));
+        // 9000 / 10000 = 0.90 of the floor, 9000 / 2500 = 3.60 of the better Redisson: both goals met
+        assertThat(md).contains("| 5 | 16 | 9,000 | 10,000 | 2,000 | 2,500 | 0.90 | 4.50 | 3.60 |");
+        assertThat(md).contains("≥ 0.8 × raw, ≥ 3.5 × RedLock/MultiLock | met |");
+        // latency p50 330 / 300 = 1.10 <= 1.2
+        assertThat(md).contains("| 1.10 |").contains("p50 ≤ 1.2 × raw | met |");
+        // allocation table
+        assertThat(md).contains("| 5 | 16 | 18,000 |");
+        // contended: gap from the HANDOFF lines, goal 250 <= 300 and below Redisson's 400
+        assertThat(md).contains("| 1 | redlock | 700 | 250 | 900 | 250 |")
+                .contains("| 1 | redisson | 650 | 400 | 1,200 | 380 | 81.3 % |")
+                .contains("gap p50 ≤ 300 µs and below Redisson's | met |");
+    }
+}
