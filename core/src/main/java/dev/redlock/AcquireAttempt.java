@@ -48,6 +48,7 @@ final class AcquireAttempt implements QuorumCall.Listener {
     private final DefaultReactiveRedLock owner;
     private final LockKeys keys;
     private final LockOptions options;
+    private final Duration nodeTimeout;
     private final MonoSink<Result> sink;
     private final String token = Tokens.next();
     private final AtomicInteger state = new AtomicInteger(RUNNING);
@@ -57,8 +58,10 @@ final class AcquireAttempt implements QuorumCall.Listener {
     private QuorumCall acquire;
     private long fence = -1;
 
-    AcquireAttempt(DefaultReactiveRedLock owner, LockKeys keys, LockOptions options, MonoSink<Result> sink) {
+    AcquireAttempt(
+            DefaultReactiveRedLock owner, LockKeys keys, LockOptions options, Duration nodeTimeout, MonoSink<Result> sink) {
         this.owner = owner;
+        this.nodeTimeout = nodeTimeout;
         this.keys = keys;
         this.options = options;
         this.sink = sink;
@@ -73,7 +76,7 @@ final class AcquireAttempt implements QuorumCall.Listener {
                 LockScript.ACQUIRE,
                 keys.lockAndFence,
                 new String[] {token, Long.toString(options.leaseTime().toMillis()), options.fencing() ? "1" : "0"},
-                options.nodeTimeout(),
+                nodeTimeout,
                 v -> v >= 0,
                 true,
                 true,

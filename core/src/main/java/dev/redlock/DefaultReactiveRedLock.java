@@ -256,7 +256,11 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
     }
 
     private Mono<AcquireAttempt.Result> attempt(LockKeys keys, LockOptions options) {
-        return Mono.create(sink -> new AcquireAttempt(this, keys, options, sink).start());
+        return attempt(keys, options, options.nodeTimeout());
+    }
+
+    private Mono<AcquireAttempt.Result> attempt(LockKeys keys, LockOptions options, Duration nodeTimeout) {
+        return Mono.create(sink -> new AcquireAttempt(this, keys, options, nodeTimeout, sink).start());
     }
 
     @Override
@@ -349,7 +353,11 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
                     if (waiting.listener != null) {
                         waiting.listener.arm();
                     }
-                    return attempt(keys, options);
+                    // A retry never runs past maxWait: its nodes get what is left of the wait (at least 1 ms), so an
+                    // acquire ends by max(maxWait, nodeTimeout) whatever the nodes do.
+                    long left = waitDeadline - now();
+                    long timeout = Math.max(TimeUnit.MILLISECONDS.toNanos(1), Math.min(options.nodeTimeout().toNanos(), left));
+                    return attempt(keys, options, Duration.ofNanos(timeout));
                 })
                 .flatMap(r -> {
                     if (r.lease != null) {

@@ -69,7 +69,8 @@ public interface ReactiveRedLock extends AutoCloseable {
      *
      * <ul>
      *   <li>success: emits a {@link Lease} the caller must release;
-     *   <li>held by another owner until maxWait ran out: {@link LockAcquireTimeoutException};
+     *   <li>held by another owner until maxWait ran out: {@link LockAcquireTimeoutException}; an acquire ends by
+     *       {@code max(maxWait, nodeTimeout)} (retries near the end get only what is left of the wait);
      *   <li>too few nodes answered in time (or so late no validity remained) on the last attempt:
      *       {@link QuorumUnavailableException} with the per-node causes;
      *   <li>client closed: {@link IllegalStateException};
