@@ -150,6 +150,14 @@ final class FakeNode implements NodeChannel {
         return values.keySet().stream().filter(k -> !k.endsWith(":fence")).filter(k -> get(k) != null).count();
     }
 
+    /** A release notification on {@code channel} ("" for none), delivered after the node's latency. */
+    private void publish(String channel) {
+        Runnable handler = channel.isEmpty() ? null : subscriptions.get(channel);
+        if (handler != null) {
+            scheduler.schedule(handler, latencyNanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
     private synchronized long run(LockScript script, String[] keys, String[] args) {
         switch (script) {
             case ACQUIRE: {
@@ -168,12 +176,7 @@ final class FakeNode implements NodeChannel {
                 String v = get(keys[0]);
                 if (args[0].equals(v)) {
                     del(keys[0]);
-                    if (!args[1].isEmpty()) {
-                        Runnable handler = subscriptions.get(args[1]);
-                        if (handler != null) {
-                            scheduler.schedule(handler, latencyNanos, TimeUnit.NANOSECONDS);
-                        }
-                    }
+                    publish(args[1]);
                     return 1;
                 }
                 return v == null ? 0 : -1;
@@ -202,12 +205,7 @@ final class FakeNode implements NodeChannel {
                 return 1;
             case RELEASE_UNCHECKED: {
                 del(keys[0]);
-                if (!args[1].isEmpty()) {
-                    Runnable handler = subscriptions.get(args[1]);
-                    if (handler != null) {
-                        scheduler.schedule(handler, latencyNanos, TimeUnit.NANOSECONDS);
-                    }
-                }
+                publish(args[1]);
                 return 1;
             }
             case EXISTS:

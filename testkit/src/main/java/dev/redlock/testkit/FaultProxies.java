@@ -133,11 +133,7 @@ public final class FaultProxies implements AutoCloseable, Iterable<FaultProxy> {
             try {
                 proxy.close();
             } catch (RuntimeException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
+                failure = RedisServers.addFailure(failure, e);
             }
         }
         if (failure != null) {

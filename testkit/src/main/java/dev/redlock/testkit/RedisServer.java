@@ -351,11 +351,7 @@ public final class RedisServer implements AutoCloseable {
         try {
             process.close();
         } catch (RuntimeException e) {
-            if (failure == null) {
-                failure = e;
-            } else {
-                failure.addSuppressed(e);
-            }
+            failure = RedisServers.addFailure(failure, e);
         }
         if (failure != null) {
             throw failure;

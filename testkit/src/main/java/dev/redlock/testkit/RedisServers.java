@@ -302,7 +302,8 @@ public final class RedisServers implements AutoCloseable, Iterable<RedisServer> 
         }
     }
 
-    private static RuntimeException addFailure(RuntimeException first, RuntimeException next) {
+    /** Keeps the first failure and attaches later ones to it as suppressed, so closing goes on past errors. */
+    static RuntimeException addFailure(RuntimeException first, RuntimeException next) {
         if (first == null) {
             return next;
         }

@@ -146,11 +146,7 @@ public final class RedisServersExtension implements ParameterResolver, BeforeEac
                 try {
                     servers.close();
                 } catch (RuntimeException e) {
-                    if (failure == null) {
-                        failure = e;
-                    } else {
-                        failure.addSuppressed(e);
-                    }
+                    failure = RedisServers.addFailure(failure, e);
                 }
             }
             if (failure != null) {
