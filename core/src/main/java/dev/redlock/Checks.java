@@ -76,4 +76,21 @@ final class Checks {
             throw new IllegalArgumentException(message);
         }
     }
+
+    /**
+     * A failure's message followed by its root cause's, when that adds something: drivers wrap the telling error
+     * ("NOAUTH ...", "PKIX path building failed ...") in a generic one ("Unable to connect to ...").
+     */
+    static String describe(Throwable failure) {
+        String message = failure.getMessage() == null ? failure.getClass().getSimpleName() : failure.getMessage();
+        Throwable root = failure;
+        for (int depth = 0; root.getCause() != null && root.getCause() != root && depth < 16; depth++) {
+            root = root.getCause();
+        }
+        String rootMessage = root.getMessage();
+        if (root == failure || rootMessage == null || message.contains(rootMessage)) {
+            return message;
+        }
+        return message + ": " + rootMessage;
+    }
 }

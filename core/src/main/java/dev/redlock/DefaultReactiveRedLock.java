@@ -1,6 +1,7 @@
 package dev.redlock;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.lettuce.core.SslOptions;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import java.time.Duration;
@@ -59,7 +60,8 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
             Duration connectTimeout,
             RedLockBuilder.NodeFactory nodeFactory,
             CircuitBreakerConfig circuitBreaker,
-            Duration healthCheckInterval) {
+            Duration healthCheckInterval,
+            SslOptions sslOptions) {
         this.nodes = nodes;
         this.defaults = defaults;
         this.keyPrefix = keyPrefix;
@@ -72,7 +74,7 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
             this.resources = DefaultClientResources.create();
             for (int i = 0; i < channels.length; i++) {
                 channels[i] = new LettuceNode(
-                        nodes.get(i), resources, scheduler, restartGuard, maxLeaseTime, connectTimeout, events);
+                        nodes.get(i), resources, scheduler, restartGuard, maxLeaseTime, connectTimeout, sslOptions, events);
             }
         } else {
             this.resources = null;
@@ -289,6 +291,7 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
         boolean skipNext;
         int attempts;
         AcquireAttempt.Result last;
+        boolean cutShort;
         ReleaseNotifier.Listener listener;
     }
 
@@ -357,13 +360,18 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
                     // acquire ends by max(maxWait, nodeTimeout) whatever the nodes do.
                     long left = waitDeadline - now();
                     long timeout = Math.max(TimeUnit.MILLISECONDS.toNanos(1), Math.min(options.nodeTimeout().toNanos(), left));
+                    waiting.cutShort = timeout < options.nodeTimeout().toNanos();
                     return attempt(keys, options, Duration.ofNanos(timeout));
                 })
                 .flatMap(r -> {
                     if (r.lease != null) {
                         return Mono.just(r.lease);
                     }
-                    waiting.last = r;
+                    // The timeouts of an attempt cut short by the end of maxWait say nothing about the nodes: the
+                    // error then reports the last full attempt (its refusals, connection or auth errors, ...).
+                    if (!(waiting.cutShort && waiting.last != null && r.onlyTimeouts())) {
+                        waiting.last = r;
+                    }
                     return Mono.<DefaultLease>error(Retrying.INSTANCE);
                 })
                 .retryWhen(Retry.from(signals -> signals.concatMap(signal -> {

@@ -2,9 +2,11 @@ package dev.redlock;
 
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SocketOptions;
+import io.lettuce.core.SslOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
@@ -66,6 +68,7 @@ final class LettuceNode implements NodeChannel {
     private volatile String heldOutReason;
 
     private final Map<String, Runnable> subscriptions = new ConcurrentHashMap<>();
+    private final Object pubSubOrder = new Object();
     private final AtomicReference<CompletableFuture<StatefulRedisPubSubConnection<String, String>>> pubSub =
             new AtomicReference<>();
 
@@ -76,6 +79,7 @@ final class LettuceNode implements NodeChannel {
             RestartGuard guard,
             Duration guardTime,
             Duration connectTimeout,
+            SslOptions sslOptions,
             EventBus events) {
         this.node = node;
         this.scheduler = scheduler;
@@ -84,6 +88,7 @@ final class LettuceNode implements NodeChannel {
         this.connectTimeout = connectTimeout;
         this.events = events;
         SocketOptions socket = SocketOptions.builder().connectTimeout(connectTimeout).build();
+        SslOptions ssl = sslOptions != null ? sslOptions : SslOptions.create();
         this.lockClient = RedisClient.create(resources);
         this.lockClient.setOptions(ClientOptions.builder()
                 // the engine enforces its own per-node timeouts; Lettuce's per-command timer would only add a timer
@@ -93,12 +98,14 @@ final class LettuceNode implements NodeChannel {
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .protocolVersion(ProtocolVersion.RESP2)
                 .socketOptions(socket)
+                .sslOptions(ssl)
                 .build());
         this.pubSubClient = RedisClient.create(resources);
         this.pubSubClient.setOptions(ClientOptions.builder()
                 .autoReconnect(true)
                 .protocolVersion(ProtocolVersion.RESP2)
                 .socketOptions(socket)
+                .sslOptions(ssl)
                 .build());
     }
 
@@ -339,20 +346,45 @@ final class LettuceNode implements NodeChannel {
         if (closed) {
             return new CompletableFuture<>();
         }
-        subscriptions.put(channel, onMessage);
-        return pubSubConnection().thenCompose(c -> c.async().subscribe(channel));
+        synchronized (pubSubOrder) {
+            subscriptions.put(channel, onMessage);
+        }
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        pubSubConnection().whenComplete((connection, error) -> {
+            if (error != null) {
+                done.completeExceptionally(error);
+                return;
+            }
+            RedisFuture<Void> sent;
+            synchronized (pubSubOrder) {
+                if (subscriptions.get(channel) != onMessage) {
+                    done.complete(null); // unsubscribed (or taken over) before the connection was there
+                    return;
+                }
+                sent = connection.async().subscribe(channel);
+            }
+            sent.whenComplete((ok, e) -> {
+                if (e != null) {
+                    done.completeExceptionally(e);
+                } else {
+                    done.complete(null);
+                }
+            });
+        });
+        return done;
     }
 
     @Override
     public void unsubscribe(String channel, Runnable onMessage) {
-        if (subscriptions.remove(channel, onMessage)) {
-            CompletableFuture<StatefulRedisPubSubConnection<String, String>> f = pubSub.get();
-            StatefulRedisPubSubConnection<String, String> c =
-                    f == null || f.isCompletedExceptionally() ? null : f.getNow(null);
-            if (c != null) {
-                if (c.isOpen()) {
-                    c.async().unsubscribe(channel);
-                }
+        CompletableFuture<StatefulRedisPubSubConnection<String, String>> f = pubSub.get();
+        StatefulRedisPubSubConnection<String, String> c =
+                f == null || f.isCompletedExceptionally() ? null : f.getNow(null);
+        // SUBSCRIBE and UNSUBSCRIBE of one channel are written under one monitor, in the order of the map updates:
+        // written from different threads unordered, an UNSUBSCRIBE could overtake the next SUBSCRIBE of the same
+        // channel and leave it unsubscribed on the node while the client believes it listens (lost wake-ups).
+        synchronized (pubSubOrder) {
+            if (subscriptions.remove(channel, onMessage) && c != null && c.isOpen()) {
+                c.async().unsubscribe(channel);
             }
         }
     }

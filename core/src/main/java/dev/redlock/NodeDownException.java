@@ -14,7 +14,7 @@ public final class NodeDownException extends RuntimeException {
 
     NodeDownException(String node, Throwable lastFailure, long retryInNanos) {
         super("node " + node + " is down (next connection attempt in " + Duration.ofNanos(Math.max(0, retryInNanos)).toMillis()
-                + " ms)" + (lastFailure == null ? "" : ": " + lastFailure.getMessage()), lastFailure, false, false);
+                + " ms)" + (lastFailure == null ? "" : ": " + Checks.describe(lastFailure)), lastFailure, false, false);
         this.node = node;
     }
 

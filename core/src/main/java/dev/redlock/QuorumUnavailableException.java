@@ -69,7 +69,7 @@ public final class QuorumUnavailableException extends LockException {
             failures.forEach((node, cause) -> sb.append(' ')
                     .append(node)
                     .append(" (")
-                    .append(cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage())
+                    .append(Checks.describe(cause))
                     .append(')'));
         }
         return sb.toString();

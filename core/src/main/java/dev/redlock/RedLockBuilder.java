@@ -1,11 +1,15 @@
 package dev.redlock;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.lettuce.core.SslOptions;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import javax.net.ssl.TrustManagerFactory;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
@@ -35,6 +39,7 @@ public final class RedLockBuilder {
     private NodeFactory nodeFactory;
     private CircuitBreakerConfig circuitBreaker = NodeGuard.defaultConfig().build();
     private Duration healthCheckInterval = DEFAULT_HEALTH_CHECK_INTERVAL;
+    private SslOptions sslOptions;
 
     RedLockBuilder() {}
 
@@ -129,6 +134,19 @@ public final class RedLockBuilder {
         return this;
     }
 
+    /**
+     * How {@code rediss://} nodes verify the server and present a client certificate (Lettuce's {@link SslOptions}).
+     * Build it from a {@code TrustManagerFactory} / {@code KeyManagerFactory} loaded once, for example
+     * {@code SslOptions.builder().trustManager(trustManagerFactory).build()} for a private CA: Lettuce reads the
+     * files of {@code trustManager(File)} / {@code keyManager(File, ...)} again for every connection, on a Netty
+     * event-loop thread. Without it, {@link #build()} loads the JDK's default trust store once. Peer verification is
+     * set per node URI ({@code verifyPeer}, default full). Ignored for {@code redis://} nodes.
+     */
+    public RedLockBuilder sslOptions(SslOptions sslOptions) {
+        this.sslOptions = Checks.notNull(sslOptions, "sslOptions");
+        return this;
+    }
+
     /** For unit tests: nodes made by the factory instead of Lettuce. */
     RedLockBuilder nodeFactory(NodeFactory nodeFactory) {
         this.nodeFactory = nodeFactory;
@@ -160,9 +178,27 @@ public final class RedLockBuilder {
                     + " exceeds maxLeaseTime " + maxLeaseTime);
         }
         Tokens.init();
+        SslOptions ssl = sslOptions;
+        if (ssl == null && nodes.stream().anyMatch(RedisNode::tls)) {
+            ssl = defaultTls();
+        }
         return new DefaultReactiveRedLock(
                 List.copyOf(nodes), defaults, keyPrefix, scheduler, restartGuard, maxLeaseTime, connectTimeout, nodeFactory,
-                circuitBreaker, healthCheckInterval);
+                circuitBreaker, healthCheckInterval, ssl);
+    }
+
+    /**
+     * The JDK's default trust store, loaded here, once. Left to Lettuce's defaults, every TLS connection would load
+     * it again while setting up the channel, on a Netty event-loop thread (file reads that BlockHound reports).
+     */
+    private static SslOptions defaultTls() {
+        try {
+            TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            trust.init((KeyStore) null);
+            return SslOptions.builder().trustManager(trust).build();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("cannot load the JDK's default trust store for rediss:// nodes: " + e, e);
+        }
     }
 
     /** Creates node channels; the default makes Lettuce nodes. */

@@ -59,6 +59,8 @@ final class ReleaseNotifier {
         private int refs;
         private boolean dead;
         private boolean subscribing;
+        private boolean teardownScheduled;
+        private long idleSinceNanos;
 
         Channel(String name) {
             this.name = name;
@@ -86,24 +88,47 @@ final class ReleaseNotifier {
         }
 
         void remove(Listener listener) {
-            boolean last;
+            boolean schedule;
             synchronized (this) {
                 if (!listeners.remove(listener)) {
                     return;
                 }
-                last = --refs == 0;
+                if (--refs > 0) {
+                    return;
+                }
+                idleSinceNanos = scheduler.now(TimeUnit.NANOSECONDS);
+                schedule = !teardownScheduled;
+                teardownScheduled = true;
             }
-            if (last) {
-                scheduler.schedule(this::teardownIfUnused, LINGER.toMillis(), TimeUnit.MILLISECONDS);
+            if (schedule) {
+                scheduler.schedule(this::teardownIfUnused, LINGER.toNanos(), TimeUnit.NANOSECONDS);
             }
         }
 
+        /**
+         * Tears the channel down once it has had no waiter for a whole {@link #LINGER}. Under contention the
+         * count drops to zero for an instant at every handoff; those instants must not tear down a busy channel.
+         * One check is pending per channel at a time.
+         */
         private void teardownIfUnused() {
+            long again;
             synchronized (this) {
-                if (refs > 0 || dead) {
-                    return; // a waiter came back meanwhile; its own departure schedules the next check
+                if (dead) {
+                    return;
                 }
-                dead = true;
+                if (refs > 0) {
+                    teardownScheduled = false; // the next departure of the last waiter schedules the next check
+                    return;
+                }
+                long idle = scheduler.now(TimeUnit.NANOSECONDS) - idleSinceNanos;
+                again = LINGER.toNanos() - idle;
+                if (again <= 0) {
+                    dead = true;
+                }
+            }
+            if (again > 0) {
+                scheduler.schedule(this::teardownIfUnused, again, TimeUnit.NANOSECONDS);
+                return;
             }
             channels.remove(name, this);
             for (NodeChannel node : nodes) {

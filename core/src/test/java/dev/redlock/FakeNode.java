@@ -25,6 +25,7 @@ final class FakeNode implements NodeChannel {
     private final Map<String, Long> expiries = new HashMap<>();
     private final Map<String, Runnable> subscriptions = new ConcurrentHashMap<>();
     final AtomicInteger commands = new AtomicInteger();
+    final AtomicInteger unsubscribes = new AtomicInteger();
     private final Map<LockScript, AtomicInteger> perScript = new ConcurrentHashMap<>();
 
     volatile long latencyNanos;
@@ -104,7 +105,9 @@ final class FakeNode implements NodeChannel {
 
     @Override
     public void unsubscribe(String channel, Runnable onMessage) {
-        subscriptions.remove(channel, onMessage);
+        if (subscriptions.remove(channel, onMessage)) {
+            unsubscribes.incrementAndGet();
+        }
     }
 
     @Override
@@ -151,7 +154,7 @@ final class FakeNode implements NodeChannel {
     }
 
     /** A release notification on {@code channel} ("" for none), delivered after the node's latency. */
-    private void publish(String channel) {
+    void publish(String channel) {
         Runnable handler = channel.isEmpty() ? null : subscriptions.get(channel);
         if (handler != null) {
             scheduler.schedule(handler, latencyNanos, TimeUnit.NANOSECONDS);

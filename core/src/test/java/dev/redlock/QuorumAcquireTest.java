@@ -69,6 +69,36 @@ class QuorumAcquireTest {
     }
 
     @Test
+    void theQuorumErrorReportsTheLastFullAttemptNotTheTimeoutsOfOneCutShortByMaxWait() {
+        for (int i = 0; i < 3; i++) {
+            cluster.node(i).down = true; // refused: "connection refused by nX"
+        }
+        LockOptions options = LockOptions.builder()
+                .leaseTime(Duration.ofSeconds(1))
+                .maxWait(Duration.ofMillis(300))
+                .nodeTimeout(Duration.ofMillis(100))
+                .backoff(Backoff.constant(Duration.ofMillis(80)))
+                .build();
+        DefaultReactiveRedLock lock = cluster.client(options);
+        // attempts at 0, 80, 160 and 240 ms are refused; the last one, at 300 ms, gets 1 ms and sees only silence
+        vts.schedule(() -> cluster.nodes.forEach(n -> {
+            n.down = false;
+            n.blackhole = true;
+        }), 290, java.util.concurrent.TimeUnit.MILLISECONDS);
+
+        StepVerifier.withVirtualTime(() -> lock.acquire("k"), () -> vts, Long.MAX_VALUE)
+                .expectSubscription()
+                .thenAwait(Duration.ofMillis(301))
+                .expectErrorSatisfies(e -> {
+                    assertThat(e).isInstanceOf(QuorumUnavailableException.class);
+                    assertThat(((QuorumUnavailableException) e).nodeFailures().values())
+                            .hasSize(3)
+                            .allSatisfy(cause -> assertThat(cause).hasMessageContaining("connection refused"));
+                })
+                .verify();
+    }
+
+    @Test
     void majorityDownFailsWithQuorumErrorWithinMaxWaitPlusNodeTimeout() {
         cluster.node(0).blackhole = true;
         cluster.node(1).down = true;

@@ -16,6 +16,10 @@ import reactor.blockhound.integration.BlockHoundIntegration;
  *       command-proxy cache built with a new connection.
  *   <li>Netty 4.2's adaptive buffer allocator: magazines take a {@code StampedLock} for a few instructions when
  *       event loops allocate at once.
+ *   <li>TLS ({@code rediss://} nodes): Lettuce builds an {@code SSLContext} for every new connection while the
+ *       channel is set up on its event loop, and the JDK seeds it from {@code /dev/urandom}, which does not block.
+ *       Only that seeding is allowed: trust and key material given to Lettuce as files would be read there too,
+ *       and stays reported (the client loads its default trust store once; see {@code RedLockBuilder.sslOptions}).
  *   <li>Reactor: cancelling a periodic task (the lease watchdog's {@code Flux.interval}) removes it from the
  *       scheduler's queue under the queue's lock; Reactor allows this for its other task types
  *       (reactor/reactor-core#3210).
@@ -37,6 +41,7 @@ public final class RedlockBlockHoundIntegration implements BlockHoundIntegration
         builder.allowBlockingCallsInside("io.lettuce.core.internal.AbstractInvocationHandler$MethodTranslator", "of");
         builder.allowBlockingCallsInside("io.netty.buffer.AdaptivePoolingAllocator$Magazine", "free");
         builder.allowBlockingCallsInside("io.netty.buffer.AdaptivePoolingAllocator$MagazineGroup", "free");
+        builder.allowBlockingCallsInside("sun.security.ssl.SSLContextImpl", "engineInit");
         builder.allowBlockingCallsInside("reactor.core.scheduler.PeriodicWorkerTask", "dispose");
         builder.allowBlockingCallsInside("reactor.core.scheduler.InstantPeriodicWorkerTask", "dispose");
         builder.allowBlockingCallsInside("reactor.core.scheduler.PeriodicSchedulerTask", "dispose");
