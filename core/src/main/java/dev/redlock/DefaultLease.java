@@ -248,7 +248,7 @@ final class DefaultLease implements Lease {
         boolean expired = wasHeld && now - deadlineNanos >= 0;
         disarmLossTimer();
         owner.untrack(this);
-        new QuorumCall(
+        QuorumCall release = new QuorumCall(
                         owner,
                         owner.releaseScript(),
                         keys.lockOnly,
@@ -282,6 +282,9 @@ final class DefaultLease implements Lease {
                             }
                         })
                 .start(acquireCall);
+        if (wasHeld) {
+            release.allWritten().thenRun(() -> owner.notifier().releasedLocally(keys.channel));
+        }
     }
 
     @Override

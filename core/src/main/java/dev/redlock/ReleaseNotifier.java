@@ -46,6 +46,20 @@ final class ReleaseNotifier {
         }
     }
 
+    /**
+     * Wakes this client's own waiters on a channel at once, as a release of theirs was handed to every node's
+     * connection: their next attempt is written to the same connections after it, so it need not wait for the
+     * release's replies and the published message. Only an optimisation: if the attempt still finds the key (a write
+     * from an event-loop thread can go ahead of one queued from another thread), the published message wakes them
+     * again.
+     */
+    void releasedLocally(String channelName) {
+        Channel channel = channels.get(channelName);
+        if (channel != null) {
+            channel.onMessage();
+        }
+    }
+
     int channelCount() {
         return channels.size();
     }

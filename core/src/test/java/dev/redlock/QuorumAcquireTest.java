@@ -157,6 +157,28 @@ class QuorumAcquireTest {
     }
 
     @Test
+    void aWaiterOfTheSameClientGoesRightAfterTheReleaseWithoutWaitingForItsReplies() {
+        LockOptions opts = options(Duration.ofSeconds(30), Duration.ofSeconds(20)).mutate()
+                .backoff(Backoff.constant(Duration.ofSeconds(10)))
+                .build();
+        DefaultReactiveRedLock lock = cluster.client(opts);
+        Lease holder = lock.acquire("k").block();
+        cluster.nodes.forEach(n -> n.latency(Duration.ofMillis(5)));
+
+        Mono.delay(Duration.ofSeconds(1), vts).then(holder.release()).subscribe();
+
+        // the release is written to every node at 1,000 ms and the waiter's next attempt right behind it, answered at
+        // 1,005 ms; waiting for the published message (sent at 1,005 ms, arriving 1,010 ms) would give 1,015 ms
+        StepVerifier.withVirtualTime(() -> lock.acquire("k"), () -> vts, Long.MAX_VALUE)
+                .expectSubscription()
+                .expectNoEvent(Duration.ofMillis(1_004))
+                .thenAwait(Duration.ofMillis(1))
+                .expectNextCount(1)
+                .expectComplete()
+                .verify(Duration.ofSeconds(10));
+    }
+
+    @Test
     void cancelledAcquireLeavesNoKeyOnAnyNode() {
         cluster.nodes.forEach(n -> n.latency(Duration.ofMillis(10)));
         DefaultReactiveRedLock lock = cluster.client(options(Duration.ofSeconds(30), Duration.ZERO));
