@@ -438,7 +438,16 @@ public final class FaultProxy implements AutoCloseable {
             closed = true;
         }
         listener.close().awaitUninterruptibly(BLOCKING_TIMEOUT.toMillis());
-        // shutting the group down closes every channel registered with it, the connections included
+        // Closed here, not left to the group's shutdown: a terminated NIO event loop does not reliably close the
+        // channels still registered with it, and a client would then wait on an open socket nobody serves.
+        // (accept() refuses new connections once closed is set, so the list is complete.)
+        loop.submit(() -> connections.forEach(ProxyConnection::close))
+                .awaitUninterruptibly(BLOCKING_TIMEOUT.toMillis());
+        long deadline = System.nanoTime() + BLOCKING_TIMEOUT.toNanos();
+        for (ProxyConnection connection : new ArrayList<>(connections)) {
+            connection.client().closeFuture().awaitUninterruptibly(
+                    Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        }
         boolean terminated = group.shutdownGracefully(0, BLOCKING_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
                 .awaitUninterruptibly(BLOCKING_TIMEOUT.toMillis() * 2);
         connections.clear();

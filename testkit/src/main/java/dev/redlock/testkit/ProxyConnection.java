@@ -114,6 +114,20 @@ final class ProxyConnection {
         }
     }
 
+    /** Drops everything queued and closes both sides with FIN (the proxy is closing). */
+    void close() {
+        if (reset) {
+            return;
+        }
+        reset = true;
+        upstream.abort();
+        downstream.abort();
+        client.close();
+        if (server != null) {
+            server.close();
+        }
+    }
+
     /** Closes {@code channel} with RST instead of FIN (SO_LINGER 0). */
     static void resetChannel(Channel channel) {
         if (!channel.isOpen()) {
