@@ -3,6 +3,7 @@ package dev.redlock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -45,6 +46,9 @@ final class DefaultLease implements Lease {
     private final AtomicBoolean lossTimerArmed = new AtomicBoolean();
     private volatile Disposable lossTimer;
     private final AtomicReference<Mono<Void>> releaseOutcome = new AtomicReference<>();
+    /** Created when a local waiter asks; completed once this lease no longer stands in its way. */
+    private final AtomicReference<CompletableFuture<Void>> handBack = new AtomicReference<>();
+    private volatile boolean handedBack;
 
     DefaultLease(
             DefaultReactiveRedLock owner,
@@ -126,6 +130,31 @@ final class DefaultLease implements Lease {
 
     boolean isHeld() {
         return state.get() == HELD;
+    }
+
+    /**
+     * Completes once this lease stops standing in the way of this client's other waiters for its key: its release
+     * was handed to every node's connection (an attempt sent after that reaches each node after the release), or
+     * it was lost. Used by the next local waiter in line instead of trying while the lock is certainly held.
+     */
+    CompletableFuture<Void> handedBack() {
+        CompletableFuture<Void> f = handBack.get();
+        if (f == null) {
+            handBack.compareAndSet(null, new CompletableFuture<>());
+            f = handBack.get();
+        }
+        if (handedBack) { // read after the future is published: a hand-back that missed it is seen here
+            f.complete(null);
+        }
+        return f;
+    }
+
+    private void handBack() {
+        handedBack = true;
+        CompletableFuture<Void> f = handBack.get();
+        if (f != null) {
+            f.complete(null);
+        }
     }
 
     /** The loss error if the lease was lost, else {@code null}. */
@@ -283,7 +312,10 @@ final class DefaultLease implements Lease {
                         })
                 .start(acquireCall);
         if (wasHeld) {
-            release.allWritten().thenRun(() -> owner.notifier().releasedLocally(keys.channel));
+            release.allWritten().thenRun(() -> {
+                handBack();
+                owner.notifier().releasedLocally(keys.channel);
+            });
         }
     }
 
@@ -345,6 +377,7 @@ final class DefaultLease implements Lease {
             owner.untrack(this);
             owner.eventBus().lease(LockEvent.Type.LOST, keys.key, token, Duration.ZERO, e);
             lostSink.tryEmitValue(e);
+            handBack();
             // Whatever keys of ours remain are worthless now: remove them so others need not wait for the TTL.
             owner.releaseEverywhere(keys, token, acquireCall, true);
             return e;

@@ -281,11 +281,11 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
         return ensureOpen().then(Mono.defer(() -> acquireLoop(keys, options)));
     }
 
-    /** Per-subscription state of an acquire that waits. */
     /** First window for the random retry delay after a split vote; doubles per split up to 16 times. */
     private static final long SPLIT_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final int MAX_FAST_SPLIT_RETRIES = 5;
 
+    /** Per-subscription state of an acquire that waits. */
     private static final class Waiting {
         int splits;
         boolean skipNext;
@@ -293,6 +293,7 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
         AcquireAttempt.Result last;
         boolean cutShort;
         ReleaseNotifier.Listener listener;
+        DefaultLease localHolder;
     }
 
     private static final class Retrying extends RuntimeException {
@@ -334,34 +335,59 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
                     // If we queued right behind a failed first attempt, start by waiting; after waiting in line,
                     // try at once (the previous head either got the lock or gave up on it).
                     boolean justFailed = first != null && ticket.wasHeadAtOnce();
-                    return waitAndRetry(keys, options, waitDeadline, first, justFailed);
+                    return waitAndRetry(keys, options, waitDeadline, first, justFailed, ticket.handedOverBy())
+                            .doOnNext(ticket::acquired);
                 }),
                 ticket -> Mono.fromRunnable(ticket::close),
                 (ticket, e) -> Mono.fromRunnable(ticket::close),
                 ticket -> Mono.fromRunnable(ticket::close));
     }
 
-    private Mono<DefaultLease> waitAndRetry(
-            LockKeys keys, LockOptions options, long waitDeadline, AcquireAttempt.Result first, boolean startWithWait) {
+    /**
+     * Tries until maxWait, waiting between attempts for a release notification or the backoff.
+     *
+     * @param startWithWait the caller's attempt just failed: wait before the first attempt here
+     * @param localHolder the lease of this client's previous head of the line, which left it holding the lock: the
+     *     first attempt waits until that lease is handed back (or the backoff passed). Trying while it is held can
+     *     only be refused and costs a cleanup release on every node; and a release notification may be an old one
+     *     (the previous holder's, arriving after the lock changed hands) that would trigger such a futile attempt
+     */
+    private Mono<DefaultLease> waitAndRetry(LockKeys keys, LockOptions options, long waitDeadline,
+            AcquireAttempt.Result first, boolean startWithWait, DefaultLease localHolder) {
         Waiting waiting = new Waiting();
         waiting.attempts = first == null ? 0 : 1;
         waiting.last = first;
         waiting.skipNext = startWithWait;
+        waiting.localHolder = localHolder;
+        Mono<AcquireAttempt.Result> nextAttempt = Mono.defer(() -> {
+            waiting.attempts++;
+            if (waiting.listener != null) {
+                waiting.listener.arm();
+            }
+            // A retry never runs past maxWait: its nodes get what is left of the wait (at least 1 ms), so an
+            // acquire ends by max(maxWait, nodeTimeout) whatever the nodes do.
+            long left = waitDeadline - now();
+            long timeout = Math.max(TimeUnit.MILLISECONDS.toNanos(1), Math.min(options.nodeTimeout().toNanos(), left));
+            waiting.cutShort = timeout < options.nodeTimeout().toNanos();
+            return attempt(keys, options, Duration.ofNanos(timeout));
+        });
         return Mono.defer(() -> {
                     if (waiting.skipNext) {
                         waiting.skipNext = false; // the first attempt already ran: start with its wait
                         return Mono.<AcquireAttempt.Result>error(Retrying.INSTANCE);
                     }
-                    waiting.attempts++;
-                    if (waiting.listener != null) {
-                        waiting.listener.arm();
+                    DefaultLease holder = waiting.localHolder;
+                    if (holder != null) {
+                        waiting.localHolder = null; // only before the first attempt here
+                        CompletableFuture<Void> handedBack = holder.handedBack();
+                        if (!handedBack.isDone()) {
+                            long wait = Math.max(0, Math.min(options.backoff().delay(1).toNanos(), waitDeadline - now()));
+                            return Mono.fromFuture(handedBack, true)
+                                    .timeout(Duration.ofNanos(wait), Mono.empty(), scheduler)
+                                    .then(nextAttempt);
+                        }
                     }
-                    // A retry never runs past maxWait: its nodes get what is left of the wait (at least 1 ms), so an
-                    // acquire ends by max(maxWait, nodeTimeout) whatever the nodes do.
-                    long left = waitDeadline - now();
-                    long timeout = Math.max(TimeUnit.MILLISECONDS.toNanos(1), Math.min(options.nodeTimeout().toNanos(), left));
-                    waiting.cutShort = timeout < options.nodeTimeout().toNanos();
-                    return attempt(keys, options, Duration.ofNanos(timeout));
+                    return nextAttempt;
                 })
                 .flatMap(r -> {
                     if (r.lease != null) {

@@ -65,6 +65,10 @@ final class LocalQueue {
         private final String lockKey;
         private final CompletableFuture<Void> turn = new CompletableFuture<>();
         private volatile boolean headAtOnce;
+        /** The lease this ticket's acquire got, if it got one. */
+        private volatile DefaultLease acquired;
+        /** The lease of the head that left the line before this ticket's turn, if that head got the lock. */
+        private volatile DefaultLease handedOverBy;
 
         Ticket(String lockKey) {
             this.lockKey = lockKey;
@@ -73,6 +77,19 @@ final class LocalQueue {
         /** Whether this ticket was at the head as soon as it joined (nobody waited ahead of it). */
         boolean wasHeadAtOnce() {
             return headAtOnce;
+        }
+
+        /** Records the lease this ticket's acquire got, for the next ticket in line. */
+        void acquired(DefaultLease lease) {
+            acquired = lease;
+        }
+
+        /**
+         * The lease of the head before this ticket when that head left the line holding the lock, else {@code null}.
+         * Set before this ticket's turn comes.
+         */
+        DefaultLease handedOverBy() {
+            return handedOverBy;
         }
 
         /** Completes when it is this ticket's turn, or with {@code false} if {@code maxWaitNanos} passes first. */
@@ -98,6 +115,7 @@ final class LocalQueue {
                 return line.isEmpty() ? null : line;
             });
             if (next[0] != null) {
+                next[0].handedOverBy = acquired;
                 next[0].turn.complete(null);
             }
         }

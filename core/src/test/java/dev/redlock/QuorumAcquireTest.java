@@ -179,6 +179,40 @@ class QuorumAcquireTest {
     }
 
     @Test
+    void theNextInLineWaitsForTheLocalHolderInsteadOfTryingWhileItHolds() {
+        LockOptions opts = options(Duration.ofSeconds(30), Duration.ofSeconds(20)).mutate()
+                .backoff(Backoff.constant(Duration.ofSeconds(10)))
+                .build();
+        DefaultReactiveRedLock lock = cluster.client(opts);
+        Lease holder = lock.acquire("k").block();
+        cluster.nodes.forEach(n -> n.latency(Duration.ofMillis(5)));
+        AtomicReference<Lease> first = new AtomicReference<>();
+        AtomicReference<Lease> second = new AtomicReference<>();
+        lock.acquire("k").subscribe(first::set); // refused, then waits at the head of the line
+        lock.acquire("k").subscribe(second::set); // waits in line behind it
+        vts.advanceTimeBy(Duration.ofMillis(100));
+        int acquires = cluster.node(0).commands(LockScript.ACQUIRE);
+
+        holder.release().subscribe();
+        vts.advanceTimeBy(Duration.ofMillis(5));
+        assertThat(first.get()).as("the head took over").isNotNull();
+        vts.advanceTimeBy(Duration.ofSeconds(2));
+
+        // the next in line knows the lock is held here: no attempt (each would be refused and cost a cleanup on every
+        // node), and the holder's release notification, arriving after the handover, does not make it try either
+        assertThat(cluster.node(0).commands(LockScript.ACQUIRE)).isEqualTo(acquires + 1);
+        assertThat(second.get()).isNull();
+
+        first.get().release().subscribe();
+        vts.advanceTimeBy(Duration.ofMillis(5)); // its attempt goes right behind the release
+        assertThat(second.get()).isNotNull();
+        assertThat(cluster.node(0).commands(LockScript.ACQUIRE)).isEqualTo(acquires + 2);
+        second.get().release().subscribe();
+        vts.advanceTimeBy(Duration.ofMillis(5));
+        assertThat(cluster.nodes).allMatch(n -> n.liveLockKeys() == 0);
+    }
+
+    @Test
     void cancelledAcquireLeavesNoKeyOnAnyNode() {
         cluster.nodes.forEach(n -> n.latency(Duration.ofMillis(10)));
         DefaultReactiveRedLock lock = cluster.client(options(Duration.ofSeconds(30), Duration.ZERO));
