@@ -50,12 +50,30 @@ public final class Suite {
 
     private Suite() {}
 
+    private static final String USAGE = String.join("\n",
+            "Usage: java -cp benchmarks/target/benchmarks.jar dev.redlock.bench.Suite [--quick] [--out DIR] [JMH options]",
+            "",
+            "  (no option)  the full suite: every benchmark and parameter, 5 x 2 s warm-up + 5 x 2 s, -prof gc (~30 min)",
+            "  --quick      every benchmark once on a reduced parameter set, 1 x 1 s + 1 x 1 s (a smoke test, < 3 min)",
+            "  --out DIR    where run.log, results.csv and summary.md go (default benchmarks/target/bench-<mode>-<time>)",
+            "  --help       this text",
+            "  JMH options  passed on, e.g. -p nodes=5, -f 2, or a benchmark regex such as ContendedBenchmark",
+            "");
+
     public static void main(String[] args) throws Exception {
         List<String> rest = new ArrayList<>(Arrays.asList(args));
+        if (rest.contains("--help") || rest.contains("-h")) {
+            System.out.print(USAGE);
+            return;
+        }
         boolean quick = rest.remove("--quick");
         Path out = null;
         int at = rest.indexOf("--out");
-        if (at >= 0 && at + 1 < rest.size()) {
+        if (at >= 0) {
+            if (at + 1 >= rest.size()) {
+                System.err.println("--out needs a directory\n\n" + USAGE);
+                System.exit(2);
+            }
             out = Path.of(rest.get(at + 1));
             rest.remove(at + 1);
             rest.remove(at);
@@ -67,7 +85,14 @@ public final class Suite {
         }
         String command = "java -cp benchmarks/target/benchmarks.jar " + Suite.class.getName()
                 + (args.length == 0 ? "" : " " + String.join(" ", args));
-        Collection<RunResult> results = run(quick, out, command, rest.toArray(String[]::new));
+        Collection<RunResult> results;
+        try {
+            results = run(quick, out, command, rest.toArray(String[]::new));
+        } catch (CommandLineOptionException e) {
+            System.err.println(e.getMessage() + "\n\n" + USAGE);
+            System.exit(2);
+            return;
+        }
         System.out.println();
         System.out.println("Results: " + out.toAbsolutePath() + " (" + results.size() + " trials)");
     }
