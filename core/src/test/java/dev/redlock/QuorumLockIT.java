@@ -292,6 +292,27 @@ class QuorumLockIT {
     }
 
     @Test
+    void keysCarryThePrefixAndOneHashTagPerLock(@RedisNodes(3) RedisServers servers) {
+        LockOptions fenced = LockOptions.defaults().mutate().fencing(true).build();
+        try (ReactiveRedLock lock = RedisFixtures.builder(servers).keyPrefix("app:").defaults(fenced).build()) {
+            Lease lease = lock.acquire("orders:42").block(Duration.ofSeconds(5));
+            // the decision came at the quorum; the last node's grant follows right after
+            await().atMost(Duration.ofSeconds(2)).until(() -> servers.keys("app:{orders:42}").stream()
+                    .allMatch(keys -> keys.size() == 1));
+            for (int i = 0; i < servers.size(); i++) {
+                // the lock and its fencing counter share the hash tag {orders:42}: one Redis Cluster slot
+                assertThat(servers.get(i).admin().keys("*")).containsOnly("app:{orders:42}", "app:{orders:42}:fence");
+                assertThat(servers.get(i).admin().get("app:{orders:42}")).isEqualTo(lease.token());
+                assertThat(servers.get(i).admin().pttl("app:{orders:42}")).isBetween(1L, 30_000L);
+            }
+            assertThat(servers.keys("lock:*")).allMatch(List::isEmpty);
+            lease.release().block(Duration.ofSeconds(5));
+            await().atMost(Duration.ofSeconds(2)).until(() -> servers.keys("app:{orders:42}").stream()
+                    .allMatch(List::isEmpty));
+        }
+    }
+
+    @Test
     void nothingHappensBeforeSubscription(@RedisNodes(1) RedisServers servers) {
         try (ReactiveRedLock lock = client(servers, LockOptions.defaults())) {
             Mono<Lease> acquire = lock.acquire("lazy");
