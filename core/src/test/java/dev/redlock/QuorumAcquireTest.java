@@ -138,12 +138,16 @@ class QuorumAcquireTest {
         assertThat(cluster.liveLockKeys()).isEqualTo(5);
     }
 
+    /** Long waits, 10 s backoff: a waiter that gets the lock sooner was woken by a release. */
+    private DefaultReactiveRedLock clientWaitingOnNotifications() {
+        return cluster.client(options(Duration.ofSeconds(30), Duration.ofSeconds(20)).mutate()
+                .backoff(Backoff.constant(Duration.ofSeconds(10)))
+                .build());
+    }
+
     @Test
     void releaseNotificationWakesWaiterLongBeforeItsBackoff() {
-        LockOptions opts = options(Duration.ofSeconds(30), Duration.ofSeconds(20)).mutate()
-                .backoff(Backoff.constant(Duration.ofSeconds(10)))
-                .build();
-        DefaultReactiveRedLock lock = cluster.client(opts);
+        DefaultReactiveRedLock lock = clientWaitingOnNotifications();
         Lease holder = lock.acquire("k").block();
 
         Mono.delay(Duration.ofSeconds(1), vts).then(holder.release()).subscribe();
@@ -158,10 +162,7 @@ class QuorumAcquireTest {
 
     @Test
     void aWaiterOfTheSameClientGoesRightAfterTheReleaseWithoutWaitingForItsReplies() {
-        LockOptions opts = options(Duration.ofSeconds(30), Duration.ofSeconds(20)).mutate()
-                .backoff(Backoff.constant(Duration.ofSeconds(10)))
-                .build();
-        DefaultReactiveRedLock lock = cluster.client(opts);
+        DefaultReactiveRedLock lock = clientWaitingOnNotifications();
         Lease holder = lock.acquire("k").block();
         cluster.nodes.forEach(n -> n.latency(Duration.ofMillis(5)));
 
@@ -180,10 +181,7 @@ class QuorumAcquireTest {
 
     @Test
     void theNextInLineWaitsForTheLocalHolderInsteadOfTryingWhileItHolds() {
-        LockOptions opts = options(Duration.ofSeconds(30), Duration.ofSeconds(20)).mutate()
-                .backoff(Backoff.constant(Duration.ofSeconds(10)))
-                .build();
-        DefaultReactiveRedLock lock = cluster.client(opts);
+        DefaultReactiveRedLock lock = clientWaitingOnNotifications();
         Lease holder = lock.acquire("k").block();
         cluster.nodes.forEach(n -> n.latency(Duration.ofMillis(5)));
         AtomicReference<Lease> first = new AtomicReference<>();

@@ -143,7 +143,7 @@ public final class Suite {
 
     /** The benchmark classes, in the order the full suite runs them. */
     static final List<String> CLASSES = List.of("UncontendedBenchmark", "CycleLatencyBenchmark", "ContendedBenchmark",
-            "WithLockBenchmark", "FencingBenchmark", "WatchdogBenchmark");
+            "HandoffFloorBenchmark", "WithLockBenchmark", "FencingBenchmark", "WatchdogBenchmark");
 
     /**
      * Every benchmark with its annotated parameters and iterations, plus the GC profiler; one JMH run per class (or
@@ -172,6 +172,7 @@ public final class Suite {
                         .addProfiler(GCProfiler.class).build(),
                 quick(cli, "CycleLatencyBenchmark").param("nodes", "1").build(),
                 quick(cli, "ContendedBenchmark").param("nodes", "1").build(),
+                quick(cli, "HandoffFloorBenchmark").param("nodes", "1").build(),
                 quick(cli, "WithLockBenchmark").param("nodes", "1").param("inFlight", "16").build(),
                 quick(cli, "WatchdogBenchmark").param("nodes", "1").param("held", "2000").build(),
                 quick(cli, "FencingBenchmark").param("nodes", "5").param("inFlight", "16").param("fencing", "true")

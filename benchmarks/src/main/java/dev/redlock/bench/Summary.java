@@ -234,6 +234,7 @@ public final class Summary {
         latency();
         allocation();
         contended();
+        handoffFloor();
         withLock();
         watchdog();
         fencing();
@@ -379,6 +380,32 @@ public final class Summary {
         line("Gap: from the holder starting its release to the next worker's acquire completing (HdrHistogram, pooled"
                 + " over the measurement iterations; `HANDOFF scope=trial` lines). \"Same worker again\": acquisitions"
                 + " by the worker that had just released (no handoff; a fairness figure).");
+        line("");
+    }
+
+    private void handoffFloor() {
+        String b = "HandoffFloorBenchmark.handoff";
+        if (find(b, "p0.50", r -> true) == null) {
+            return;
+        }
+        line("### Handoff floor: raw Lettuce hands the key to the next token on every node (no lock library)");
+        line("");
+        line("| nodes | release + acquire, pipelined: p50 / p99 µs | one combined script: p50 / p99 µs |"
+                + " redlock handoff gap p50 µs | gap ÷ pipelined floor |");
+        line("|---:|---:|---:|---:|---:|");
+        for (int nodes : ints(b, "nodes")) {
+            Predicate<Row> pipelined = is("nodes", "" + nodes, "mode", "pipelined");
+            Predicate<Row> combined = is("nodes", "" + nodes, "mode", "combined");
+            double floor = score(b, "p0.50", pipelined);
+            double gap = num(handoff("redlock", nodes), "gapP50us");
+            line("| " + nodes + " | " + fmt(floor) + " / " + fmt(score(b, "p0.99", pipelined)) + " | "
+                    + fmt(score(b, "p0.50", combined)) + " / " + fmt(score(b, "p0.99", combined)) + " | " + fmt(gap)
+                    + " | " + ratio(gap, floor) + " |");
+        }
+        line("");
+        line("Floor: the JMH thread writes the holder's compare-and-delete and the next owner's acquire script to every"
+                + " node back to back (or one script that swaps the tokens) and waits for a quorum of grants"
+                + " (`HandoffFloorBenchmark`).");
         line("");
     }
 

@@ -102,29 +102,27 @@ final class ProxyConnection {
 
     /** Drops everything queued and closes both sides with RST. */
     void reset() {
-        if (reset) {
-            return;
-        }
-        reset = true;
-        upstream.abort();
-        downstream.abort();
-        resetChannel(client);
-        if (server != null) {
-            resetChannel(server);
-        }
+        end(true);
     }
 
     /** Drops everything queued and closes both sides with FIN (the proxy is closing). */
     void close() {
+        end(false);
+    }
+
+    private void end(boolean withRst) {
         if (reset) {
             return;
         }
         reset = true;
         upstream.abort();
         downstream.abort();
-        client.close();
-        if (server != null) {
-            server.close();
+        for (Channel channel : server == null ? new Channel[] {client} : new Channel[] {client, server}) {
+            if (withRst) {
+                resetChannel(channel);
+            } else {
+                channel.close();
+            }
         }
     }
 
