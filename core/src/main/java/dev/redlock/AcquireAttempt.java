@@ -1,7 +1,6 @@
 package dev.redlock;
 
 import java.time.Duration;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import reactor.core.publisher.MonoSink;
 
@@ -38,19 +37,6 @@ final class AcquireAttempt implements QuorumCall.Listener {
             this.validityExpired = validityExpired;
             this.elapsedNanos = elapsedNanos;
             this.operation = operation;
-        }
-
-        /** Whether the attempt failed only because nodes did not answer in time (no grant, refusal or error). */
-        boolean onlyTimeouts() {
-            if (contended || validityExpired || call.yesCount() > 0) {
-                return false;
-            }
-            for (Throwable failure : call.failures().values()) {
-                if (!(failure instanceof TimeoutException)) {
-                    return false;
-                }
-            }
-            return !call.failures().isEmpty();
         }
 
         QuorumUnavailableException unavailable(String key) {

@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.MonoSink;
 import reactor.core.publisher.Sinks;
 import reactor.util.retry.Retry;
 
@@ -181,71 +182,108 @@ final class DefaultLease implements Lease {
         return Mono.defer(() -> renew(leaseTime));
     }
 
+    /** A renewal of this lease, one script per node ({@link #extend}). */
     private Mono<Lease> renew(Duration newLeaseTime) {
+        return Mono.create(sink -> {
+            long t1 = owner.now();
+            if (!renewalStillNeeded(t1, sink)) {
+                return;
+            }
+            new QuorumCall(
+                            owner,
+                            LockScript.EXTEND,
+                            keys.lockOnly,
+                            new String[] {token, Long.toString(newLeaseTime.toMillis())},
+                            Duration.ofNanos(renewalTimeoutNanos(t1)),
+                            v -> v == 1,
+                            true,
+                            false,
+                            (call, yes, at) -> renewalDecided(call, t1, newLeaseTime, call.countReplies(v -> v == 1),
+                                    call.countReplies(v -> v <= 0), at, sink))
+                    .start(null);
+        });
+    }
+
+    /** A watchdog renewal: sent with the other leases' renewals of the next few milliseconds ({@link RenewalBatcher}). */
+    Mono<Lease> renewInBatch(Duration newLeaseTime) {
+        return Mono.create(sink -> owner.renewals().submit(new RenewalBatcher.Request(this, newLeaseTime, sink)));
+    }
+
+    String lockKey() {
+        return keys.lock;
+    }
+
+    /**
+     * Whether a renewal sent at {@code t1} can still help; if not, {@code sink} has got the answer: the loss, or
+     * that the lease was released.
+     */
+    boolean renewalStillNeeded(long t1, MonoSink<Lease> sink) {
         int s = state.get();
         if (s == LOST) {
             lossReported = true;
-            return Mono.error(lostError);
+            sink.error(lostError);
+            return false;
         }
         if (s != HELD) {
-            return Mono.error(new IllegalStateException("lease on '" + keys.key + "' was released; it cannot be extended"));
+            sink.error(new IllegalStateException("lease on '" + keys.key + "' was released; it cannot be extended"));
+            return false;
         }
-        long t1 = owner.now();
         if (t1 - deadlineNanos >= 0) {
             lossReported = true;
-            return Mono.error(markLost(
+            sink.error(markLost(
                     lastRenewalFailure != null
                             ? LeaseLostException.Reason.RENEWAL_FAILED
                             : LeaseLostException.Reason.EXPIRED,
                     null));
+            return false;
         }
-        long drift = options.driftNanos(newLeaseTime);
-        // A renewal is not in a hurry: it has until the deadline to reach a quorum. Its nodes may take up to half the
-        // time that is left (at least nodeTimeout), so a node slowed down by load (a burst of renewals, a starved
-        // CPU) still counts, and a failed renewal leaves time for a retry. With nodeTimeout alone, a load spike
-        // turned renewals into timeouts, their retries into more load, and 10,000 held leases into 9,600 lost ones.
-        Duration timeout = Duration.ofNanos(Math.max(options.nodeTimeout().toNanos(), (deadlineNanos - t1) / 2));
-        return Mono.create(sink -> new QuorumCall(
-                        owner,
-                        LockScript.EXTEND,
-                        keys.lockOnly,
-                        new String[] {token, Long.toString(newLeaseTime.toMillis())},
-                        timeout,
-                        v -> v == 1,
-                        true,
-                        false,
-                        (call, yes, at) -> {
-                            if (yes && at - deadlineNanos < 0 && state.get() == HELD) {
-                                deadlineNanos = t1 + newLeaseTime.toNanos() - drift;
-                                leaseTime = newLeaseTime;
-                                renewals++;
-                                lastRenewalFailure = null;
-                                owner.eventBus().lease(LockEvent.Type.RENEWED, keys.key, token,
-                                        Duration.ofNanos(deadlineNanos - at), null);
-                                sink.success(this);
-                                return;
-                            }
-                            int definitelyGone = call.countReplies(v -> v <= 0);
-                            if (state.get() != HELD) {
-                                sink.error(lostError != null ? lostError
-                                        : new IllegalStateException("lease on '" + keys.key + "' was released"));
-                            } else if (yes || at - deadlineNanos >= 0) {
-                                // A quorum renewed, but only after the deadline: the lease had already ended.
-                                lossReported = true;
-                                sink.error(markLost(LeaseLostException.Reason.RENEWAL_FAILED, null));
-                            } else if (definitelyGone >= call.nodeCount() - call.quorum() + 1) {
-                                lossReported = true;
-                                sink.error(markLost(LeaseLostException.Reason.KEY_LOST, null));
-                            } else {
-                                QuorumUnavailableException e = new QuorumUnavailableException(keys.key, "extend",
-                                        call.nodeCount(), call.quorum(), call.yesCount(),
-                                        Duration.ofNanos(at - t1), false, call.failures());
-                                lastRenewalFailure = e;
-                                owner.eventBus().lease(LockEvent.Type.RENEWAL_FAILED, keys.key, token, remaining(), e);
-                                sink.error(e);
-                            }
-                        })
-                .start(null));
+        return true;
+    }
+
+    /**
+     * How long the nodes of a renewal sent at {@code t1} may take. A renewal is not in a hurry: it has until the
+     * deadline to reach a quorum. Its nodes may take up to half the time that is left (at least nodeTimeout), so a
+     * node slowed down by load (a burst of renewals, a starved CPU) still counts, and a failed renewal leaves time
+     * for a retry. With nodeTimeout alone, a load spike turned renewals into timeouts, their retries into more load,
+     * and 10,000 held leases into 9,600 lost ones.
+     */
+    long renewalTimeoutNanos(long t1) {
+        return Math.max(options.nodeTimeout().toNanos(), (deadlineNanos - t1) / 2);
+    }
+
+    /**
+     * The outcome of a renewal sent at {@code t1}: {@code renewed} nodes renewed this lease's key, {@code gone} nodes
+     * answered that it holds no key of ours (or another owner's); the other nodes failed (in {@code call}).
+     */
+    void renewalDecided(QuorumCall call, long t1, Duration newLeaseTime, int renewed, int gone, long at,
+            MonoSink<Lease> sink) {
+        boolean yes = renewed >= call.quorum();
+        if (yes && at - deadlineNanos < 0 && state.get() == HELD) {
+            deadlineNanos = t1 + newLeaseTime.toNanos() - options.driftNanos(newLeaseTime);
+            leaseTime = newLeaseTime;
+            renewals++;
+            lastRenewalFailure = null;
+            owner.eventBus().lease(LockEvent.Type.RENEWED, keys.key, token, Duration.ofNanos(deadlineNanos - at), null);
+            sink.success(this);
+            return;
+        }
+        if (state.get() != HELD) {
+            sink.error(lostError != null ? lostError
+                    : new IllegalStateException("lease on '" + keys.key + "' was released"));
+        } else if (yes || at - deadlineNanos >= 0) {
+            // A quorum renewed, but only after the deadline: the lease had already ended.
+            lossReported = true;
+            sink.error(markLost(LeaseLostException.Reason.RENEWAL_FAILED, null));
+        } else if (gone >= call.nodeCount() - call.quorum() + 1) {
+            lossReported = true;
+            sink.error(markLost(LeaseLostException.Reason.KEY_LOST, null));
+        } else {
+            QuorumUnavailableException e = new QuorumUnavailableException(keys.key, "extend", call.nodeCount(),
+                    call.quorum(), renewed, Duration.ofNanos(at - t1), false, call.failures());
+            lastRenewalFailure = e;
+            owner.eventBus().lease(LockEvent.Type.RENEWAL_FAILED, keys.key, token, remaining(), e);
+            sink.error(e);
+        }
     }
 
     @Override
@@ -413,7 +451,7 @@ final class DefaultLease implements Lease {
         }
         return ticks.onBackpressureDrop()
                 .concatMap(
-                        tick -> renew(leaseTime)
+                        tick -> renewInBatch(leaseTime)
                                 .retryWhen(Retry.fixedDelay(Long.MAX_VALUE, retryDelay)
                                         .scheduler(owner.scheduler())
                                         .filter(e -> e instanceof QuorumUnavailableException && isHeld()))

@@ -40,6 +40,7 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
     private final ClientResources resources;
     private final EventBus events;
     private final ReleaseNotifier notifier;
+    private final RenewalBatcher renewals = new RenewalBatcher(this);
     private final LocalQueue localQueue;
     private final NodeGuard[] guards;
     private final HealthMonitor health;
@@ -131,6 +132,10 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
 
     void testHooks(TestHooks hooks) {
         this.testHooks = hooks;
+    }
+
+    RenewalBatcher renewals() {
+        return renewals;
     }
 
     ReleaseNotifier notifier() {
@@ -246,7 +251,7 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
     /** The quorum a call of this script needs; test-only mutants may lower it. */
     int quorumFor(LockScript script) {
         TestHooks hooks = testHooks;
-        if (script == LockScript.EXTEND && hooks.extendQuorum > 0) {
+        if ((script == LockScript.EXTEND || script == LockScript.EXTEND_BATCH) && hooks.extendQuorum > 0) {
             return hooks.extendQuorum;
         }
         return hooks.quorum > 0 ? hooks.quorum : quorum();
@@ -393,9 +398,11 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
                     if (r.lease != null) {
                         return Mono.just(r.lease);
                     }
-                    // The timeouts of an attempt cut short by the end of maxWait say nothing about the nodes: the
-                    // error then reports the last full attempt (its refusals, connection or auth errors, ...).
-                    if (!(waiting.cutShort && waiting.last != null && r.onlyTimeouts())) {
+                    // An attempt cut short by the end of maxWait (to as little as 1 ms) says little about the nodes:
+                    // a live node may just not have answered in what was left, and its timeout can be recorded before
+                    // or after the decision. Unless it found the lock held, the error reports the last full attempt
+                    // (its refusals, connection or auth errors, ...).
+                    if (!waiting.cutShort || waiting.last == null || r.contended) {
                         waiting.last = r;
                     }
                     return Mono.<DefaultLease>error(Retrying.INSTANCE);

@@ -46,6 +46,22 @@ enum LockScript {
             + "return 0"),
 
     /**
+     * KEYS: the locks of up to {@link RenewalBatcher#MAX_BATCH} leases. ARGV: token and lease ms of each, in the same
+     * order. {@link #EXTEND} for each key. Returns a bit mask: bit {@code i} set when key {@code i + 1} was renewed;
+     * a clear bit means no key or another owner's. (48 bits: a Lua number is a double, exact up to 2^53.)
+     */
+    EXTEND_BATCH("local renewed = 0\n"
+            + "local bit = 1\n"
+            + "for i = 1, #KEYS do\n"
+            + "  if redis.call('get', KEYS[i]) == ARGV[2 * i - 1] then\n"
+            + "    redis.call('pexpire', KEYS[i], ARGV[2 * i])\n"
+            + "    renewed = renewed + bit\n"
+            + "  end\n"
+            + "  bit = bit * 2\n"
+            + "end\n"
+            + "return renewed"),
+
+    /**
      * KEYS: lock, fence counter. ARGV: token, fence. While the lock key still holds the token, raises the counter
      * to the fence (never lowers it). Returns 1 written, 0 key gone or taken.
      */

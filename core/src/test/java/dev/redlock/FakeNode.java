@@ -192,6 +192,16 @@ final class FakeNode implements NodeChannel {
                 }
                 return v == null ? 0 : -1;
             }
+            case EXTEND_BATCH: {
+                long renewed = 0;
+                for (int i = 0; i < keys.length; i++) {
+                    if (args[2 * i].equals(get(keys[i]))) {
+                        expiries.put(keys[i], now() + TimeUnit.MILLISECONDS.toNanos(Long.parseLong(args[2 * i + 1])));
+                        renewed |= 1L << i;
+                    }
+                }
+                return renewed;
+            }
             case FENCE: {
                 if (args[0].equals(get(keys[0]))) {
                     String c = get(keys[1]);

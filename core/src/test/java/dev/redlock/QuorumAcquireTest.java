@@ -69,6 +69,34 @@ class QuorumAcquireTest {
     }
 
     @Test
+    void liveNodesThatCouldNotAnswerInTheRestOfMaxWaitAreNotReportedAsFailed() {
+        cluster.node(0).latency(Duration.ofMillis(5));
+        cluster.node(1).latency(Duration.ofMillis(5));
+        cluster.node(2).down = true;
+        cluster.node(3).blackhole = true;
+        cluster.node(4).blackhole = true;
+        LockOptions options = LockOptions.builder()
+                .leaseTime(Duration.ofSeconds(1))
+                .maxWait(Duration.ofMillis(300))
+                .nodeTimeout(Duration.ofMillis(100))
+                .backoff(Backoff.constant(Duration.ofMillis(80)))
+                .build();
+        DefaultReactiveRedLock lock = cluster.client(options);
+
+        // full attempts at 0 and 180 ms end at their 100 ms timeout (one refusal, two silent nodes, two grants);
+        // the last, at 300 ms, gets 1 ms: too short for the live nodes' 5 ms
+        StepVerifier.withVirtualTime(() -> lock.acquire("k"), () -> vts, Long.MAX_VALUE)
+                .expectSubscription()
+                .thenAwait(Duration.ofMillis(302))
+                .expectErrorSatisfies(e -> {
+                    assertThat(e).isInstanceOf(QuorumUnavailableException.class);
+                    assertThat(((QuorumUnavailableException) e).nodeFailures())
+                            .containsOnlyKeys(cluster.node(2).name(), cluster.node(3).name(), cluster.node(4).name());
+                })
+                .verify();
+    }
+
+    @Test
     void theQuorumErrorReportsTheLastFullAttemptNotTheTimeoutsOfOneCutShortByMaxWait() {
         for (int i = 0; i < 3; i++) {
             cluster.node(i).down = true; // refused: "connection refused by nX"

@@ -208,7 +208,8 @@ class QuorumLockIT {
             }
             await().atMost(Duration.ofSeconds(10)).until(() -> subscriptions.stream().allMatch(Disposable::isDisposed));
             // Released on every node, well before the 30 s lease could have expired them.
-            await().atMost(Duration.ofSeconds(3)).until(() -> lockKeys(servers) == 0);
+            await().atMost(Duration.ofSeconds(3))
+                    .untilAsserted(() -> assertThat(RedisFixtures.lockKeyList(servers)).allMatch(List::isEmpty));
             await().atMost(Duration.ofSeconds(3)).until(() -> lock.activeLeases() == 0);
         }
         assertThat(acquired.get()).as("some acquires completed before their cancel").isLessThan(1000);

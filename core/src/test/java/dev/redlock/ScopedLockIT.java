@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 import dev.redlock.testkit.FaultProxies;
 import dev.redlock.testkit.FaultProxy;
 import dev.redlock.testkit.RedisNodes;
+import dev.redlock.testkit.RedisServer;
 import dev.redlock.testkit.RedisServers;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -118,6 +119,39 @@ class ScopedLockIT {
             assertThat(events).filteredOn(e -> e.type() == LockEvent.Type.RENEWED).hasSizeGreaterThanOrEqualTo(6);
             await().atMost(Duration.ofSeconds(2)).until(() -> lockKeys(servers) == 0);
         }
+    }
+
+    @Test
+    void watchdogRenewalsOfManyLeasesGoOutInBatches(@RedisNodes(3) RedisServers servers) {
+        try (ReactiveRedLock lock = client(servers, SHORT_LEASE)) { // lease 1 s, renewed every 333 ms
+            lock.acquire("warm-up").flatMap(Lease::release).block(Duration.ofSeconds(5));
+            List<LockEvent> events = new CopyOnWriteArrayList<>();
+            Disposable subscription = lock.events().subscribe(events::add);
+            long before = evalshaCalls(servers.get(0));
+
+            Flux.range(0, 300)
+                    .flatMap(i -> lock.withLock("k" + i, Mono.delay(Duration.ofSeconds(3)).thenReturn(i)), 300)
+                    .blockLast(Duration.ofSeconds(30));
+
+            long scripts = evalshaCalls(servers.get(0)) - before;
+            subscription.dispose();
+            long renewals = events.stream().filter(e -> e.type() == LockEvent.Type.RENEWED).count();
+            assertThat(events).noneMatch(e -> e.type() == LockEvent.Type.LOST);
+            assertThat(renewals).isGreaterThanOrEqualTo(300 * 6);
+            // 300 acquires and 300 releases reached this node one script each; the renewals shared scripts
+            assertThat(scripts - 600).as("renewal scripts on node 0 for %d renewals", renewals)
+                    .isLessThan(renewals / 4);
+            await().atMost(Duration.ofSeconds(2)).until(() -> lockKeys(servers) == 0);
+        }
+    }
+
+    private static long evalshaCalls(RedisServer server) {
+        for (String line : server.admin().info("commandstats").split("\r?\n")) {
+            if (line.startsWith("cmdstat_evalsha:calls=")) {
+                return Long.parseLong(line.substring("cmdstat_evalsha:calls=".length(), line.indexOf(',')));
+            }
+        }
+        return 0;
     }
 
     @Test

@@ -77,6 +77,64 @@ class ScopedLockTest {
     }
 
     @Test
+    void watchdogRenewalsOfManyLeasesShareOneScriptPerNode() {
+        DefaultReactiveRedLock lock = lock(Duration.ofSeconds(3)); // renewed every second
+        List<LockEvent> events = new CopyOnWriteArrayList<>();
+        Disposable subscription = lock.events().subscribe(events::add);
+
+        StepVerifier.withVirtualTime(
+                        () -> Flux.range(0, 200).flatMap(i -> lock.withLockMono("k" + i,
+                                lease -> Mono.delay(Duration.ofSeconds(10), vts).thenReturn(i))),
+                        () -> vts,
+                        Long.MAX_VALUE)
+                .expectSubscription()
+                .thenAwait(Duration.ofSeconds(11))
+                .expectNextCount(200)
+                .verifyComplete();
+
+        subscription.dispose();
+        long renewals = events.stream().filter(e -> e.type() == LockEvent.Type.RENEWED).count();
+        assertThat(renewals).isBetween(200L * 9, 200L * 10);
+        assertThat(events).noneMatch(e -> e.type() == LockEvent.Type.LOST || e.type() == LockEvent.Type.RENEWAL_FAILED);
+        for (FakeNode node : cluster.nodes) {
+            assertThat(node.commands(LockScript.EXTEND)).isZero();
+            // a first renewal lands somewhere in the last tenth of the period, so the 200 spread over 100 ms of
+            // 2 ms windows; later ones keep their spacing
+            assertThat(node.commands(LockScript.EXTEND_BATCH)).isPositive().isLessThan((int) renewals / 3);
+        }
+        assertThat(cluster.liveLockKeys()).isZero();
+    }
+
+    @Test
+    void aBatchDecidesEachLeaseOnItsOwn() {
+        DefaultReactiveRedLock lock = lock(Duration.ofSeconds(30));
+        List<Lease> leases = new CopyOnWriteArrayList<>();
+        Flux.concat(lock.acquire("a"), lock.acquire("b"), lock.acquire("c")).subscribe(leases::add);
+        vts.advanceTimeBy(Duration.ofMillis(10));
+        DefaultLease a = (DefaultLease) leases.get(0);
+        DefaultLease b = (DefaultLease) leases.get(1);
+        DefaultLease c = (DefaultLease) leases.get(2);
+        cluster.nodes.forEach(n -> n.del("lock:{b}")); // b's keys vanished on every node
+        vts.advanceTimeBy(Duration.ofSeconds(1));
+        Duration before = a.remaining();
+
+        List<Object> outcomes = new CopyOnWriteArrayList<>();
+        for (DefaultLease lease : List.of(a, b, c)) {
+            lease.renewInBatch(Duration.ofSeconds(30)).subscribe(outcomes::add, outcomes::add);
+        }
+        vts.advanceTimeBy(Duration.ofMillis(10));
+
+        assertThat(outcomes).hasSize(3).contains(a, c);
+        assertThat(outcomes).filteredOn(o -> o instanceof LeaseLostException).singleElement()
+                .satisfies(e -> assertThat(((LeaseLostException) e).reason()).isEqualTo(LeaseLostException.Reason.KEY_LOST));
+        assertThat(a.remaining()).isGreaterThan(before);
+        assertThat(cluster.nodes).allMatch(n -> n.commands(LockScript.EXTEND_BATCH) == 1);
+        assertThat(b.isValid()).isFalse();
+        assertThat(a.isValid()).isTrue();
+        assertThat(c.isValid()).isTrue();
+    }
+
+    @Test
     void leaseLostWhenRenewalCannotReachAQuorumCancelsTheBodyAtTheDeadline() {
         DefaultReactiveRedLock lock = lock(Duration.ofSeconds(3));
         AtomicBoolean bodyCancelled = new AtomicBoolean();
