@@ -64,6 +64,8 @@ final class QuorumCall {
     private final int quorum;
     private final LongPredicate yes;
     private final boolean decideEarly;
+    /** Whether a "no" may also be decided early (at n - quorum + 1 noes); see {@link #decideNoOnlyAtTheEnd()}. */
+    private boolean decideNoEarly;
     private final boolean mustSend;
     private final Listener listener;
 
@@ -107,6 +109,7 @@ final class QuorumCall {
         this.quorum = owner.quorumFor(script);
         this.yes = yes;
         this.decideEarly = decideEarly;
+        this.decideNoEarly = decideEarly;
         this.mustSend = script == LockScript.RELEASE || script == LockScript.RELEASE_UNCHECKED;
         this.listener = listener;
         int n = nodes.length;
@@ -142,6 +145,18 @@ final class QuorumCall {
                 after.settled[i].whenComplete((v, e) -> send(node));
             }
         }
+        return this;
+    }
+
+    /**
+     * Decides "yes" as soon as a quorum said yes, but "no" only once every node answered or the timer fired. For a
+     * call whose replies carry more than one answer (a batch), where a node's "no" may only concern part of it. Call
+     * before {@link #start}.
+     *
+     * @return this call
+     */
+    QuorumCall decideNoOnlyAtTheEnd() {
+        decideNoEarly = false;
         return this;
     }
 
@@ -385,7 +400,7 @@ final class QuorumCall {
             if (yesCount.incrementAndGet() == quorum && decideEarly) {
                 decide(true, now);
             }
-        } else if (noCount.incrementAndGet() == n - quorum + 1 && decideEarly) {
+        } else if (noCount.incrementAndGet() == n - quorum + 1 && decideNoEarly) {
             decide(false, now);
         }
         if (known.incrementAndGet() == n) {

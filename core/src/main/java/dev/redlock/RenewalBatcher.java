@@ -102,7 +102,8 @@ final class RenewalBatcher {
                         args,
                         Duration.ofNanos(timeout),
                         // a node counts as yes when it renewed every lease of the batch: the usual case decides at
-                        // the quorum; a batch with a lost lease waits for more nodes or the timeout
+                        // the quorum. Otherwise the call waits for every node (or the timeout), so that a lease whose
+                        // key is gone cannot fail the others' renewals with an early "no"
                         v -> v == all,
                         true,
                         false,
@@ -115,6 +116,7 @@ final class RenewalBatcher {
                                         call.countReplies(v -> (v & bit) == 0), at, request.sink);
                             }
                         })
+                .decideNoOnlyAtTheEnd()
                 .start(null);
     }
 }

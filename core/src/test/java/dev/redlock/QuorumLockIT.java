@@ -233,7 +233,8 @@ class QuorumLockIT {
                 assertThat(servers.get(i).admin().get("lock:{k}")).isEqualTo(second.token());
             }
             second.release().block(Duration.ofSeconds(5));
-            assertThat(lockKeys(servers)).isZero();
+            // release is decided at the quorum; the last node's release follows right after
+            await().atMost(Duration.ofSeconds(2)).until(() -> lockKeys(servers) == 0);
         }
     }
 
@@ -263,7 +264,7 @@ class QuorumLockIT {
             await().atMost(Duration.ofSeconds(2)).until(() -> lockKeys(servers) == 3);
             assertThat(lease.grantedNodes()).isGreaterThanOrEqualTo(2);
             lease.release().block(Duration.ofSeconds(5));
-            assertThat(lockKeys(servers)).isZero();
+            await().atMost(Duration.ofSeconds(2)).until(() -> lockKeys(servers) == 0);
         }
     }
 

@@ -194,7 +194,8 @@ class ScopedLockIT {
                                             && keys >= 4 ? "ok" : "wrong"))))
                     .block(Duration.ofSeconds(10));
             assertThat(result).isEqualTo("ok");
-            assertThat(lockKeys(servers)).isZero();
+            // each release is decided at the quorum; the last node's release follows right after
+            await().atMost(Duration.ofSeconds(2)).until(() -> lockKeys(servers) == 0);
         }
     }
 
