@@ -75,13 +75,7 @@ class QuorumAcquireTest {
         cluster.node(2).down = true;
         cluster.node(3).blackhole = true;
         cluster.node(4).blackhole = true;
-        LockOptions options = LockOptions.builder()
-                .leaseTime(Duration.ofSeconds(1))
-                .maxWait(Duration.ofMillis(300))
-                .nodeTimeout(Duration.ofMillis(100))
-                .backoff(Backoff.constant(Duration.ofMillis(80)))
-                .build();
-        DefaultReactiveRedLock lock = cluster.client(options);
+        DefaultReactiveRedLock lock = cluster.client(maxWait300NodeTimeout100Backoff80());
 
         // full attempts at 0 and 180 ms end at their 100 ms timeout (one refusal, two silent nodes, two grants);
         // the last, at 300 ms, gets 1 ms: too short for the live nodes' 5 ms
@@ -101,13 +95,7 @@ class QuorumAcquireTest {
         for (int i = 0; i < 3; i++) {
             cluster.node(i).down = true; // refused: "connection refused by nX"
         }
-        LockOptions options = LockOptions.builder()
-                .leaseTime(Duration.ofSeconds(1))
-                .maxWait(Duration.ofMillis(300))
-                .nodeTimeout(Duration.ofMillis(100))
-                .backoff(Backoff.constant(Duration.ofMillis(80)))
-                .build();
-        DefaultReactiveRedLock lock = cluster.client(options);
+        DefaultReactiveRedLock lock = cluster.client(maxWait300NodeTimeout100Backoff80());
         // attempts at 0, 80, 160 and 240 ms are refused; the last one, at 300 ms, gets 1 ms and sees only silence
         vts.schedule(() -> cluster.nodes.forEach(n -> {
             n.down = false;
@@ -167,6 +155,16 @@ class QuorumAcquireTest {
     }
 
     /** Long waits, 10 s backoff: a waiter that gets the lock sooner was woken by a release. */
+    /** A 300 ms maxWait that the attempts at a constant 80 ms backoff and a 100 ms node timeout cut short. */
+    private static LockOptions maxWait300NodeTimeout100Backoff80() {
+        return LockOptions.builder()
+                .leaseTime(Duration.ofSeconds(1))
+                .maxWait(Duration.ofMillis(300))
+                .nodeTimeout(Duration.ofMillis(100))
+                .backoff(Backoff.constant(Duration.ofMillis(80)))
+                .build();
+    }
+
     private DefaultReactiveRedLock clientWaitingOnNotifications() {
         return cluster.client(options(Duration.ofSeconds(30), Duration.ofSeconds(20)).mutate()
                 .backoff(Backoff.constant(Duration.ofSeconds(10)))
