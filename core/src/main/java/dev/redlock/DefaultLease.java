@@ -198,7 +198,7 @@ final class DefaultLease implements Lease {
                             v -> v == 1,
                             true,
                             false,
-                            (call, yes, at) -> renewalDecided(call, t1, newLeaseTime, call.countReplies(v -> v == 1),
+                            (call, yes, at) -> renewalDecided(call, t1, newLeaseTime, call.yesCount(),
                                     call.countReplies(v -> v <= 0), at, sink))
                     .start(null);
         });

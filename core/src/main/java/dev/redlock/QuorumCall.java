@@ -64,8 +64,12 @@ final class QuorumCall {
     private final int quorum;
     private final LongPredicate yes;
     private final boolean decideEarly;
-    /** Whether a "no" may also be decided early (at n - quorum + 1 noes); see {@link #decideNoOnlyAtTheEnd()}. */
-    private boolean decideNoEarly;
+    /**
+     * Whether a "no" may also be decided early (at n - quorum + 1 noes). Not for a batch: a node's reply carries one
+     * answer per lease, its "no" may concern only some of them, so the call waits for every node (or the timer)
+     * before it says "no".
+     */
+    private final boolean decideNoEarly;
     private final boolean mustSend;
     private final Listener listener;
 
@@ -109,7 +113,7 @@ final class QuorumCall {
         this.quorum = owner.quorumFor(script);
         this.yes = yes;
         this.decideEarly = decideEarly;
-        this.decideNoEarly = decideEarly;
+        this.decideNoEarly = decideEarly && script != LockScript.EXTEND_BATCH;
         this.mustSend = script == LockScript.RELEASE || script == LockScript.RELEASE_UNCHECKED;
         this.listener = listener;
         int n = nodes.length;
@@ -145,18 +149,6 @@ final class QuorumCall {
                 after.settled[i].whenComplete((v, e) -> send(node));
             }
         }
-        return this;
-    }
-
-    /**
-     * Decides "yes" as soon as a quorum said yes, but "no" only once every node answered or the timer fired. For a
-     * call whose replies carry more than one answer (a batch), where a node's "no" may only concern part of it. Call
-     * before {@link #start}.
-     *
-     * @return this call
-     */
-    QuorumCall decideNoOnlyAtTheEnd() {
-        decideNoEarly = false;
         return this;
     }
 

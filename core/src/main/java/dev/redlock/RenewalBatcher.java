@@ -94,7 +94,7 @@ final class RenewalBatcher {
             args[2 * i + 1] = Long.toString(request.leaseTime.toMillis());
             timeout = Math.min(timeout, request.lease.renewalTimeoutNanos(t1));
         }
-        long all = k == 64 ? -1L : (1L << k) - 1;
+        long all = (1L << k) - 1; // k <= MAX_BATCH < 63
         new QuorumCall(
                         owner,
                         LockScript.EXTEND_BATCH,
@@ -102,8 +102,8 @@ final class RenewalBatcher {
                         args,
                         Duration.ofNanos(timeout),
                         // a node counts as yes when it renewed every lease of the batch: the usual case decides at
-                        // the quorum. Otherwise the call waits for every node (or the timeout), so that a lease whose
-                        // key is gone cannot fail the others' renewals with an early "no"
+                        // the quorum. Otherwise QuorumCall waits for every node (or the timeout) before its "no",
+                        // so that a lease whose key is gone cannot fail the others' renewals
                         v -> v == all,
                         true,
                         false,
@@ -116,7 +116,6 @@ final class RenewalBatcher {
                                         call.countReplies(v -> (v & bit) == 0), at, request.sink);
                             }
                         })
-                .decideNoOnlyAtTheEnd()
                 .start(null);
     }
 }

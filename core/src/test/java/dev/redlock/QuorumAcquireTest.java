@@ -154,7 +154,6 @@ class QuorumAcquireTest {
         assertThat(cluster.liveLockKeys()).isEqualTo(5);
     }
 
-    /** Long waits, 10 s backoff: a waiter that gets the lock sooner was woken by a release. */
     /** A 300 ms maxWait that the attempts at a constant 80 ms backoff and a 100 ms node timeout cut short. */
     private static LockOptions maxWait300NodeTimeout100Backoff80() {
         return LockOptions.builder()
@@ -165,6 +164,7 @@ class QuorumAcquireTest {
                 .build();
     }
 
+    /** Long waits, 10 s backoff: a waiter that gets the lock sooner was woken by a release. */
     private DefaultReactiveRedLock clientWaitingOnNotifications() {
         return cluster.client(options(Duration.ofSeconds(30), Duration.ofSeconds(20)).mutate()
                 .backoff(Backoff.constant(Duration.ofSeconds(10)))
