@@ -97,8 +97,10 @@ class FencingAndRestartGuardIT {
                 io.lettuce.core.api.StatefulRedisConnection<String, String> connection = data.connect()) {
             FencedStore store = FencedStore.of(connection);
             Lease slow = lock.acquire("account").block(Duration.ofSeconds(5));
-            // the slow holder stalls past its deadline; the next holder takes over and writes
-            Lease next = lock.acquire("account").block(Duration.ofSeconds(5));
+            // the slow holder stalls past its deadline; the next holder takes over and writes (with a lease long
+            // enough that a loaded machine cannot end it before its release)
+            Lease next = lock.acquire("account", opts.mutate().leaseTime(Duration.ofSeconds(10)).build())
+                    .block(Duration.ofSeconds(5));
             long nextToken = next.fencingToken().orElseThrow();
             assertThat(nextToken).isGreaterThan(slow.fencingToken().orElseThrow());
             store.write("data:account", "written by next", nextToken).block(Duration.ofSeconds(5));
