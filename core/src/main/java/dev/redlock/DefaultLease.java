@@ -2,18 +2,18 @@ package dev.redlock;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import reactor.core.Disposable;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
 import reactor.core.publisher.Sinks;
-import reactor.util.retry.Retry;
 
 /**
  * A held lease. State: {@code HELD → RELEASING → RELEASED}, or {@code HELD → LOST} (then a release only cleans up).
@@ -41,11 +41,19 @@ final class DefaultLease implements Lease {
     private volatile Throwable lastRenewalFailure;
     private volatile boolean holdLimitReached;
     private volatile LeaseLostException lostError;
+    /** Set when {@code close()} of the client ended this lease while it was held. */
+    private volatile LeaseLostException closedError;
     private volatile boolean lossReported;
+
+    /** Renewals sent and not decided yet, as {sequence, deadline they give}; guarded by itself. */
+    private final ArrayDeque<long[]> renewalsInFlight = new ArrayDeque<>(2);
+    private long renewalSequence; // guarded by renewalsInFlight
+    private volatile Watchdog watchdog;
 
     private final Sinks.One<LeaseLostException> lostSink = Sinks.one();
     private final AtomicBoolean lossTimerArmed = new AtomicBoolean();
-    private volatile Disposable lossTimer;
+    private final AtomicLong lossTimerGeneration = new AtomicLong();
+    private final AtomicReference<Disposable> lossTimer = new AtomicReference<>();
     private final AtomicReference<Mono<Void>> releaseOutcome = new AtomicReference<>();
     /** Created when a local waiter asks; completed once this lease no longer stands in its way. */
     private final AtomicReference<CompletableFuture<Void>> handBack = new AtomicReference<>();
@@ -169,9 +177,10 @@ final class DefaultLease implements Lease {
      */
     LeaseLostException lostAtEnd() {
         if (state.get() == HELD && owner.now() - deadlineNanos >= 0) {
-            checkDeadline();
+            checkDeadline(lossTimerGeneration.get());
         }
-        return lostError;
+        LeaseLostException closed = closedError;
+        return lostError != null ? lostError : closed;
     }
 
     // == Actions ==
@@ -179,28 +188,39 @@ final class DefaultLease implements Lease {
     @Override
     public Mono<Lease> extend(Duration leaseTime) {
         owner.checkLeaseTime(leaseTime, "leaseTime");
+        checkLeavesValidity(leaseTime);
         return Mono.defer(() -> renew(leaseTime));
+    }
+
+    /** A lease time so short that drift and one node timeout use it up would give a deadline in the past. */
+    private void checkLeavesValidity(Duration newLeaseTime) {
+        long driftMillis = TimeUnit.NANOSECONDS.toMillis(options.driftNanos(newLeaseTime) + 999_999);
+        if (options.nodeTimeout().toMillis() + driftMillis >= newLeaseTime.toMillis()) {
+            throw new IllegalArgumentException("leaseTime " + newLeaseTime + " leaves no validity: the node timeout ("
+                    + options.nodeTimeout() + ") plus the clock drift (" + driftMillis + " ms) must be shorter");
+        }
     }
 
     /** A renewal of this lease, one script per node ({@link #extend}). */
     private Mono<Lease> renew(Duration newLeaseTime) {
         return Mono.create(sink -> {
             long t1 = owner.now();
-            if (!renewalStillNeeded(t1, sink)) {
+            long sequence = beginRenewal(t1, newLeaseTime, sink);
+            if (sequence < 0) {
                 return;
             }
-            new QuorumCall(
-                            owner,
-                            LockScript.EXTEND,
-                            keys.lockOnly,
-                            new String[] {token, Long.toString(newLeaseTime.toMillis())},
-                            Duration.ofNanos(renewalTimeoutNanos(t1)),
-                            v -> v == 1,
-                            true,
-                            false,
-                            (call, yes, at) -> renewalDecided(call, t1, newLeaseTime, call.yesCount(),
-                                    call.countReplies(v -> v <= 0), at, sink))
-                    .start(null);
+            QuorumCall call = new QuorumCall(
+                    owner,
+                    LockScript.EXTEND,
+                    keys.lockOnly,
+                    new String[] {token, Long.toString(newLeaseTime.toMillis())},
+                    Duration.ofNanos(renewalTimeoutNanos(t1)),
+                    v -> v == 1,
+                    true,
+                    false,
+                    (c, yes, at) -> renewalDecided(c, sequence, t1, newLeaseTime, c.yesCount(),
+                            c.countReplies(v -> v <= 0), at, sink));
+            call.start(null);
         });
     }
 
@@ -214,19 +234,28 @@ final class DefaultLease implements Lease {
     }
 
     /**
-     * Whether a renewal sent at {@code t1} can still help; if not, {@code sink} has got the answer: the loss, or
-     * that the lease was released.
+     * Registers a renewal about to be sent at {@code t1}, or answers {@code sink} at once when it can no longer help
+     * (the loss, or that the lease was released) and returns -1.
+     *
+     * <p>A renewal that may reach the nodes can shorten the keys' life (a shorter lease time than before): the
+     * deadline moves to {@code min(current, t1 + newLeaseTime - drift)} before it is sent, whatever its outcome. If
+     * it only moved on success, a renewal whose replies were lost would leave the lease valid for its old deadline
+     * while its keys expire at the new one, and another owner could acquire while {@link #isValid()} says true.
+     *
+     * @return the renewal's sequence number, for {@link #renewalDecided}
      */
-    boolean renewalStillNeeded(long t1, MonoSink<Lease> sink) {
+    long beginRenewal(long t1, Duration newLeaseTime, MonoSink<Lease> sink) {
         int s = state.get();
         if (s == LOST) {
             lossReported = true;
             sink.error(lostError);
-            return false;
+            return -1;
         }
         if (s != HELD) {
-            sink.error(new IllegalStateException("lease on '" + keys.key + "' was released; it cannot be extended"));
-            return false;
+            LeaseLostException closed = closedError;
+            sink.error(closed != null ? closed
+                    : new IllegalStateException("lease on '" + keys.key + "' was released; it cannot be extended"));
+            return -1;
         }
         if (t1 - deadlineNanos >= 0) {
             lossReported = true;
@@ -235,9 +264,29 @@ final class DefaultLease implements Lease {
                             ? LeaseLostException.Reason.RENEWAL_FAILED
                             : LeaseLostException.Reason.EXPIRED,
                     null));
-            return false;
+            return -1;
         }
-        return true;
+        long candidate = t1 + newLeaseTime.toNanos() - options.driftNanos(newLeaseTime);
+        long sequence;
+        boolean lowered = false;
+        boolean changed = !newLeaseTime.equals(leaseTime);
+        synchronized (renewalsInFlight) {
+            sequence = ++renewalSequence;
+            renewalsInFlight.addLast(new long[] {sequence, candidate});
+            if (candidate - deadlineNanos < 0) {
+                deadlineNanos = candidate;
+                lowered = true;
+            }
+            leaseTime = newLeaseTime; // the lease time last asked for, also what the watchdog renews with
+        }
+        if (lowered) {
+            rescheduleLossTimer();
+        }
+        Watchdog w = watchdog;
+        if (changed && w != null) {
+            w.leaseTimeChanged();
+        }
+        return sequence;
     }
 
     /**
@@ -252,15 +301,33 @@ final class DefaultLease implements Lease {
     }
 
     /**
-     * The outcome of a renewal sent at {@code t1}: {@code renewed} nodes renewed this lease's key, {@code gone} nodes
-     * answered that it holds no key of ours (or another owner's); the other nodes failed (in {@code call}).
+     * The outcome of renewal {@code sequence} sent at {@code t1}: {@code renewed} nodes renewed this lease's key,
+     * {@code gone} nodes answered that it holds no key of ours (or another owner's); the other nodes failed (in
+     * {@code call}).
+     *
+     * <p>On success the deadline becomes {@code t1 + newLeaseTime - drift}, but never later than what a renewal sent
+     * after this one (still in flight) gives: that one reaches each node after this one and sets the keys' TTL last.
      */
-    void renewalDecided(QuorumCall call, long t1, Duration newLeaseTime, int renewed, int gone, long at,
+    void renewalDecided(QuorumCall call, long sequence, long t1, Duration newLeaseTime, int renewed, int gone, long at,
             MonoSink<Lease> sink) {
         boolean yes = renewed >= call.quorum();
-        if (yes && at - deadlineNanos < 0 && state.get() == HELD) {
-            deadlineNanos = t1 + newLeaseTime.toNanos() - options.driftNanos(newLeaseTime);
-            leaseTime = newLeaseTime;
+        long candidate = t1 + newLeaseTime.toNanos() - options.driftNanos(newLeaseTime);
+        boolean moved = false;
+        synchronized (renewalsInFlight) {
+            renewalsInFlight.removeIf(r -> r[0] == sequence);
+            if (yes && at - deadlineNanos < 0 && state.get() == HELD) {
+                long next = candidate;
+                for (long[] later : renewalsInFlight) {
+                    if (later[0] > sequence && later[1] - next < 0) {
+                        next = later[1];
+                    }
+                }
+                deadlineNanos = next;
+                moved = true;
+            }
+        }
+        if (moved) {
+            rescheduleLossTimer();
             renewals++;
             lastRenewalFailure = null;
             owner.eventBus().lease(LockEvent.Type.RENEWED, keys.key, token, Duration.ofNanos(deadlineNanos - at), null);
@@ -268,7 +335,9 @@ final class DefaultLease implements Lease {
             return;
         }
         if (state.get() != HELD) {
+            LeaseLostException closed = closedError;
             sink.error(lostError != null ? lostError
+                    : closed != null ? closed
                     : new IllegalStateException("lease on '" + keys.key + "' was released"));
         } else if (yes || at - deadlineNanos >= 0) {
             // A quorum renewed, but only after the deadline: the lease had already ended.
@@ -304,14 +373,31 @@ final class DefaultLease implements Lease {
 
     /**
      * Release driven by a {@code withLock} scope: a loss was already reported to the subscriber there. A lost lease
-     * is not waited for (its keys are already being removed), so the loss reaches the subscriber by the deadline.
+     * is not waited for (its keys are already being removed), so the loss reaches the subscriber by the deadline. A
+     * release that cannot be confirmed is not the scope's error either: its body ran under a valid lease; the keys
+     * left behind expire with the lease time, and {@link LockEvent.Type#RELEASE_UNCONFIRMED} tells.
      */
     Mono<Void> releaseFromScope() {
         lossReported = true;
         if (state.get() == LOST) {
             return Mono.empty();
         }
-        return release().onErrorResume(LeaseLostException.class, e -> Mono.empty());
+        return release().onErrorResume(e -> Mono.empty());
+    }
+
+    /**
+     * Ends this lease because the client closes: scopes see {@link LeaseLostException.Reason#CLIENT_CLOSED} (their
+     * body is cancelled), {@link #lost()} emits it, and the keys are released. Completes when the release is
+     * decided; its slower nodes are tracked by the client, which waits for them before closing connections.
+     */
+    Mono<Void> releaseOnClose() {
+        if (state.get() == HELD && closedError == null) {
+            LeaseLostException e = newLoss(LeaseLostException.Reason.CLIENT_CLOSED, null);
+            closedError = e;
+            lossReported = true; // told through lost() and the scopes, not again by release()
+            lostSink.tryEmitValue(e);
+        }
+        return release().onErrorResume(e -> Mono.empty());
     }
 
     private void startRelease(Sinks.One<Void> result) {
@@ -331,34 +417,53 @@ final class DefaultLease implements Lease {
                         // other nodes' releases still go out and finish in the background
                         true,
                         false,
-                        (call, yes, at) -> {
-                            if (wasHeld) {
-                                state.set(RELEASED);
-                                lostSink.tryEmitEmpty();
-                                owner.eventBus().lease(LockEvent.Type.RELEASED, keys.key, token,
-                                        Duration.ofNanos(at - acquiredNanos), null);
-                            }
-                            LeaseLostException loss = null;
-                            if (!wasHeld) {
-                                loss = lostError;
-                            } else if (expired) {
-                                loss = newLoss(LeaseLostException.Reason.EXPIRED, null);
-                            } else if (call.countReplies(v -> v <= 0) >= call.nodeCount() - call.quorum() + 1) {
-                                loss = newLoss(LeaseLostException.Reason.KEY_LOST, null);
-                            }
-                            if (loss != null && !lossReported) {
-                                lossReported = true;
-                                result.tryEmitError(loss);
-                            } else {
-                                result.tryEmitEmpty();
-                            }
-                        })
-                .start(acquireCall);
+                        (call, yes, at) -> releaseDecided(call, yes, at, wasHeld, expired, result));
+        release.start(acquireCall);
+        owner.trackCleanup(release.finished());
         if (wasHeld) {
             release.allWritten().thenRun(() -> {
                 handBack();
                 owner.notifier().releasedLocally(keys.channel);
             });
+        }
+    }
+
+    /**
+     * What a release tells its caller. The lease is over when at least {@code N - quorum + 1} nodes answered that
+     * they no longer hold it (released now, or no key of ours): then no quorum can hold it any more. With fewer
+     * answers nothing is known (the keys may still be on a quorum until they expire), and the caller gets a
+     * {@link QuorumUnavailableException} instead of a success it cannot rely on.
+     */
+    private void releaseDecided(QuorumCall call, boolean yes, long at, boolean wasHeld, boolean expired,
+            Sinks.One<Void> result) {
+        int n = call.nodeCount();
+        int released = call.countReplies(v -> v == 1);
+        int gone = call.countReplies(v -> v <= 0);
+        boolean ended = yes || released + gone >= n - call.quorum() + 1;
+        LeaseLostException loss = null;
+        if (!wasHeld) {
+            loss = lostError;
+        } else if (expired) {
+            loss = newLoss(LeaseLostException.Reason.EXPIRED, null);
+        } else if (gone >= n - call.quorum() + 1) {
+            loss = newLoss(LeaseLostException.Reason.KEY_LOST, null);
+        }
+        QuorumUnavailableException unknown = ended ? null
+                : new QuorumUnavailableException(keys.key, "release", n, call.quorum(), released,
+                        Duration.ofNanos(at - call.startNanos()), false, call.failures());
+        if (wasHeld) {
+            state.set(RELEASED);
+            lostSink.tryEmitEmpty();
+            owner.eventBus().lease(ended ? LockEvent.Type.RELEASED : LockEvent.Type.RELEASE_UNCONFIRMED, keys.key,
+                    token, Duration.ofNanos(at - acquiredNanos), unknown);
+        }
+        if (loss != null && !lossReported) {
+            lossReported = true;
+            result.tryEmitError(loss);
+        } else if (unknown != null && closedError == null) {
+            result.tryEmitError(unknown);
+        } else {
+            result.tryEmitEmpty();
         }
     }
 
@@ -378,16 +483,32 @@ final class DefaultLease implements Lease {
         }
     }
 
+    /** The deadline moved: an armed loss timer must fire at the new one (earlier, or later after a renewal). */
+    private void rescheduleLossTimer() {
+        if (lossTimerArmed.get()) {
+            scheduleDeadlineCheck();
+        }
+    }
+
+    /**
+     * Schedules the check at the current deadline. Each schedule gets a new generation; a check of an older one does
+     * nothing, so only the latest timer counts even when two schedules race.
+     */
     private void scheduleDeadlineCheck() {
         if (state.get() != HELD) {
             return;
         }
+        long generation = lossTimerGeneration.incrementAndGet();
         long delay = Math.max(0, deadlineNanos - owner.now());
-        lossTimer = owner.scheduler().schedule(this::checkDeadline, delay, TimeUnit.NANOSECONDS);
+        Disposable timer = owner.scheduler().schedule(() -> checkDeadline(generation), delay, TimeUnit.NANOSECONDS);
+        Disposable previous = lossTimer.getAndSet(timer);
+        if (previous != null) {
+            previous.dispose();
+        }
     }
 
-    private void checkDeadline() {
-        if (state.get() != HELD) {
+    private void checkDeadline(long generation) {
+        if (state.get() != HELD || generation != lossTimerGeneration.get()) {
             return;
         }
         if (deadlineNanos - owner.now() > 0) {
@@ -401,7 +522,8 @@ final class DefaultLease implements Lease {
     }
 
     private void disarmLossTimer() {
-        Disposable t = lossTimer;
+        lossTimerGeneration.incrementAndGet();
+        Disposable t = lossTimer.getAndSet(null);
         if (t != null) {
             t.dispose();
         }
@@ -430,36 +552,19 @@ final class DefaultLease implements Lease {
 
     // == Watchdog ==
 
+    /** The watchdog reached the maximum hold time: a loss at the deadline is {@code MAX_HOLD_TIME_EXCEEDED}. */
+    void holdLimitReached() {
+        holdLimitReached = true;
+    }
+
     /**
-     * Renews every {@link LockOptions#renewalInterval()} until the lease is released or lost, retrying a failed
-     * renewal quickly while the lease is still valid; stops renewing after the maximum hold time. The returned
-     * Disposable stops it.
+     * Starts renewing this lease ({@link Watchdog}) and arms the loss timer; the returned Disposable stops the
+     * renewals.
      */
     Disposable startWatchdog() {
         armLossTimer();
-        owner.watchdogCounter().incrementAndGet();
-        Duration period = options.renewalInterval();
-        Duration retryDelay = Duration.ofNanos(Math.max(
-                TimeUnit.MILLISECONDS.toNanos(1), Math.min(period.toNanos() / 4, options.nodeTimeout().toNanos())));
-        // The first renewal comes at a random point of the last tenth of the period, so many leases taken together
-        // (a burst of scopes) do not all renew in the same instant.
-        long first = period.toNanos() - java.util.concurrent.ThreadLocalRandom.current().nextLong(period.toNanos() / 10 + 1);
-        Flux<Long> ticks = Flux.interval(Duration.ofNanos(first), period, owner.scheduler());
-        if (options.maxHoldTime().isPresent()) {
-            ticks = ticks.takeUntilOther(Mono.delay(options.maxHoldTime().get(), owner.scheduler())
-                    .doOnNext(x -> holdLimitReached = true));
-        }
-        return ticks.onBackpressureDrop()
-                .concatMap(
-                        tick -> renewInBatch(leaseTime)
-                                .retryWhen(Retry.fixedDelay(Long.MAX_VALUE, retryDelay)
-                                        .scheduler(owner.scheduler())
-                                        .filter(e -> e instanceof QuorumUnavailableException && isHeld()))
-                                .then()
-                                .onErrorResume(e -> Mono.empty()),
-                        0)
-                .takeUntilOther(lostSink.asMono().then(Mono.just(true)).defaultIfEmpty(true))
-                .doFinally(s -> owner.watchdogCounter().decrementAndGet())
-                .subscribe();
+        Watchdog w = new Watchdog(this, owner);
+        watchdog = w;
+        return w.start();
     }
 }

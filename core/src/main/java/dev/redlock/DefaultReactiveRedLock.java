@@ -4,6 +4,9 @@ import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.lettuce.core.SslOptions;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.NettyCustomizer;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +32,19 @@ import reactor.util.retry.Retry;
 final class DefaultReactiveRedLock implements ReactiveRedLock {
 
     private static final Logger log = LoggerFactory.getLogger(DefaultReactiveRedLock.class);
+
+    /**
+     * Node connections close with RST (SO_LINGER 0): bytes still unsent are dropped instead of being retransmitted
+     * by the kernel after the close. A connection is closed when its node stopped answering; an acquire stuck in its
+     * socket must not reach the node after the release that followed it on a new connection (see
+     * {@link QuorumCall#settled(int)}).
+     */
+    private static final NettyCustomizer ABORTIVE_CLOSE = new NettyCustomizer() {
+        @Override
+        public void afterBootstrapInitialized(Bootstrap bootstrap) {
+            bootstrap.option(ChannelOption.SO_LINGER, 0);
+        }
+    };
 
     private final List<RedisNode> nodes;
     private final NodeChannel[] channels;
@@ -72,7 +88,7 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
         this.events = new EventBus(scheduler);
         this.channels = new NodeChannel[nodes.size()];
         if (nodeFactory == null) {
-            this.resources = DefaultClientResources.create();
+            this.resources = DefaultClientResources.builder().nettyCustomizer(ABORTIVE_CLOSE).build();
             for (int i = 0; i < channels.length; i++) {
                 channels[i] = new LettuceNode(
                         nodes.get(i), resources, scheduler, restartGuard, maxLeaseTime, connectTimeout, sslOptions, events);

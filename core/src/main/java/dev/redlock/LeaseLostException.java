@@ -19,7 +19,9 @@ public final class LeaseLostException extends LockException {
         /** A quorum of nodes no longer held this lease's token: the keys expired early or were taken. */
         KEY_LOST,
         /** The watchdog stopped renewing after the configured maximum hold time. */
-        MAX_HOLD_TIME_EXCEEDED
+        MAX_HOLD_TIME_EXCEEDED,
+        /** The client was closed while the lease was held: {@code close()} released it. */
+        CLIENT_CLOSED
     }
 
     private final Instant deadline;

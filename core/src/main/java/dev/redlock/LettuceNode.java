@@ -1,6 +1,8 @@
 package dev.redlock;
 
 import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisChannelHandler;
+import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisNoScriptException;
@@ -267,12 +269,29 @@ final class LettuceNode implements NodeChannel {
     private final class Conn implements NodeConnection {
         final StatefulRedisConnection<String, String> connection;
         final RedisAsyncCommands<String, String> async;
+        final CompletableFuture<Void> closed = new CompletableFuture<>();
         volatile long lastReplyNanos = now();
         volatile int consecutiveTimeouts;
 
         Conn(StatefulRedisConnection<String, String> connection) {
             this.connection = connection;
             this.async = connection.async();
+            if (connection instanceof RedisChannelHandler) {
+                ((RedisChannelHandler<?, ?>) connection).addListener(new RedisConnectionStateListener() {
+                    @Override
+                    public void onRedisDisconnected(RedisChannelHandler<?, ?> c) {
+                        closed.complete(null);
+                    }
+                });
+            }
+            if (!connection.isOpen()) {
+                closed.complete(null); // closed before the listener was there
+            }
+        }
+
+        @Override
+        public CompletionStage<Void> closed() {
+            return closed;
         }
 
         @Override

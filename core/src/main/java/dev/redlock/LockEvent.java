@@ -24,6 +24,11 @@ public final class LockEvent {
         LOST,
         /** A lease was released; {@link #duration()} is how long it was held. */
         RELEASED,
+        /**
+         * A release could not confirm that the lease is gone: fewer than N - quorum + 1 nodes answered. Its keys
+         * expire after at most the lease time; {@link #error()} is the {@link QuorumUnavailableException}.
+         */
+        RELEASE_UNCONFIRMED,
         /** The restart guard holds a node out of quorums; {@link #duration()} is for how long. */
         NODE_HELD_OUT,
         /** Health checks of a node failed several times in a row; {@link #error()} is the last failure. */

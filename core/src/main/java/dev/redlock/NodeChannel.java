@@ -59,5 +59,11 @@ interface NodeChannel {
 
         /** Called by the engine when a command to this connection got a reply. */
         default void replied(long nowNanos) {}
+
+        /**
+         * Completes once this connection is closed (by either side). After that nothing written to it can reach the
+         * node any more: connections are closed abortively, dropping bytes not yet sent.
+         */
+        CompletionStage<Void> closed();
     }
 }

@@ -21,9 +21,13 @@ import reactor.core.scheduler.Scheduler;
  *
  * <p>Each node's command runs to its end whatever happens to the caller: cancelling the caller never cancels a
  * command that may already be on the wire. For callers that must send a follow-up to the same node (a release after
- * an acquire), {@link #settled(int)} completes once that node's command is known to be written to its connection
- * and has replied, failed or timed out, so the follow-up cannot overtake it (commands written to one connection from
- * different threads can otherwise be reordered).
+ * an acquire), {@link #settled(int)} completes once that node's command can no longer take effect after the
+ * follow-up: it replied or failed (so it ran, or never will), it was never sent, or it timed out and the connection
+ * it was sent on is closed (connections are closed abortively, so bytes still unsent are dropped, not retransmitted
+ * later). A timed-out command is not settled by its timeout alone: it may still sit in the event loop's write queue
+ * (a write handed to Lettuce from another thread is a queued task, which a later write from the event loop itself
+ * overtakes) or in a socket that is retransmitting through a partition, while a follow-up on a new connection would
+ * reach the node first and leave the late command's key behind.
  *
  * <p>Per-node state machine: {@code PENDING → SENDING → SENT → DONE}; the timer moves {@code PENDING → ABANDONED}
  * (never sent), {@code SENDING → SENDING_EXPIRED} and {@code SENT → EXPIRED}. A release is never abandoned: one that
@@ -67,7 +71,8 @@ final class QuorumCall {
     /**
      * Whether a "no" may also be decided early (at n - quorum + 1 noes). Not for a batch: a node's reply carries one
      * answer per lease, its "no" may concern only some of them, so the call waits for every node (or the timer)
-     * before it says "no".
+     * before it says "no". Not for a release either: its caller needs every answer to tell "the lease is gone"
+     * from "nothing is known".
      */
     private final boolean decideNoEarly;
     private final boolean mustSend;
@@ -89,6 +94,10 @@ final class QuorumCall {
     private final AtomicBoolean decided = new AtomicBoolean();
     private final AtomicInteger written = new AtomicInteger();
     private final CompletableFuture<Void> allWritten = new CompletableFuture<>();
+    /** Per node: 1 once its command will not change anything any more (see {@link #finished()}). */
+    private final AtomicIntegerArray finishedNodes;
+    private final AtomicInteger finishedCount = new AtomicInteger();
+    private final CompletableFuture<Void> finished = new CompletableFuture<>();
     private volatile long startNanos;
     private volatile Disposable timer;
 
@@ -113,11 +122,13 @@ final class QuorumCall {
         this.quorum = owner.quorumFor(script);
         this.yes = yes;
         this.decideEarly = decideEarly;
-        this.decideNoEarly = decideEarly && script != LockScript.EXTEND_BATCH;
+        this.decideNoEarly = decideEarly && script != LockScript.EXTEND_BATCH && script != LockScript.RELEASE
+                && script != LockScript.RELEASE_UNCHECKED;
         this.mustSend = script == LockScript.RELEASE || script == LockScript.RELEASE_UNCHECKED;
         this.listener = listener;
         int n = nodes.length;
         this.states = new AtomicIntegerArray(n);
+        this.finishedNodes = new AtomicIntegerArray(n);
         this.outcomes = new AtomicReferenceArray<>(n);
         this.replies = new AtomicReferenceArray<>(n);
         this.connections = new NodeChannel.NodeConnection[n];
@@ -170,6 +181,22 @@ final class QuorumCall {
      */
     CompletableFuture<Void> allWritten() {
         return allWritten;
+    }
+
+    /**
+     * Completes once every node's command is over: it got its reply or error (a late one too), was never sent, or
+     * its connection failed it. A command that never hears back (a node that swallows it) keeps this open; callers
+     * bound their wait. {@code close()} waits for this before closing connections, so a release is not cut off in
+     * the middle.
+     */
+    CompletableFuture<Void> finished() {
+        return finished;
+    }
+
+    private void nodeFinished(int i) {
+        if (finishedNodes.compareAndSet(i, 0, 1) && finishedCount.incrementAndGet() == nodes.length) {
+            finished.complete(null);
+        }
     }
 
     private void writtenOrGivenUp() {
@@ -239,6 +266,7 @@ final class QuorumCall {
             // The node's circuit breaker is open: fail fast instead of waiting out its timeout. Not recorded.
             if (states.compareAndSet(i, PENDING, DONE)) {
                 writtenOrGivenUp();
+                nodeFinished(i);
                 record(i, new NodeDownException(nodes[i].name(), "its circuit breaker is open"), false, now());
                 settle(i);
             }
@@ -268,11 +296,11 @@ final class QuorumCall {
         connections[i] = c;
         if (!states.compareAndSet(i, PENDING, SENDING)) {
             if (states.compareAndSet(i, LATE, LATE_SENT)) {
-                // a release the timer already counted as failed: send it anyway, nobody waits for the reply
+                // a release the timer already counted as failed: send it anyway; only finished() waits for its reply
                 try {
-                    c.eval(script, keys, args);
+                    c.eval(script, keys, args).whenComplete((v, e) -> nodeFinished(i));
                 } catch (RuntimeException ignored) {
-                    // the key expires with its TTL
+                    nodeFinished(i); // the key expires with its TTL
                 }
                 writtenOrGivenUp();
             }
@@ -287,18 +315,30 @@ final class QuorumCall {
         reply.whenComplete((v, e) -> onReply(i, c, v, e));
         writtenOrGivenUp();
         if (!states.compareAndSet(i, SENDING, SENT)) {
-            // The reply (DONE) or the timer (SENDING_EXPIRED) came first and left settling to us: the command is
-            // handed to the connection now, so a follow-up may go.
-            settle(i);
+            if (states.get(i) == SENDING_EXPIRED) {
+                // the timer came first: settled by a late reply, or once the connection it went on is closed
+                settleWhenClosed(i, c);
+            } else {
+                settle(i); // the reply came first (DONE) and left settling to us
+            }
+        }
+    }
+
+    /** A timed-out command: its follow-up may go once its connection is closed (unless its late reply comes first). */
+    private void settleWhenClosed(int i, NodeChannel.NodeConnection c) {
+        if (settled != null) {
+            c.closed().whenComplete((v, e) -> settle(i));
         }
     }
 
     private void failBeforeSend(int i, Throwable error) {
         if (states.compareAndSet(i, LATE, DONE)) {
             writtenOrGivenUp(); // a late release that cannot be sent: nothing more to do
+            nodeFinished(i);
         }
         if (states.compareAndSet(i, PENDING, DONE)) {
             writtenOrGivenUp();
+            nodeFinished(i);
             long now = now();
             if (recorded[i]) {
                 guards[i].failure(script, now - startNanos, error);
@@ -313,6 +353,7 @@ final class QuorumCall {
         if (error == null && value != null) {
             replies.set(i, value);
         }
+        nodeFinished(i);
         while (true) {
             int s = states.get(i);
             if (s == SENDING || s == SENT) {
@@ -343,7 +384,10 @@ final class QuorumCall {
                     return;
                 }
             } else {
-                return; // a late reply after the timeout: already counted as a failure
+                // A late reply after the timeout: already counted as a failure. The command has run (or failed), so
+                // a follow-up may go now.
+                settle(i);
+                return;
             }
         }
     }
@@ -366,6 +410,7 @@ final class QuorumCall {
                 if (states.compareAndSet(i, s, next)) {
                     if (next == ABANDONED) {
                         writtenOrGivenUp();
+                        nodeFinished(i);
                     }
                     NodeChannel.NodeConnection c = connections[i];
                     if (c != null && next != ABANDONED && next != LATE) {
@@ -376,8 +421,10 @@ final class QuorumCall {
                         guards[i].failure(script, now - startNanos, timedOut);
                     }
                     record(i, timedOut, false, now);
-                    if (next != SENDING_EXPIRED && next != LATE) {
-                        settle(i);
+                    if (next == ABANDONED) {
+                        settle(i); // never sent
+                    } else if (next == EXPIRED) {
+                        settleWhenClosed(i, c); // SENDING_EXPIRED: dispatch does it once the command is handed over
                     }
                     break;
                 }

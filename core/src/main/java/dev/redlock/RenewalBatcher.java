@@ -30,6 +30,7 @@ final class RenewalBatcher {
         final DefaultLease lease;
         final Duration leaseTime;
         final MonoSink<Lease> sink;
+        long sequence;
 
         Request(DefaultLease lease, Duration leaseTime, MonoSink<Lease> sink) {
             this.lease = lease;
@@ -76,7 +77,8 @@ final class RenewalBatcher {
         List<Request> batch = new ArrayList<>(requests.size());
         for (Request request : requests) {
             // a lease released, lost or past its deadline meanwhile is answered now, without a round trip
-            if (request.lease.renewalStillNeeded(t1, request.sink)) {
+            request.sequence = request.lease.beginRenewal(t1, request.leaseTime, request.sink);
+            if (request.sequence >= 0) {
                 batch.add(request);
             }
         }
@@ -111,7 +113,7 @@ final class RenewalBatcher {
                             for (int i = 0; i < k; i++) {
                                 long bit = 1L << i;
                                 Request request = batch.get(i);
-                                request.lease.renewalDecided(call, t1, request.leaseTime,
+                                request.lease.renewalDecided(call, request.sequence, t1, request.leaseTime,
                                         call.countReplies(v -> (v & bit) != 0),
                                         call.countReplies(v -> (v & bit) == 0), at, request.sink);
                             }

@@ -31,6 +31,8 @@ final class FakeNode implements NodeChannel {
     volatile long latencyNanos;
     volatile boolean down;
     volatile boolean blackhole;
+    /** Commands run, but their replies never come back (lost on the way). */
+    volatile boolean dropReplies;
     volatile NodeHeldOutException heldOut;
 
     FakeNode(String name, Scheduler scheduler) {
@@ -58,13 +60,16 @@ final class FakeNode implements NodeChannel {
         return scheduler.now(TimeUnit.NANOSECONDS);
     }
 
-    private final NodeConnection connection = new NodeConnection() {
+    /** One connection: {@link #closeConnection()} closes it and the next command goes on a new one. */
+    private final class FakeConnection implements NodeConnection {
+        final CompletableFuture<Void> closed = new CompletableFuture<>();
+
         @Override
         public CompletionStage<Long> eval(LockScript script, String[] keys, String[] args) {
             commands.incrementAndGet();
             perScript.computeIfAbsent(script, x -> new AtomicInteger()).incrementAndGet();
             CompletableFuture<Long> reply = new CompletableFuture<>();
-            if (down) {
+            if (down || closed.isDone()) {
                 reply.completeExceptionally(new IOException("connection refused by " + name));
                 return reply;
             }
@@ -73,7 +78,10 @@ final class FakeNode implements NodeChannel {
             }
             scheduler.schedule(() -> {
                 try {
-                    reply.complete(run(script, keys, args));
+                    long value = run(script, keys, args);
+                    if (!dropReplies) {
+                        reply.complete(value);
+                    }
                 } catch (RuntimeException e) {
                     reply.completeExceptionally(e);
                 }
@@ -85,7 +93,21 @@ final class FakeNode implements NodeChannel {
         public NodeHeldOutException heldOut(long nowNanos) {
             return heldOut;
         }
-    };
+
+        @Override
+        public CompletionStage<Void> closed() {
+            return closed;
+        }
+    }
+
+    private volatile FakeConnection connection = new FakeConnection();
+
+    /** Closes the current connection (as a client does with a node that stopped answering); a new one follows. */
+    void closeConnection() {
+        FakeConnection old = connection;
+        connection = new FakeConnection();
+        old.closed.complete(null);
+    }
 
     @Override
     public NodeConnection ready() {
