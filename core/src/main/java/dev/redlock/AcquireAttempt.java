@@ -1,6 +1,7 @@
 package dev.redlock;
 
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import reactor.core.publisher.MonoSink;
 
@@ -52,6 +53,8 @@ final class AcquireAttempt implements QuorumCall.Listener {
     private final MonoSink<Result> sink;
     private final String token = Tokens.next();
     private final AtomicInteger state = new AtomicInteger(RUNNING);
+    /** Completes once the attempt can no longer grant a lease (it succeeded, failed or was cancelled). */
+    private final CompletableFuture<Void> done = new CompletableFuture<>();
     private final long driftNanos;
     private long t1;
     private long deadline;
@@ -68,7 +71,17 @@ final class AcquireAttempt implements QuorumCall.Listener {
         this.driftNanos = options.driftNanos(options.leaseTime());
     }
 
+    /** See {@link #done}; {@code close()} waits for it. */
+    CompletableFuture<Void> done() {
+        return done;
+    }
+
     void start() {
+        if (!owner.beginAttempt(this)) {
+            sink.error(owner.closedError(keys.key, "acquire"));
+            return;
+        }
+        done.whenComplete((v, e) -> owner.endAttempt(this));
         t1 = owner.now();
         deadline = t1 + options.leaseTime().toNanos() - driftNanos;
         acquire = new QuorumCall(
@@ -167,8 +180,11 @@ final class AcquireAttempt implements QuorumCall.Listener {
                 acquire.yesCount());
         if (state.compareAndSet(RUNNING, FINISHED)) {
             owner.track(lease);
-            owner.eventBus().lease(LockEvent.Type.ACQUIRED, keys.key, token, Duration.ofNanos(deadline - at), null);
+            done.complete(null);
+            // Handed over before anything else can run: a cancel that comes from now on finds the result either
+            // delivered (the subscriber owns the lease) or discarded, and the discard hook releases it.
             sink.success(new Result(lease, false, -1, acquire, false, at - t1, "acquire"));
+            owner.eventBus().lease(LockEvent.Type.ACQUIRED, keys.key, token, Duration.ofNanos(deadline - at), null);
         }
         // else: cancelled meanwhile, and cancel() already released everywhere
     }
@@ -184,13 +200,17 @@ final class AcquireAttempt implements QuorumCall.Listener {
             if (!owner.testHooks().noReleaseOnFailure) {
                 owner.releaseEverywhere(keys, token, acquire, false);
             }
+            done.complete(null);
             sink.success(new Result(null, contended, holderTtlMillis, call, validityExpired, at - t1, operation));
         }
     }
 
     private void cancel() {
-        if (state.compareAndSet(RUNNING, CANCELLED) && !owner.testHooks().noReleaseOnFailure) {
-            owner.releaseEverywhere(keys, token, acquire, false);
+        if (state.compareAndSet(RUNNING, CANCELLED)) {
+            if (!owner.testHooks().noReleaseOnFailure) {
+                owner.releaseEverywhere(keys, token, acquire, false);
+            }
+            done.complete(null);
         }
     }
 }

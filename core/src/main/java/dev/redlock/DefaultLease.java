@@ -402,6 +402,19 @@ final class DefaultLease implements Lease {
 
     private void startRelease(Sinks.One<Void> result) {
         long now = owner.now();
+        if (owner.isClosed()) {
+            // the connections are gone; close() released every lease that was held when it started
+            LeaseLostException loss = lostError;
+            if (loss != null && !lossReported) {
+                lossReported = true;
+                result.tryEmitError(loss);
+            } else if (loss != null) {
+                result.tryEmitEmpty();
+            } else {
+                result.tryEmitError(owner.closedError(keys.key, "release"));
+            }
+            return;
+        }
         boolean wasHeld = state.compareAndSet(HELD, RELEASING);
         boolean expired = wasHeld && now - deadlineNanos >= 0;
         disarmLossTimer();

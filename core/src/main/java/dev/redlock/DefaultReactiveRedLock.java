@@ -62,8 +62,14 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
     private final HealthMonitor health;
     private final Set<DefaultLease> active = ConcurrentHashMap.newKeySet();
     private final AtomicInteger watchdogs = new AtomicInteger();
+    /** Releases (of leases and of failed attempts) whose nodes have not all answered yet. */
     private final Set<CompletableFuture<Void>> cleanups = ConcurrentHashMap.newKeySet();
+    /** Acquire attempts in flight: close() lets them end before it releases what they got. */
+    private final Set<AcquireAttempt> attempts = ConcurrentHashMap.newKeySet();
     private final AtomicReference<Mono<Void>> closing = new AtomicReference<>();
+    /** Set as close() starts: no operation starts any more. */
+    private volatile boolean closeStarted;
+    /** Set once close() released everything and closes the connections. */
     private volatile boolean closed;
     private volatile TestHooks testHooks = TestHooks.NONE;
 
@@ -72,6 +78,7 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
             LockOptions defaults,
             String keyPrefix,
             Scheduler scheduler,
+            Scheduler eventScheduler,
             RestartGuard restartGuard,
             Duration maxLeaseTime,
             Duration connectTimeout,
@@ -85,7 +92,7 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
         this.scheduler = scheduler;
         this.maxLeaseTime = maxLeaseTime;
         this.connectTimeout = connectTimeout;
-        this.events = new EventBus(scheduler);
+        this.events = new EventBus(scheduler, eventScheduler);
         this.channels = new NodeChannel[nodes.size()];
         if (nodeFactory == null) {
             this.resources = DefaultClientResources.builder().nettyCustomizer(ABORTIVE_CLOSE).build();
@@ -205,31 +212,71 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
                                 log.debug("cleanup of '{}' did not reach {}", keys.key, call.failures().keySet());
                             }
                         });
-        trackCleanup(cleanup.allWritten());
         cleanup.start(after);
+        trackCleanup(cleanup.finished());
     }
 
-    /** Cleanups that close() lets finish writing before it closes the connections. */
-    void trackCleanup(CompletableFuture<Void> written) {
-        if (!written.isDone()) {
-            cleanups.add(written);
-            written.whenComplete((v, e) -> cleanups.remove(written));
+    /** Releases whose nodes close() lets answer before it closes the connections. */
+    void trackCleanup(CompletableFuture<Void> finished) {
+        if (!finished.isDone()) {
+            cleanups.add(finished);
+            finished.whenComplete((v, e) -> cleanups.remove(finished));
         }
     }
 
-    private Mono<Void> ensureOpen() {
+    /**
+     * Registers an acquire attempt about to send; false (and nothing registered) once close() started, so that
+     * close() knows every attempt that can still grant a lease.
+     */
+    boolean beginAttempt(AcquireAttempt attempt) {
+        attempts.add(attempt);
+        if (closeStarted) {
+            attempts.remove(attempt);
+            return false;
+        }
+        return true;
+    }
+
+    void endAttempt(AcquireAttempt attempt) {
+        attempts.remove(attempt);
+    }
+
+    /** Whether close() finished releasing and closes (or closed) the connections. */
+    boolean isClosed() {
+        return closed;
+    }
+
+    ClientClosedException closedError(String key, String operation) {
+        return new ClientClosedException(key, operation + (key == null ? "" : " of '" + key + "'")
+                + ": this ReactiveRedLock is closed");
+    }
+
+    private Mono<Void> ensureOpen(String key, String operation) {
         return Mono.defer(() -> {
-            if (closed) {
-                return Mono.error(new IllegalStateException("this ReactiveRedLock is closed"));
+            if (closeStarted) {
+                return Mono.error(closedError(key, operation));
             }
             health.start();
             return Mono.empty();
         });
     }
 
+    /**
+     * Releases a lease that was granted but never reached its subscriber (cancelled in between): Reactor hands such
+     * a value, or the attempt result carrying it, to the discard hook.
+     */
+    private static void discardLease(Object discarded) {
+        DefaultLease lease = discarded instanceof DefaultLease ? (DefaultLease) discarded
+                : discarded instanceof AcquireAttempt.Result ? ((AcquireAttempt.Result) discarded).lease
+                : null;
+        if (lease != null) {
+            lease.release().subscribe(v -> {}, e -> {});
+        }
+    }
+
     @Override
     public Mono<Void> connect() {
-        return ensureOpen().then(Mono.defer(() -> {
+        return ensureOpen(null, "connect").then(Mono.defer(() -> {
             Map<String, Throwable> failures = new ConcurrentHashMap<>();
             return Flux.range(0, channels.length)
                     .flatMap(i -> Mono.fromCompletionStage(channels[i]::connect)
@@ -299,7 +346,8 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
     Mono<DefaultLease> acquireLease(String key, LockOptions options) {
         LockKeys keys = new LockKeys(keyPrefix, Checks.key(key));
         checkOptions(options);
-        return ensureOpen().then(Mono.defer(() -> acquireLoop(keys, options)));
+        return ensureOpen(keys.key, "acquire").then(Mono.defer(() -> acquireLoop(keys, options)))
+                .doOnDiscard(Object.class, DefaultReactiveRedLock::discardLease);
     }
 
     /** First window for the random retry delay after a split vote; doubles per split up to 16 times. */
@@ -340,28 +388,32 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
                                 ? Mono.error(first.contended
                                         ? new LockAcquireTimeoutException(keys.key, options.maxWait(), 1)
                                         : first.unavailable(keys.key))
-                                : waitInLine(keys, options, waitDeadline, first))
-                .doOnDiscard(DefaultLease.class, lease -> lease.release().subscribe(v -> {}, e -> {}));
+                                : waitInLine(keys, options, waitDeadline, first));
     }
 
-    /** Waits for this acquire's turn among the local waiters of the key, then keeps trying until maxWait. */
+    /**
+     * Waits for this acquire's turn among the local waiters of the key, then keeps trying until maxWait. The ticket
+     * leaves the line once the lease (or the error) went downstream, or on cancel. Not {@code Mono.usingWhen}: it holds
+     * the value until its cleanup ran, and a cancel in that gap drops the lease without a discard.
+     */
     private Mono<DefaultLease> waitInLine(
             LockKeys keys, LockOptions options, long waitDeadline, AcquireAttempt.Result first) {
-        return Mono.usingWhen(
-                Mono.fromSupplier(() -> localQueue.join(keys.lock)),
-                ticket -> ticket.turn(waitDeadline - now()).flatMap(myTurn -> {
-                    if (!myTurn) {
-                        return Mono.error(new LockAcquireTimeoutException(keys.key, options.maxWait(), first == null ? 0 : 1));
-                    }
-                    // If we queued right behind a failed first attempt, start by waiting; after waiting in line,
-                    // try at once (the previous head either got the lock or gave up on it).
-                    boolean justFailed = first != null && ticket.wasHeadAtOnce();
-                    return waitAndRetry(keys, options, waitDeadline, first, justFailed, ticket.handedOverBy())
-                            .doOnNext(ticket::acquired);
-                }),
-                ticket -> Mono.fromRunnable(ticket::close),
-                (ticket, e) -> Mono.fromRunnable(ticket::close),
-                ticket -> Mono.fromRunnable(ticket::close));
+        return Mono.defer(() -> {
+            LocalQueue.Ticket ticket = localQueue.join(keys.lock);
+            return ticket.turn(waitDeadline - now())
+                    .flatMap(myTurn -> {
+                        if (!myTurn) {
+                            return Mono.error(
+                                    new LockAcquireTimeoutException(keys.key, options.maxWait(), first == null ? 0 : 1));
+                        }
+                        // If we queued right behind a failed first attempt, start by waiting; after waiting in line,
+                        // try at once (the previous head either got the lock or gave up on it).
+                        boolean justFailed = first != null && ticket.wasHeadAtOnce();
+                        return waitAndRetry(keys, options, waitDeadline, first, justFailed, ticket.handedOverBy())
+                                .doOnNext(ticket::acquired);
+                    })
+                    .doFinally(s -> ticket.close());
+        });
     }
 
     /**
@@ -429,7 +481,10 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
                     }
                     AcquireAttempt.Result r = waiting.last;
                     long left = waitDeadline - now();
-                    if (left <= 0 || closed) {
+                    if (closeStarted) {
+                        return Mono.error(closedError(keys.key, "acquire"));
+                    }
+                    if (left <= 0) {
                         return Mono.error(r.contended
                                 ? new LockAcquireTimeoutException(keys.key, options.maxWait(), waiting.attempts)
                                 : r.unavailable(keys.key));
@@ -475,11 +530,11 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
     public Mono<Lease> tryAcquire(String key, LockOptions options) {
         LockKeys keys = new LockKeys(keyPrefix, Checks.key(key));
         checkOptions(options);
-        return ensureOpen().then(Mono.defer(() -> attempt(keys, options)))
+        return ensureOpen(keys.key, "tryAcquire").then(Mono.defer(() -> attempt(keys, options)))
                 .flatMap(r -> r.lease != null
                         ? Mono.<Lease>just(r.lease)
                         : r.contended ? Mono.<Lease>empty() : Mono.<Lease>error(r.unavailable(keys.key)))
-                .doOnDiscard(DefaultLease.class, lease -> lease.release().subscribe(v -> {}, e -> {}));
+                .doOnDiscard(Object.class, DefaultReactiveRedLock::discardLease);
     }
 
     // == Scoped use ==
@@ -616,7 +671,7 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
     @Override
     public Mono<Boolean> isLocked(String key) {
         LockKeys keys = new LockKeys(keyPrefix, Checks.key(key));
-        return ensureOpen().then(Mono.create(sink -> new QuorumCall(
+        return ensureOpen(keys.key, "isLocked").then(Mono.create(sink -> new QuorumCall(
                         this,
                         LockScript.EXISTS,
                         keys.lockOnly,
@@ -659,6 +714,9 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
         return statuses;
     }
 
+    /** Longest wait of each close() phase for nodes that do not answer (a dead node must not hold close up). */
+    private static final Duration CLOSE_PHASE_BOUND = Duration.ofSeconds(3);
+
     @Override
     public Mono<Void> closeAsync() {
         return Mono.defer(() -> {
@@ -666,12 +724,18 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
             if (existing != null) {
                 return existing;
             }
-            Mono<Void> close = Flux.fromIterable(List.copyOf(active))
-                    .flatMap(lease -> lease.release().onErrorResume(e -> Mono.empty()))
-                    // let fire-and-forget cleanups (failed or cancelled attempts) reach their connections first
-                    .then(Mono.defer(() -> Mono.fromFuture(CompletableFuture.allOf(cleanups.toArray(CompletableFuture[]::new)))
-                            .timeout(Duration.ofSeconds(2), scheduler)
-                            .onErrorResume(e -> Mono.empty())))
+            Mono<Void> close = Mono.defer(() -> {
+                        // 1. nothing new starts; attempts in flight end (they may still grant leases)
+                        closeStarted = true;
+                        return awaitAll(attempts.stream().map(AcquireAttempt::done));
+                    })
+                    // 2. every lease held now, including those granted during the close: scopes end with CLIENT_CLOSED
+                    .then(Mono.defer(() -> Flux.fromIterable(List.copyOf(active))
+                            .flatMap(DefaultLease::releaseOnClose)
+                            .then()))
+                    // 3. every release (of leases and of failed or cancelled attempts) hears from each node, so none
+                    // is cut off by closing its connection
+                    .then(Mono.defer(() -> awaitAll(cleanups.stream())))
                     .then(Mono.defer(() -> {
                         closed = true;
                         health.stop();
@@ -691,9 +755,20 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
             if (!closing.compareAndSet(null, close)) {
                 return closing.get();
             }
-            closed = true;
+            closeStarted = true;
             return close;
         });
+    }
+
+    /** Waits for the futures, at most {@link #CLOSE_PHASE_BOUND}. */
+    private Mono<Void> awaitAll(java.util.stream.Stream<CompletableFuture<Void>> futures) {
+        CompletableFuture<?>[] all = futures.toArray(CompletableFuture[]::new);
+        if (all.length == 0) {
+            return Mono.empty();
+        }
+        return Mono.fromFuture(CompletableFuture.allOf(all), true)
+                .timeout(CLOSE_PHASE_BOUND, scheduler)
+                .onErrorResume(e -> Mono.empty());
     }
 
     @Override

@@ -33,6 +33,7 @@ public final class RedLockBuilder {
     private LockOptions defaults = LockOptions.defaults();
     private String keyPrefix = DEFAULT_KEY_PREFIX;
     private Scheduler scheduler = Schedulers.parallel();
+    private Scheduler eventScheduler = Schedulers.boundedElastic();
     private RestartGuard restartGuard = RestartGuard.RUN_ID;
     private Duration maxLeaseTime = DEFAULT_MAX_LEASE_TIME;
     private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
@@ -90,6 +91,16 @@ public final class RedLockBuilder {
      */
     public RedLockBuilder scheduler(Scheduler scheduler) {
         this.scheduler = Checks.notNull(scheduler, "scheduler");
+        return this;
+    }
+
+    /**
+     * Where {@link ReactiveRedLock#events()} subscribers receive events (default {@code Schedulers.boundedElastic()},
+     * so a subscriber may block). Events are never delivered on the threads that run lock operations: a slow
+     * subscriber delays only itself, and misses events once its buffer of 256 is full. Not disposed by the client.
+     */
+    public RedLockBuilder eventScheduler(Scheduler eventScheduler) {
+        this.eventScheduler = Checks.notNull(eventScheduler, "eventScheduler");
         return this;
     }
 
@@ -183,8 +194,8 @@ public final class RedLockBuilder {
             ssl = defaultTls();
         }
         return new DefaultReactiveRedLock(
-                List.copyOf(nodes), defaults, keyPrefix, scheduler, restartGuard, maxLeaseTime, connectTimeout, nodeFactory,
-                circuitBreaker, healthCheckInterval, ssl);
+                List.copyOf(nodes), defaults, keyPrefix, scheduler, eventScheduler, restartGuard, maxLeaseTime,
+                connectTimeout, nodeFactory, circuitBreaker, healthCheckInterval, ssl);
     }
 
     /**

@@ -22,7 +22,7 @@ final class FakeCluster {
     }
 
     RedLockBuilder builder() {
-        RedLockBuilder b = ReactiveRedLock.builder().scheduler(scheduler).nodeFactory((node, events) -> nodes.stream()
+        RedLockBuilder b = ReactiveRedLock.builder().scheduler(scheduler).eventScheduler(scheduler).nodeFactory((node, events) -> nodes.stream()
                 .filter(f -> f.name().equals(node.name()))
                 .findFirst()
                 .orElseThrow());
