@@ -18,7 +18,8 @@ import org.testcontainers.utility.DockerImageName;
  * The container publishes 6379 on a fixed host port reserved like a local node's, so restarts keep the port.
  * {@link #kill()} is {@code docker kill} (SIGKILL), {@link #pause()} is {@code docker pause} (cgroup freezer), and
  * {@link #start()} after a kill is {@code docker start} of the same container, which keeps its file system (and so
- * the AOF of a persistent node). There is no host pid: {@link #pid()} throws.
+ * the AOF of a persistent node, and the cluster config file of a cluster-mode node). There is no host pid:
+ * {@link #pid()} throws.
  */
 final class ContainerRedisProcess implements RedisProcess {
 
@@ -26,12 +27,14 @@ final class ContainerRedisProcess implements RedisProcess {
     private static final int REDIS_PORT = 6379;
 
     private final boolean persistent;
+    private final boolean clusterMode;
     private volatile PortReservation reservation;
     private volatile RedisContainer container;
     private boolean closed;
 
-    ContainerRedisProcess(boolean persistent) {
+    ContainerRedisProcess(boolean persistent, boolean clusterMode) {
         this.persistent = persistent;
+        this.clusterMode = clusterMode;
     }
 
     /**
@@ -79,7 +82,7 @@ final class ContainerRedisProcess implements RedisProcess {
         }
         if (container == null) {
             reservation = PortReservation.reserve();
-            container = new RedisContainer(reservation.port(), persistent);
+            container = new RedisContainer(reservation.port(), persistent, clusterMode);
             try {
                 container.start();
             } catch (RuntimeException e) {
@@ -101,6 +104,10 @@ final class ContainerRedisProcess implements RedisProcess {
             try {
                 lastReply = Resp.ping(host(), port(), Duration.ofMillis(250));
                 if ("+PONG".equals(lastReply)) {
+                    if (clusterMode) {
+                        ClusterSlots.claimAllAndAwaitOk(host(), port(), LocalRedisProcess.READY_TIMEOUT,
+                                () -> "\n" + container.getLogs());
+                    }
                     return;
                 }
             } catch (IOException e) {
@@ -206,7 +213,7 @@ final class ContainerRedisProcess implements RedisProcess {
     /** The redis image with 6379 published on a fixed host port, so the port survives docker kill/start. */
     private static final class RedisContainer extends GenericContainer<RedisContainer> {
 
-        RedisContainer(int hostPort, boolean persistent) {
+        RedisContainer(int hostPort, boolean persistent, boolean clusterMode) {
             super(DockerImageName.parse(IMAGE));
             addFixedExposedPort(hostPort, REDIS_PORT);
             List<String> command = new ArrayList<>(List.of("redis-server", "--port", String.valueOf(REDIS_PORT),
@@ -215,6 +222,11 @@ final class ContainerRedisProcess implements RedisProcess {
                 command.addAll(List.of("--appendonly", "yes", "--appendfsync", "always", "--save", ""));
             } else {
                 command.addAll(List.of("--save", "", "--appendonly", "no"));
+            }
+            if (clusterMode) {
+                // in the container's working directory /data, which docker start after docker kill keeps; the
+                // cluster bus (16379) is not published: a one-node cluster has nobody to talk to
+                command.addAll(List.of("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"));
             }
             withCommand(command.toArray(new String[0]));
             waitingFor(Wait.forLogMessage(".*Ready to accept connections.*", 1));

@@ -26,6 +26,8 @@ final class LocalRedisProcess implements RedisProcess {
     static final String HOST = "127.0.0.1";
     static final String LOG_FILE = "redis.log";
     static final String OUT_FILE = "redis-stdout.log";
+    /** The cluster config file of a cluster-mode node, in its own directory; kept across restarts. */
+    static final String CLUSTER_CONFIG_FILE = "nodes.conf";
     static final Duration READY_TIMEOUT = Duration.ofSeconds(10);
     static final Duration EXIT_TIMEOUT = Duration.ofSeconds(10);
     private static final int START_ATTEMPTS = 5;
@@ -58,6 +60,7 @@ final class LocalRedisProcess implements RedisProcess {
 
     private final Path binary;
     private final boolean persistent;
+    private final boolean clusterMode;
 
     private volatile PortReservation reservation; // set at first start, kept across restarts
     private volatile Path dir;
@@ -66,9 +69,10 @@ final class LocalRedisProcess implements RedisProcess {
     private volatile long redisPid = -1;
     private boolean closed;
 
-    LocalRedisProcess(Path binary, boolean persistent) {
+    LocalRedisProcess(Path binary, boolean persistent, boolean clusterMode) {
         this.binary = binary;
         this.persistent = persistent;
+        this.clusterMode = clusterMode;
     }
 
     @Override
@@ -111,7 +115,8 @@ final class LocalRedisProcess implements RedisProcess {
         sweepAbandonedDirectoriesOnce();
         List<Integer> tried = new ArrayList<>();
         for (int attempt = 1; ; attempt++) {
-            reservation = PortReservation.reserve();
+            // Redis 6.2 puts a cluster node's bus on port + 10000 (no cluster-port option): reserve that one too
+            reservation = clusterMode ? PortReservation.reserveWithClusterBus() : PortReservation.reserve();
             tried.add(reservation.port());
             try {
                 dir = Files.createTempDirectory(DIR_PREFIX + reservation.port() + "-").toAbsolutePath();
@@ -187,6 +192,11 @@ final class LocalRedisProcess implements RedisProcess {
         } else {
             command.addAll(List.of("--save", "", "--appendonly", "no"));
         }
+        if (clusterMode) {
+            // the file is this node's own and stays across restarts; ClusterSlots copes with it being there or not
+            command.addAll(List.of("--cluster-enabled", "yes",
+                    "--cluster-config-file", dir.resolve(CLUSTER_CONFIG_FILE).toString()));
+        }
         ProcessBuilder builder = new ProcessBuilder(command)
                 .directory(dir.toFile())
                 .redirectError(ProcessBuilder.Redirect.appendTo(out.toFile()));
@@ -238,6 +248,9 @@ final class LocalRedisProcess implements RedisProcess {
                 if ("+PONG".equals(lastReply)) {
                     long answering = Resp.serverPid(HOST, port, Duration.ofSeconds(2));
                     if (answering == redisPid) {
+                        if (clusterMode) {
+                            ClusterSlots.claimAllAndAwaitOk(HOST, port, READY_TIMEOUT, this::logTail);
+                        }
                         return;
                     }
                     throw new PortTakenException("port " + HOST + ":" + port + " is answered by redis-server pid "

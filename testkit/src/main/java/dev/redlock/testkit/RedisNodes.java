@@ -20,7 +20,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * }
  * }</pre>
  *
- * <p>Parameters with the same {@code value} and {@code persistence} in one test class get the same group; a
+ * <p>Parameters with the same {@code value}, {@code persistence} and {@code clusterMode} in one test class get the
+ * same group; a
  * {@link RedisServers} parameter without this annotation gets {@code @RedisNodes(1)}.
  */
 @Documented
@@ -43,4 +44,14 @@ public @interface RedisNodes {
      * @return whether the nodes persist writes
      */
     boolean persistence() default false;
+
+    /**
+     * Whether every node runs in cluster mode ({@code --cluster-enabled yes}) as its own one-node Redis Cluster that
+     * owns all 16384 hash slots: the nodes stay independent masters, but each rejects a command or script whose keys
+     * span hash slots with {@code CROSSSLOT}, like any cluster-mode endpoint. Such nodes take about 2 s to start and
+     * to restart; see {@link NodeOptions#withClusterMode(boolean)}.
+     *
+     * @return whether the nodes run in cluster mode
+     */
+    boolean clusterMode() default false;
 }

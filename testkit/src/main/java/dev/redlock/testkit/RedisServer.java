@@ -70,6 +70,7 @@ public final class RedisServer implements AutoCloseable {
     private final int index;
     private final RedisProcess process;
     private final boolean persistent;
+    private final boolean clusterMode;
     private final ClientResources resources;
     private final Object lock = new Object();
 
@@ -81,10 +82,11 @@ public final class RedisServer implements AutoCloseable {
     private CompletableFuture<Void> pendingRestart; // guarded by lock
     private ScheduledFuture<?> pendingTimer; // guarded by lock
 
-    RedisServer(int index, RedisProcess process, boolean persistent, ClientResources resources) {
+    RedisServer(int index, RedisProcess process, NodeOptions options, ClientResources resources) {
         this.index = index;
         this.process = process;
-        this.persistent = persistent;
+        this.persistent = options.persistence();
+        this.clusterMode = options.clusterMode();
         this.resources = resources;
     }
 
@@ -139,6 +141,16 @@ public final class RedisServer implements AutoCloseable {
      */
     public boolean persistent() {
         return persistent;
+    }
+
+    /**
+     * Whether this node runs in cluster mode ({@code --cluster-enabled yes}) as its own one-node cluster that owns
+     * all 16384 hash slots; see {@link NodeOptions#withClusterMode(boolean)}. Non-blocking.
+     *
+     * @return true when started in cluster mode
+     */
+    public boolean clusterMode() {
+        return clusterMode;
     }
 
     /**
@@ -246,8 +258,10 @@ public final class RedisServer implements AutoCloseable {
     /**
      * Kills the node (SIGKILL, if running or paused) and starts it again at once on the same port, then waits until
      * it answers {@code PING} and the admin connection has reconnected. Without persistence the node comes back
-     * empty with a new {@link #runId()}; with persistence it reloads its AOF. Blocks for typically tens of
-     * milliseconds, at most about 20 s. Supersedes a pending {@link #restartAfter(Duration)}.
+     * empty with a new {@link #runId()}; with persistence it reloads its AOF. A cluster-mode node is handed back
+     * only once it owns all slots again and says {@code cluster_state:ok}, whether or not it reloaded its cluster
+     * config file. Blocks for typically tens of milliseconds (about 2 s in cluster mode), at most about 30 s.
+     * Supersedes a pending {@link #restartAfter(Duration)}.
      *
      * @throws IllegalStateException when the node is closed
      * @throws RedisTestkitException when the node does not come back, with the tail of its log
@@ -266,8 +280,9 @@ public final class RedisServer implements AutoCloseable {
     /**
      * Kills the node now (blocking, like {@link #kill()}) and starts it again on the same port once {@code delay}
      * has passed, on a test-kit daemon thread. Returns as soon as the node is down; the returned future completes
-     * when the node answers again (never earlier than {@code delay} after the kill), or exceptionally when the
-     * restart fails. Nothing blocks the caller while waiting.
+     * when the node answers again (in cluster mode: owns all slots with {@code cluster_state:ok}, as after
+     * {@link #restart()}; never earlier than {@code delay} after the kill), or exceptionally when the restart
+     * fails. Nothing blocks the caller while waiting.
      *
      * <p>A later {@link #kill()}, {@link #restart()}, {@code restartAfter}, {@link #close()}, or the clean-up of
      * {@link RedisServersExtension} before the next test supersedes the pending restart: the future then completes
@@ -417,7 +432,8 @@ public final class RedisServer implements AutoCloseable {
 
     /**
      * Brings the node back to a clean state for the next test: supersedes a pending delayed restart, resumes it if
-     * paused, starts it if killed, and flushes all data.
+     * paused, starts it if killed, and flushes all data; in cluster mode it then gives the node back any slot it
+     * lost (a test may have deleted slots) and waits for {@code cluster_state:ok}.
      */
     void reset() {
         synchronized (lock) {
@@ -434,6 +450,10 @@ public final class RedisServer implements AutoCloseable {
             }
         }
         flushAll();
+        if (clusterMode) {
+            // after the flush: CLUSTER RESET by a test needs an empty node, and slots come back the same way
+            ClusterSlots.claimAllAndAwaitOk(host(), port(), LocalRedisProcess.READY_TIMEOUT, () -> "");
+        }
     }
 
     /** The process behind this node (for tests). */

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -18,7 +19,9 @@ import java.util.function.Supplier;
 
 /**
  * A group of independent real Redis nodes (no replication, no cluster), as Redlock expects, each a
- * {@code redis-server} process on its own port of {@code 127.0.0.1}.
+ * {@code redis-server} process on its own port of {@code 127.0.0.1}. With
+ * {@link NodeOptions#withClusterMode(boolean) cluster mode} each node is instead its own one-node Redis Cluster
+ * owning all hash slots: still independent masters, but with a cluster-mode endpoint's rules ({@code CROSSSLOT}).
  *
  * <pre>{@code
  * try (RedisServers servers = RedisServers.start(5)) {
@@ -44,12 +47,13 @@ import java.util.function.Supplier;
  * <h2>Ports and processes</h2>
  * Ports are picked from {@code [20000, 32000)}, outside the Linux ephemeral range, and reserved with a file lock in
  * {@code ${java.io.tmpdir}/redlock-testkit-ports} for the node's life, so parallel test JVMs never share one and
- * restarts get theirs back. No process outlives the JVM: {@link #close()} kills them, a shutdown hook kills what is
- * left at exit, and a watcher next to each {@code redis-server} kills it within about a second if the JVM itself is
- * killed with SIGKILL.
+ * restarts get theirs back. A cluster-mode node also gets its cluster bus port (port + 10000, fixed by Redis 6.2)
+ * reserved, so its port comes from {@code [20000, 22000)}. No process outlives the JVM: {@link #close()} kills
+ * them, a shutdown hook kills what is left at exit, and a watcher next to each {@code redis-server} kills it within
+ * about a second if the JVM itself is killed with SIGKILL.
  *
  * <p>Instances are thread-safe. All methods except {@link #get(int)}, {@link #size()}, {@link #list()},
- * {@link #uris()}, {@link #persistent()} and {@link #iterator()} block the calling thread.
+ * {@link #uris()}, {@link #persistent()}, {@link #clusterMode()} and {@link #iterator()} block the calling thread.
  */
 public final class RedisServers implements AutoCloseable, Iterable<RedisServer> {
 
@@ -57,14 +61,14 @@ public final class RedisServers implements AutoCloseable, Iterable<RedisServer> 
 
     private final List<RedisServer> servers;
     private final ClientResources resources;
-    private final boolean persistent;
+    private final NodeOptions options;
     private final Object lock = new Object();
     private boolean closed; // guarded by lock
 
-    private RedisServers(List<RedisServer> servers, ClientResources resources, boolean persistent) {
+    private RedisServers(List<RedisServer> servers, ClientResources resources, NodeOptions options) {
         this.servers = List.copyOf(servers);
         this.resources = resources;
-        this.persistent = persistent;
+        this.options = options;
     }
 
     /**
@@ -91,14 +95,40 @@ public final class RedisServers implements AutoCloseable, Iterable<RedisServer> 
      * @throws RedisTestkitException when a node cannot be started (nodes already started are closed again)
      */
     public static RedisServers start(int count, boolean persistence) {
-        return start(count, persistence, RedisSource.fromEnvironment());
+        return start(count, NodeOptions.defaults().withPersistence(persistence));
+    }
+
+    /**
+     * Starts {@code count} nodes with {@code options}, in parallel, and returns once all of them answer
+     * {@code PING} and, in cluster mode, own all 16384 slots with {@code cluster_state:ok} (about 2 s). Blocking.
+     *
+     * <pre>{@code
+     * try (RedisServers servers = RedisServers.start(3, NodeOptions.defaults().withClusterMode(true))) {
+     *     servers.get(0).admin().eval("return 1", ScriptOutputType.INTEGER, "{a}1", "{b}2"); // fails: CROSSSLOT
+     * }
+     * }</pre>
+     *
+     * @param count number of nodes, at least 1
+     * @param options persistence and cluster mode of the nodes
+     * @return the running group; close it when done
+     * @throws IllegalArgumentException when {@code count < 1}
+     * @throws NullPointerException when {@code options} is null
+     * @throws RedisTestkitException when a node cannot be started (nodes already started are closed again)
+     */
+    public static RedisServers start(int count, NodeOptions options) {
+        Objects.requireNonNull(options, "options");
+        return start(count, options, RedisSource.fromEnvironment());
     }
 
     static RedisServers start(int count, boolean persistence, RedisSource source) {
+        return start(count, NodeOptions.defaults().withPersistence(persistence), source);
+    }
+
+    static RedisServers start(int count, NodeOptions options, RedisSource source) {
         if (count < 1) {
             throw new IllegalArgumentException("count must be at least 1 but was " + count);
         }
-        Supplier<RedisProcess> processes = processFactory(source, persistence);
+        Supplier<RedisProcess> processes = processFactory(source, options);
         ClientResources resources = DefaultClientResources.builder()
                 .ioThreadPoolSize(2)
                 .computationThreadPoolSize(2)
@@ -108,9 +138,9 @@ public final class RedisServers implements AutoCloseable, Iterable<RedisServer> 
                 .build();
         List<RedisServer> servers = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
-            servers.add(new RedisServer(i, processes.get(), persistence, resources));
+            servers.add(new RedisServer(i, processes.get(), options, resources));
         }
-        RedisServers group = new RedisServers(servers, resources, persistence);
+        RedisServers group = new RedisServers(servers, resources, options);
         try {
             group.forEachInParallel(RedisServer::startFirst);
         } catch (RuntimeException e) {
@@ -124,7 +154,7 @@ public final class RedisServers implements AutoCloseable, Iterable<RedisServer> 
         return group;
     }
 
-    private static Supplier<RedisProcess> processFactory(RedisSource source, boolean persistence) {
+    private static Supplier<RedisProcess> processFactory(RedisSource source, NodeOptions options) {
         if (source.kind() == RedisSource.Kind.TESTCONTAINERS) {
             try {
                 Class.forName("org.testcontainers.DockerClientFactory", false, RedisServers.class.getClassLoader());
@@ -134,10 +164,10 @@ public final class RedisServers implements AutoCloseable, Iterable<RedisServer> 
                         + " dependencies", e);
             }
             ContainerRedisProcess.requireDocker(source);
-            return () -> new ContainerRedisProcess(persistence);
+            return () -> new ContainerRedisProcess(options.persistence(), options.clusterMode());
         }
         Path binary = RedisBinary.resolve(source);
-        return () -> new LocalRedisProcess(binary, persistence);
+        return () -> new LocalRedisProcess(binary, options.persistence(), options.clusterMode());
     }
 
     /**
@@ -192,7 +222,17 @@ public final class RedisServers implements AutoCloseable, Iterable<RedisServer> 
      * @return true when started with persistence
      */
     public boolean persistent() {
-        return persistent;
+        return options.persistence();
+    }
+
+    /**
+     * Whether the nodes run in cluster mode, each its own one-node cluster (see
+     * {@link NodeOptions#withClusterMode(boolean)}). Non-blocking.
+     *
+     * @return true when started in cluster mode
+     */
+    public boolean clusterMode() {
+        return options.clusterMode();
     }
 
     /**
@@ -226,7 +266,8 @@ public final class RedisServers implements AutoCloseable, Iterable<RedisServer> 
     /**
      * Brings every node back to a clean state, as {@link RedisServersExtension} does before each test: cancels
      * pending {@link RedisServer#restartAfter(Duration) delayed restarts}, resumes paused nodes, restarts killed ones
-     * (on their ports) and flushes all data. Blocking.
+     * (on their ports) and flushes all data; in cluster mode it also gives every node back any slot it lost and
+     * waits for {@code cluster_state:ok}. Blocking.
      *
      * @throws IllegalStateException when the group is closed
      */
@@ -317,6 +358,7 @@ public final class RedisServers implements AutoCloseable, Iterable<RedisServer> 
         for (RedisServer server : servers) {
             uris.add(server.describeUri());
         }
-        return "RedisServers" + uris + (persistent ? " with persistence" : "");
+        return "RedisServers" + uris + (options.persistence() ? " with persistence" : "")
+                + (options.clusterMode() ? " in cluster mode" : "");
     }
 }

@@ -21,12 +21,13 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * parameters (see {@link RedisNodes}) and keeps them clean between tests.
  *
  * <ul>
- *   <li>Groups are shared by all tests of a test class, one per distinct ({@code value}, {@code persistence}) of
- *       {@link RedisNodes}, started on first use and closed when the class is done (and at the latest at JVM
- *       exit). {@code @Nested} classes share the groups of their enclosing class.</li>
+ *   <li>Groups are shared by all tests of a test class, one per distinct ({@code value}, {@code persistence},
+ *       {@code clusterMode}) of {@link RedisNodes}, started on first use and closed when the class is done (and at
+ *       the latest at JVM exit). {@code @Nested} classes share the groups of their enclosing class.</li>
  *   <li>Before each test, every group of the class is brought back to a clean state with
  *       {@link RedisServers#reset()}: paused nodes are resumed, killed nodes restarted on their ports, pending
- *       delayed restarts cancelled and all data flushed. A test can therefore kill, pause or fill nodes freely.</li>
+ *       delayed restarts cancelled and all data flushed (cluster-mode nodes also get all slots back). A test can
+ *       therefore kill, pause or fill nodes freely.</li>
  * </ul>
  *
  * <p>Register it with {@code @ExtendWith(RedisServersExtension.class)} on the class, or just annotate parameters
@@ -57,7 +58,9 @@ public final class RedisServersExtension implements ParameterResolver, BeforeEac
         Parameter parameter = parameterContext.getParameter();
         Optional<RedisNodes> nodes = parameterContext.findAnnotation(RedisNodes.class);
         int count = nodes.map(RedisNodes::value).orElse(1);
-        boolean persistence = nodes.map(RedisNodes::persistence).orElse(false);
+        NodeOptions options = NodeOptions.defaults()
+                .withPersistence(nodes.map(RedisNodes::persistence).orElse(false))
+                .withClusterMode(nodes.map(RedisNodes::clusterMode).orElse(false));
         if (count < 1) {
             throw new ParameterResolutionException("@RedisNodes(value = " + count + ") on parameter '" + parameter
                     + "' of " + parameter.getDeclaringExecutable() + ": the node count must be at least 1");
@@ -66,10 +69,11 @@ public final class RedisServersExtension implements ParameterResolver, BeforeEac
         ClassGroups groups = classContext.getStore(NAMESPACE)
                 .computeIfAbsent(ClassGroups.class, key -> new ClassGroups(), ClassGroups.class);
         try {
-            return groups.get(count, persistence);
+            return groups.get(count, options);
         } catch (RuntimeException e) {
             throw new ParameterResolutionException("Cannot start " + count + " redis node(s)"
-                    + (persistence ? " with persistence" : "") + " for parameter '" + parameter + "' of "
+                    + (options.persistence() ? " with persistence" : "")
+                    + (options.clusterMode() ? " in cluster mode" : "") + " for parameter '" + parameter + "' of "
                     + parameter.getDeclaringExecutable() + ": " + e.getMessage(), e);
         }
     }
@@ -110,14 +114,15 @@ public final class RedisServersExtension implements ParameterResolver, BeforeEac
         private final Map<String, RedisServers> groups = new LinkedHashMap<>();
         private boolean closed;
 
-        synchronized RedisServers get(int count, boolean persistence) {
+        synchronized RedisServers get(int count, NodeOptions options) {
             if (closed) {
                 throw new IllegalStateException("the RedisServers of this test class are already closed");
             }
-            String key = count + (persistence ? "/persistent" : "/volatile");
+            String key = count + (options.persistence() ? "/persistent" : "/volatile")
+                    + (options.clusterMode() ? "/cluster" : "");
             RedisServers servers = groups.get(key);
             if (servers == null) {
-                servers = RedisServers.start(count, persistence);
+                servers = RedisServers.start(count, options);
                 groups.put(key, servers);
             }
             return servers;

@@ -2,12 +2,17 @@ package dev.redlock.testkit;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 
-/** A raw-socket {@code PING}, independent of any client library, used for readiness checks. */
+/**
+ * Raw-socket commands, independent of any client library, used for readiness checks: {@code PING},
+ * {@code INFO server}, and the few commands that set up a cluster-mode node ({@link ClusterSlots}).
+ */
 final class Resp {
 
     private Resp() {
@@ -65,6 +70,76 @@ final class Resp {
                 }
             }
             throw new IOException("INFO server reply from " + host + ":" + port + " has no process_id");
+        }
+    }
+
+    /**
+     * Sends one command as a RESP array of bulk strings. Does not read the reply; see {@link #readReply}.
+     *
+     * @throws IOException when the connection fails
+     */
+    static void writeCommand(OutputStream out, List<String> args) throws IOException {
+        StringBuilder command = new StringBuilder().append('*').append(args.size()).append("\r\n");
+        for (String arg : args) {
+            byte[] bytes = arg.getBytes(StandardCharsets.UTF_8);
+            command.append('$').append(bytes.length).append("\r\n").append(arg).append("\r\n");
+        }
+        out.write(command.toString().getBytes(StandardCharsets.UTF_8));
+        out.flush();
+    }
+
+    /**
+     * Reads one non-array reply: a simple string, an error, an integer or a bulk string.
+     *
+     * @return the reply
+     * @throws IOException when the connection fails, or the reply is an array or malformed
+     */
+    static Reply readReply(InputStream in) throws IOException {
+        String line = readLine(in);
+        if (line.isEmpty()) {
+            throw new IOException("empty reply line");
+        }
+        char type = line.charAt(0);
+        switch (type) {
+            case '+':
+            case '-':
+            case ':':
+                return new Reply(type, line.substring(1));
+            case '$':
+                int length;
+                try {
+                    length = Integer.parseInt(line.substring(1));
+                } catch (NumberFormatException e) {
+                    throw new IOException("bad bulk length: " + line, e);
+                }
+                if (length < 0) {
+                    return new Reply(type, null);
+                }
+                byte[] body = in.readNBytes(length + 2);
+                if (body.length != length + 2) {
+                    throw new IOException("bulk reply truncated at " + body.length + " of " + (length + 2) + " bytes");
+                }
+                return new Reply(type, new String(body, 0, length, StandardCharsets.UTF_8));
+            default:
+                throw new IOException("unexpected reply: " + line);
+        }
+    }
+
+    /**
+     * One reply of {@link #readReply}.
+     *
+     * @param type {@code '+'} simple string, {@code '-'} error, {@code ':'} integer, {@code '$'} bulk string
+     * @param text the text after the type byte, or a bulk string's content ({@code null} for a null bulk string)
+     */
+    record Reply(char type, String text) {
+
+        boolean isError() {
+            return type == '-';
+        }
+
+        @Override
+        public String toString() {
+            return type + String.valueOf(text);
         }
     }
 

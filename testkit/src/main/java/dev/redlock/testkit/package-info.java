@@ -1,8 +1,9 @@
 /**
  * A JUnit Jupiter test kit that runs real, independent {@code redis-server} processes on {@code 127.0.0.1} and
  * injects process faults into them: SIGKILL, SIGSTOP/SIGCONT, restart (now or after a delay), with or without
- * persistence; and network faults between a client and them through in-JVM TCP proxies: latency, blackhole, pause,
- * refused and reset connections.
+ * persistence, standalone or each node its own one-node Redis Cluster ({@code @RedisNodes(clusterMode = true)},
+ * {@link dev.redlock.testkit.NodeOptions}); and network faults between a client and them through in-JVM TCP
+ * proxies: latency, blackhole, pause, refused and reset connections.
  *
  * <p>Entry points:
  * <ul>

@@ -58,4 +58,36 @@ class PortReservationTest {
             assertThat(again.port()).isEqualTo(reservation.port());
         }
     }
+
+    @Test
+    void aClusterReservationHoldsThePortAndItsBusPortUntilClose(@TempDir Path lockDir) throws Exception {
+        List<PortReservation> reservations = new ArrayList<>();
+        try {
+            Set<Integer> ports = new HashSet<>();
+            for (int i = 0; i < 5; i++) {
+                // all start near the top of the client range: the search wraps around to its bottom
+                PortReservation reservation = PortReservation.reserveWithClusterBus(lockDir, 21_998);
+                reservations.add(reservation);
+                assertThat(reservation.port()).isBetween(20_000, 21_999);
+                assertThat(reservation.busPort()).isEqualTo(reservation.port() + 10_000);
+                assertThat(ports.add(reservation.port())).isTrue();
+                assertThat(ports.add(reservation.busPort())).isTrue();
+            }
+            assertThat(ports).anyMatch(port -> port < 21_998);
+            PortReservation first = reservations.get(0);
+            // the bus port is held like the client port: a plain reservation starting there moves past it
+            try (PortReservation plain = PortReservation.reserve(lockDir, first.busPort())) {
+                assertThat(plain.port()).isNotEqualTo(first.busPort());
+            }
+            first.close();
+            try (FileChannel channel = FileChannel.open(lockDir.resolve(first.busPort() + ".lock"),
+                    StandardOpenOption.WRITE)) {
+                var lock = channel.tryLock();
+                assertThat(lock).as("bus port lock released by close()").isNotNull();
+                lock.release();
+            }
+        } finally {
+            reservations.forEach(PortReservation::close);
+        }
+    }
 }

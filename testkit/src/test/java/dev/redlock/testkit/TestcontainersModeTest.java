@@ -25,7 +25,7 @@ class TestcontainersModeTest {
 
     @Test
     void pidIsUnsupportedInContainerModeAndSaysWhy() {
-        assertThatThrownBy(() -> new ContainerRedisProcess(false).pid())
+        assertThatThrownBy(() -> new ContainerRedisProcess(false, false).pid())
                 .isInstanceOf(UnsupportedOperationException.class)
                 .hasMessageContaining("redlock.test.redis=testcontainers")
                 .hasMessageContaining("no host pid");
