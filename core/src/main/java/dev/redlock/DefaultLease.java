@@ -424,7 +424,7 @@ final class DefaultLease implements Lease {
                         owner.releaseScript(),
                         keys.lockOnly,
                         new String[] {token, keys.channel},
-                        options.nodeTimeout(),
+                        DefaultReactiveRedLock.releaseTimeout(options),
                         v -> v == 1,
                         // done once a quorum released (the lease can no longer be valid anywhere that matters); the
                         // other nodes' releases still go out and finish in the background

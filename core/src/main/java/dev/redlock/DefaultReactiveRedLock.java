@@ -157,6 +157,16 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
         this.testHooks = hooks;
     }
 
+    /** Whether renewal batches must keep to one hash slot (see {@link NodeChannel#slotStrict()}). */
+    boolean slotStrict() {
+        for (NodeChannel c : channels) {
+            if (c.slotStrict()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     RenewalBatcher renewals() {
         return renewals;
     }
@@ -196,6 +206,19 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
         return options;
     }
 
+    /** Minimum time a release waits for its nodes: see {@link #releaseTimeout(LockOptions)}. */
+    private static final Duration MIN_RELEASE_TIMEOUT = Duration.ofSeconds(1);
+
+    /**
+     * How long a release waits for its nodes: the node timeout, but at least 1 s. A release is not in a hurry (the
+     * lock is free for others as soon as a quorum released), and its outcome is only "unknown" when fewer than
+     * N - quorum + 1 nodes answered: a node slowed down for a moment (a cold connection, a loaded machine) should not
+     * turn a release into an error.
+     */
+    static Duration releaseTimeout(LockOptions options) {
+        return options.nodeTimeout().compareTo(MIN_RELEASE_TIMEOUT) > 0 ? options.nodeTimeout() : MIN_RELEASE_TIMEOUT;
+    }
+
     /** Fire-and-forget compare-and-delete on every node, each sent after that node's part of {@code after}. */
     void releaseEverywhere(LockKeys keys, String token, QuorumCall after, boolean publish) {
         QuorumCall cleanup = new QuorumCall(
@@ -203,7 +226,7 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
                         releaseScript(),
                         keys.lockOnly,
                         new String[] {token, publish ? keys.channel : ""},
-                        defaults.nodeTimeout().compareTo(Duration.ofSeconds(1)) > 0 ? defaults.nodeTimeout() : Duration.ofSeconds(1),
+                        releaseTimeout(defaults),
                         v -> v == 1,
                         false,
                         false,

@@ -66,6 +66,8 @@ final class LettuceNode implements NodeChannel {
 
     // Restart guard state, per node (a restart is seen through a new connection).
     private volatile String lastRunId;
+    /** See {@link NodeChannel#slotStrict()}; once true it stays true. */
+    private volatile boolean slotStrict;
     private volatile long heldOutUntilNanos = Long.MIN_VALUE;
     private volatile String heldOutReason;
 
@@ -216,6 +218,9 @@ final class LettuceNode implements NodeChannel {
     private Conn verified(StatefulRedisConnection<String, String> connection, String info) {
         String runId = infoField(info, "run_id");
         String uptime = infoField(info, "uptime_in_seconds");
+        if (!"standalone".equals(infoField(info, "redis_mode"))) {
+            slotStrict = true;
+        }
         long now = now();
         if (guard != RestartGuard.OFF) {
             String previous = lastRunId;
@@ -253,6 +258,20 @@ final class LettuceNode implements NodeChannel {
             return null;
         }
         return new NodeHeldOutException(node.name(), heldOutReason, Duration.ofNanos(until - nowNanos));
+    }
+
+    @Override
+    public boolean slotStrict() {
+        return slotStrict;
+    }
+
+    /** A node that refuses a script for spanning hash slots keeps its renewal batches to one slot from now on. */
+    private void noteCrossSlot(Throwable error) {
+        Throwable e = unwrap(error);
+        if (!slotStrict && e != null && e.getMessage() != null && e.getMessage().startsWith("CROSSSLOT")) {
+            slotStrict = true;
+            log.warn("node {} refuses scripts whose keys span hash slots; renewals are batched per slot", node.name());
+        }
     }
 
     static String infoField(String info, String field) {
@@ -312,7 +331,10 @@ final class LettuceNode implements NodeChannel {
             sent.whenComplete((v, e) -> {
                 if (e == null) {
                     result.complete(v);
-                } else if (unwrap(e) instanceof RedisNoScriptException) {
+                    return;
+                }
+                noteCrossSlot(e);
+                if (unwrap(e) instanceof RedisNoScriptException) {
                     async.<Long>eval(script.source(), ScriptOutputType.INTEGER, keys, args).whenComplete((v2, e2) -> {
                         if (e2 == null) {
                             result.complete(v2);

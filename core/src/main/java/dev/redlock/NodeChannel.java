@@ -39,6 +39,15 @@ interface NodeChannel {
     /** Undoes {@link #subscribe} if {@code onMessage} is still the channel's handler. */
     void unsubscribe(String channel, Runnable onMessage);
 
+    /**
+     * Whether a script may only carry keys of one hash slot on this node: a cluster-mode node, anything whose
+     * {@code INFO} did not say {@code redis_mode:standalone} (proxies, managed services), or a node that refused a
+     * script with {@code CROSSSLOT}. The renewal batches of all nodes follow the strictest node.
+     */
+    default boolean slotStrict() {
+        return false;
+    }
+
     /** Closes all connections of this node. */
     CompletionStage<Void> closeAsync();
 

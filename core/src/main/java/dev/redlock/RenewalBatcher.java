@@ -1,8 +1,11 @@
 package dev.redlock;
 
+import io.lettuce.core.cluster.SlotHash;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -58,6 +61,10 @@ final class RenewalBatcher {
     private void flush() {
         // Reset before draining: a request queued after the drain schedules the next flush itself.
         flushScheduled.set(false);
+        if (owner.slotStrict()) {
+            flushBySlot();
+            return;
+        }
         List<Request> batch = new ArrayList<>(MAX_BATCH);
         Request r;
         while ((r = queue.poll()) != null) {
@@ -69,6 +76,29 @@ final class RenewalBatcher {
         }
         if (!batch.isEmpty()) {
             send(batch);
+        }
+    }
+
+    /**
+     * Batches that each hold keys of one hash slot only: what a cluster-mode node (or a proxy in front of a cluster)
+     * accepts; a script whose keys span slots is refused with {@code CROSSSLOT}. Lock keys carry their user key as
+     * a hash tag, so different locks rarely share a slot and most of these batches hold one lease.
+     */
+    private void flushBySlot() {
+        Map<Integer, List<Request>> bySlot = new HashMap<>();
+        Request r;
+        while ((r = queue.poll()) != null) {
+            List<Request> batch = bySlot.computeIfAbsent(SlotHash.getSlot(r.lease.lockKey()), s -> new ArrayList<>());
+            batch.add(r);
+            if (batch.size() == MAX_BATCH) {
+                send(batch);
+                batch.clear();
+            }
+        }
+        for (List<Request> batch : bySlot.values()) {
+            if (!batch.isEmpty()) {
+                send(batch);
+            }
         }
     }
 
