@@ -148,6 +148,13 @@ final class AcquireAttempt implements QuorumCall.Listener {
                 max = Math.max(max, v);
             }
         }
+        if (max >= LockScript.MAX_EXACT) {
+            // The next token would not fit a Lua number exactly: the nodes could no longer compare counters, and
+            // a resource could no longer order tokens. Someone wrote such a counter; refuse rather than repeat one.
+            failWith(new IllegalStateException("the fencing counter of '" + keys.key + "' is " + max
+                    + ", at the end of the exact integers a Lua number holds (2^53 - 1): no larger token can be made"));
+            return;
+        }
         fence = max + 1;
         if (state.get() != RUNNING) {
             return; // cancelled: the release is already on its way
@@ -202,6 +209,15 @@ final class AcquireAttempt implements QuorumCall.Listener {
             }
             done.complete(null);
             sink.success(new Result(null, contended, holderTtlMillis, call, validityExpired, at - t1, operation));
+        }
+    }
+
+    /** Ends the attempt with an error that is not about the nodes' answers: released everywhere, then signalled. */
+    private void failWith(RuntimeException error) {
+        if (state.compareAndSet(RUNNING, FINISHED)) {
+            owner.releaseEverywhere(keys, token, acquire, false);
+            done.complete(null);
+            sink.error(error);
         }
     }
 

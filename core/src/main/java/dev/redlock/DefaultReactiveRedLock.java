@@ -94,11 +94,12 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
         this.connectTimeout = connectTimeout;
         this.events = new EventBus(scheduler, eventScheduler);
         this.channels = new NodeChannel[nodes.size()];
+        HoldOutTime holdOut = new HoldOutTime(maxLeaseTime);
         if (nodeFactory == null) {
             this.resources = DefaultClientResources.builder().nettyCustomizer(ABORTIVE_CLOSE).build();
             for (int i = 0; i < channels.length; i++) {
-                channels[i] = new LettuceNode(
-                        nodes.get(i), resources, scheduler, restartGuard, maxLeaseTime, connectTimeout, sslOptions, events);
+                channels[i] = new LettuceNode(nodes.get(i), resources, scheduler, restartGuard, holdOut, keyPrefix,
+                        connectTimeout, sslOptions, events);
             }
         } else {
             this.resources = null;

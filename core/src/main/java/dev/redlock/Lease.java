@@ -30,7 +30,8 @@ public interface Lease {
 
     /**
      * The fencing token, present when {@link LockOptions#fencing()} was on: a number that strictly increases across
-     * successive fenced leases of the same key, so a resource can reject a late write from an older holder.
+     * successive fenced leases of the same key, so a resource can reject a late write from an older holder (see
+     * {@link FencedStore}). Tokens are below 2^53, so they compare exactly in Lua and in JavaScript.
      *
      * <p>How it is made: the acquire script returns each granting node's counter; the token is the maximum plus
      * one; it is written back ({@code counter = max(counter, token)}, only while this lease's key is still on that
@@ -38,9 +39,14 @@ public interface Lease {
      * this write-back quorum on at least one node where the write-back happened before this lease's key vanished,
      * which happened before the next grant there, so the next token is larger, whatever clocks or pauses did.
      *
-     * <p>What it still assumes: a node does not forget acknowledged writes. A node restarted without persistence
-     * forgets its counter; the restart guard ({@link RestartGuard}) keeps such a node out of quorums, which
-     * preserves the guarantee as long as at most a minority restarts at once.
+     * <p>Restarts: a node restarted without persistence forgets its counters. A node that has no counter for a key
+     * answers its clock in microseconds ({@code TIME}) instead, so the node that restarted answers more than any
+     * token made before its restart, and the guarantee survives restarts of a minority of nodes, under two
+     * assumptions: the restart guard is on (a restarted node counts again only a maximum lease time after its
+     * restart), and the nodes' wall clocks agree to within that maximum lease time (NTP keeps them within
+     * milliseconds) without stepping back across the restart. Fewer than one fenced lease per microsecond per key is
+     * assumed too (each lease costs two round trips). With the restart guard {@link RestartGuard#OFF}, or a majority
+     * of nodes restarted at once, tokens may repeat; {@link FencedStore} then refuses the second writer.
      */
     OptionalLong fencingToken();
 

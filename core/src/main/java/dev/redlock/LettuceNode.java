@@ -53,7 +53,9 @@ final class LettuceNode implements NodeChannel {
     private final RedisClient pubSubClient;
     private final Scheduler scheduler;
     private final RestartGuard guard;
-    private final long guardNanos;
+    private final HoldOutTime holdOut;
+    /** The key of the key space's maximum lease time record ({@link HoldOutTime}). */
+    private final String maxLeaseKey;
     private final Duration connectTimeout;
     private final EventBus events;
 
@@ -64,12 +66,9 @@ final class LettuceNode implements NodeChannel {
     private volatile Throwable lastConnectFailure;
     private volatile boolean closed;
 
-    // Restart guard state, per node (a restart is seen through a new connection).
-    private volatile String lastRunId;
+    private final RestartWatch restarts;
     /** See {@link NodeChannel#slotStrict()}; once true it stays true. */
     private volatile boolean slotStrict;
-    private volatile long heldOutUntilNanos = Long.MIN_VALUE;
-    private volatile String heldOutReason;
 
     private final Map<String, Runnable> subscriptions = new ConcurrentHashMap<>();
     private final Object pubSubOrder = new Object();
@@ -81,14 +80,17 @@ final class LettuceNode implements NodeChannel {
             ClientResources resources,
             Scheduler scheduler,
             RestartGuard guard,
-            Duration guardTime,
+            HoldOutTime holdOut,
+            String keyPrefix,
             Duration connectTimeout,
             SslOptions sslOptions,
             EventBus events) {
         this.node = node;
         this.scheduler = scheduler;
         this.guard = guard;
-        this.guardNanos = guardTime.toNanos();
+        this.holdOut = holdOut;
+        this.maxLeaseKey = keyPrefix + "max-lease-ms";
+        this.restarts = new RestartWatch(node.name(), guard, holdOut, events);
         this.connectTimeout = connectTimeout;
         this.events = events;
         SocketOptions socket = SocketOptions.builder().connectTimeout(connectTimeout).build();
@@ -193,10 +195,14 @@ final class LettuceNode implements NodeChannel {
                     for (LockScript script : LockScript.values()) {
                         loads[script.ordinal()] = async.scriptLoad(script.source()).toCompletableFuture();
                     }
+                    CompletableFuture<Long> recorded = guard == RestartGuard.OFF
+                            ? CompletableFuture.completedFuture(null)
+                            : async.<Long>eval(LockScript.MAX_LEASE.source(), ScriptOutputType.INTEGER,
+                                    new String[] {maxLeaseKey}, Long.toString(holdOut.ownMillis())).toCompletableFuture();
                     return async.info("server")
                             .toCompletableFuture()
                             .thenCombine(CompletableFuture.allOf(loads), (info, ignored) -> info)
-                            .thenApply(info -> verified(connection, info))
+                            .thenCombine(recorded, (info, maxLease) -> verified(connection, info, maxLease))
                             .whenComplete((conn, error) -> {
                                 if (error != null || result.isDone()) {
                                     connection.closeAsync();
@@ -214,50 +220,22 @@ final class LettuceNode implements NodeChannel {
         return result;
     }
 
-    /** Applies the restart guard to what {@code INFO server} says about the node behind a new connection. */
-    private Conn verified(StatefulRedisConnection<String, String> connection, String info) {
-        String runId = infoField(info, "run_id");
-        String uptime = infoField(info, "uptime_in_seconds");
+    /**
+     * Applies what a new connection learned about the node behind it: {@code INFO server} ({@code redis_mode} for
+     * {@link #slotStrict()}; {@code run_id} and {@code uptime_in_seconds} for the restart guard) and the key space's
+     * maximum lease time record.
+     */
+    private Conn verified(StatefulRedisConnection<String, String> connection, String info, Long recordedMaxLease) {
         if (!"standalone".equals(infoField(info, "redis_mode"))) {
             slotStrict = true;
         }
-        long now = now();
-        if (guard != RestartGuard.OFF) {
-            String previous = lastRunId;
-            if (previous != null && runId != null && !previous.equals(runId)) {
-                holdOut(now, guardNanos, "run_id changed from " + previous + " to " + runId);
-            }
-            if (guard == RestartGuard.STRICT && uptime != null) {
-                long uptimeNanos = TimeUnit.SECONDS.toNanos(Long.parseLong(uptime));
-                if (uptimeNanos < guardNanos) {
-                    holdOut(now, guardNanos - uptimeNanos, "uptime " + uptime + " s is below the maximum lease time");
-                }
-            }
-        }
-        if (runId != null) {
-            lastRunId = runId;
-        }
+        restarts.connected(info, recordedMaxLease, now());
         return new Conn(connection);
-    }
-
-    private void holdOut(long now, long forNanos, String reason) {
-        long until = now + forNanos;
-        if (until - heldOutUntilNanos > 0 || heldOutUntilNanos == Long.MIN_VALUE) {
-            heldOutUntilNanos = until;
-            heldOutReason = reason;
-        }
-        log.warn("node {} held out of quorums for {} ms: {}", node.name(), TimeUnit.NANOSECONDS.toMillis(forNanos), reason);
-        events.node(LockEvent.Type.NODE_HELD_OUT, node.name(), Duration.ofNanos(forNanos),
-                new NodeHeldOutException(node.name(), reason, Duration.ofNanos(forNanos)));
     }
 
     @Override
     public NodeHeldOutException heldOut(long nowNanos) {
-        long until = heldOutUntilNanos;
-        if (until == Long.MIN_VALUE || nowNanos - until >= 0) {
-            return null;
-        }
-        return new NodeHeldOutException(node.name(), heldOutReason, Duration.ofNanos(until - nowNanos));
+        return restarts.heldOut(nowNanos);
     }
 
     @Override

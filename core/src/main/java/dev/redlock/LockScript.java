@@ -13,13 +13,25 @@ enum LockScript {
 
     /**
      * KEYS: lock, fence counter. ARGV: token, lease ms, "1" to read the fence counter.
-     * Returns the fence counter (0 without fencing) when granted, or {@code -1 - pttl} of the holder when taken.
+     *
+     * <p>Returns, when granted, the fence counter (0 without fencing). A node that has no counter for the key answers
+     * its clock in microseconds ({@code TIME}) instead of 0: a node that restarted empty must not answer less than
+     * the tokens it handed out before (see {@link Lease#fencingToken()}). When the lock is taken it returns
+     * {@code -1 - pttl} of the holder, or {@link #NO_EXPIRY} when the key has no TTL (written by something else):
+     * the waiter then backs off normally instead of retrying at once.
      */
-    ACQUIRE("if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then\n"
-            + "  if ARGV[3] == '1' then return tonumber(redis.call('get', KEYS[2]) or '0') end\n"
+    ACQUIRE("redis.replicate_commands()\n"
+            + "if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then\n"
+            + "  if ARGV[3] == '1' then\n"
+            + "    local c = redis.call('get', KEYS[2])\n"
+            + "    if c then return tonumber(c) end\n"
+            + "    local t = redis.call('time')\n"
+            + "    return tonumber(t[1]) * 1000000 + tonumber(t[2])\n"
+            + "  end\n"
             + "  return 0\n"
             + "end\n"
             + "local ttl = redis.call('pttl', KEYS[1])\n"
+            + "if ttl == -1 then return " + LockScript.NO_EXPIRY + " end\n"
             + "if ttl < 0 then ttl = 0 end\n"
             + "return -1 - ttl"),
 
@@ -72,6 +84,19 @@ enum LockScript {
             + "end\n"
             + "return 0"),
 
+    /**
+     * KEYS: the key space's maximum lease time record ({@code <prefix>max-lease-ms}). ARGV: this client's maximum
+     * lease time in ms. Raises the record to it (never lowers it) and returns the record. Run once per connection
+     * ({@link HoldOutTime}).
+     */
+    MAX_LEASE("local recorded = tonumber(redis.call('get', KEYS[1]) or '0')\n"
+            + "local mine = tonumber(ARGV[1])\n"
+            + "if mine > recorded then\n"
+            + "  redis.call('set', KEYS[1], ARGV[1])\n"
+            + "  return mine\n"
+            + "end\n"
+            + "return recorded"),
+
     /** Health check: no keys. Returns 1. */
     PING("return 1"),
 
@@ -85,6 +110,15 @@ enum LockScript {
     RELEASE_UNCHECKED("redis.call('del', KEYS[1])\n"
             + "if ARGV[2] ~= '' then redis.call('publish', ARGV[2], '1') end\n"
             + "return 1");
+
+    /**
+     * What {@link #ACQUIRE} answers when the key is taken and has no TTL: below any {@code -1 - pttl} a real TTL
+     * gives (at most a day, the longest lease), and far above Lua's exact integer range's end.
+     */
+    static final long NO_EXPIRY = -(1L << 40);
+
+    /** The largest integer a Lua number (a double) holds exactly: counters and tokens stay at or below it. */
+    static final long MAX_EXACT = (1L << 53) - 1;
 
     private final String source;
     private final String sha1;

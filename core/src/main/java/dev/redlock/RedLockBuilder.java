@@ -34,7 +34,7 @@ public final class RedLockBuilder {
     private String keyPrefix = DEFAULT_KEY_PREFIX;
     private Scheduler scheduler = Schedulers.parallel();
     private Scheduler eventScheduler = Schedulers.boundedElastic();
-    private RestartGuard restartGuard = RestartGuard.RUN_ID;
+    private RestartGuard restartGuard = RestartGuard.STRICT;
     private Duration maxLeaseTime = DEFAULT_MAX_LEASE_TIME;
     private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
     private NodeFactory nodeFactory;
@@ -104,7 +104,11 @@ public final class RedLockBuilder {
         return this;
     }
 
-    /** The restart guard (default {@link RestartGuard#RUN_ID}). */
+    /**
+     * The restart guard (default {@link RestartGuard#STRICT}: a node younger than the maximum lease time does not
+     * count, so a cluster started moments ago grants no lease until it is {@code maxLeaseTime} old; see
+     * {@link RestartGuard} for the other modes and what each is safe for).
+     */
     public RedLockBuilder restartGuard(RestartGuard restartGuard) {
         this.restartGuard = Checks.notNull(restartGuard, "restartGuard");
         return this;
@@ -112,7 +116,10 @@ public final class RedLockBuilder {
 
     /**
      * The longest lease time any operation may ask for (default 60 s). The restart guard holds a restarted node out
-     * for this long, so no key it may have forgotten can still be part of a valid lease.
+     * for this long, so no key it may have forgotten can still be part of a valid lease. Give every client of a key
+     * space (the same nodes and key prefix) the same value: each records it on the nodes
+     * ({@code <prefix>max-lease-ms}), and a client that finds a longer one there holds nodes out for that longer time
+     * (and logs a warning).
      */
     public RedLockBuilder maxLeaseTime(Duration maxLeaseTime) {
         this.maxLeaseTime = Checks.positiveMillis(maxLeaseTime, "maxLeaseTime");

@@ -1,8 +1,9 @@
 package dev.redlock;
 
 /**
- * A {@link FencedStore} rejected a write: its fencing token is older than the last one the resource accepted, so the
- * writer's lease has been superseded by a later holder.
+ * A {@link FencedStore} rejected a write: its fencing token is older than the last one the resource accepted, or
+ * equal to it but from another lease, so the writer's lease has been superseded (or a token was repeated, which the
+ * store refuses rather than let two leases write as one).
  */
 public final class StaleFencingTokenException extends LockException {
 
@@ -12,8 +13,9 @@ public final class StaleFencingTokenException extends LockException {
     private final long lastAccepted;
 
     StaleFencingTokenException(String key, long token, long lastAccepted) {
-        super(key, "write to '" + key + "' rejected: fencing token " + token + " is older than the last accepted token "
-                + lastAccepted, null);
+        super(key, "write to '" + key + "' rejected: fencing token " + token + (token == lastAccepted
+                ? " equals the last accepted token but comes from another lease" : " is older than the last accepted token "
+                + lastAccepted), null);
         this.token = token;
         this.lastAccepted = lastAccepted;
     }

@@ -51,7 +51,8 @@ class AuthAndTlsIT {
 
     private static ReactiveRedLock client(RedisServers servers, IntFunction<String> uriOfNode) {
         // a cold JSSE on a loaded 2-core machine has taken more than the default second to handshake
-        RedLockBuilder builder = ReactiveRedLock.builder().connectTimeout(Duration.ofSeconds(5)).defaults(QUICK);
+        RedLockBuilder builder = ReactiveRedLock.builder().connectTimeout(Duration.ofSeconds(5)).defaults(QUICK)
+                .restartGuard(RestartGuard.RUN_ID); // nodes the test kit just started (RedisFixtures.builder)
         for (int i = 0; i < servers.size(); i++) {
             builder.nodes(uriOfNode.apply(i));
         }
@@ -116,6 +117,7 @@ class AuthAndTlsIT {
                     .nodes(tlsUri.apply(0), tlsUri.apply(1), tlsUri.apply(2))
                     .sslOptions(SslOptions.builder().jdkSslProvider().trustManager(trusting(cert)).build())
                     .connectTimeout(Duration.ofSeconds(5))
+                    .restartGuard(RestartGuard.RUN_ID) // nodes the test kit just started (RedisFixtures.builder)
                     .defaults(QUICK)
                     .build()) {
                 lock.connect().block(Duration.ofSeconds(10)); // TLS handshakes (and a cold JSSE) take longer than QUICK's wait

@@ -61,7 +61,7 @@ class ClusterModeIT {
             assertThat(firstToken).isPositive();
             assertThat(lock.isLocked("orders:42").block(Duration.ofSeconds(5))).isTrue();
             // the acquire was decided at the quorum; the last node grants right after
-            await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(servers.keys("lock:*")).allSatisfy(
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(servers.keys("lock:{*")).allSatisfy(
                     keys -> assertThat(keys).containsExactly("lock:{orders:42}", "lock:{orders:42}:fence")));
             assertThat(lock.tryAcquire("orders:42").blockOptional(Duration.ofSeconds(5))).isEmpty();
             Lease extended = first.extend(Duration.ofSeconds(20)).block(Duration.ofSeconds(5));
@@ -77,7 +77,7 @@ class ClusterModeIT {
             second.release().block(Duration.ofSeconds(5));
 
             assertThat(lock.isLocked("orders:42").block(Duration.ofSeconds(5))).isFalse();
-            await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(servers.keys("lock:*"))
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(servers.keys("lock:{*"))
                     .allSatisfy(keys -> assertThat(keys).containsExactly("lock:{orders:42}:fence")));
 
             // one lease alone in withLock: its renewals are scripts with a single key
@@ -146,7 +146,7 @@ class ClusterModeIT {
     /** Every {@code lock:*} key left on any node. */
     private static List<String> lockKeys(RedisServers servers) {
         List<String> keys = new ArrayList<>();
-        servers.keys("lock:*").forEach(keys::addAll);
+        servers.keys("lock:{*").forEach(keys::addAll);
         return keys;
     }
 }

@@ -190,12 +190,12 @@ final class FakeNode implements NodeChannel {
                     set(keys[0], args[0], Long.parseLong(args[1]));
                     if ("1".equals(args[2])) {
                         String c = get(keys[1]);
-                        return c == null ? 0 : Long.parseLong(c);
+                        return c == null ? TimeUnit.NANOSECONDS.toMicros(now()) : Long.parseLong(c);
                     }
                     return 0;
                 }
-                long ttl = Math.max(0, pttl(keys[0]));
-                return -1 - ttl;
+                long pttl = pttl(keys[0]);
+                return pttl == -1 ? LockScript.NO_EXPIRY : -1 - Math.max(0, pttl);
             }
             case RELEASE: {
                 String v = get(keys[0]);

@@ -3,15 +3,19 @@ package dev.redlock;
 import static dev.redlock.RedisFixtures.builder;
 import static dev.redlock.RedisFixtures.lockKeys;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.redlock.testkit.FaultProxies;
 import dev.redlock.testkit.RedisNodes;
 import dev.redlock.testkit.RedisServers;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 
@@ -103,18 +107,23 @@ class FencingAndRestartGuardIT {
                     .block(Duration.ofSeconds(5));
             long nextToken = next.fencingToken().orElseThrow();
             assertThat(nextToken).isGreaterThan(slow.fencingToken().orElseThrow());
-            store.write("data:account", "written by next", nextToken).block(Duration.ofSeconds(5));
+            store.write("data:account", "written by next", next).block(Duration.ofSeconds(5));
             next.release().block(Duration.ofSeconds(5));
 
             StaleFencingTokenException stale = (StaleFencingTokenException) org.assertj.core.api.Assertions.catchThrowable(
-                    () -> store.write("data:account", "late write", slow.fencingToken().orElseThrow())
-                            .block(Duration.ofSeconds(5)));
+                    () -> store.write("data:account", "late write", slow).block(Duration.ofSeconds(5)));
             assertThat(stale.token()).isEqualTo(slow.fencingToken().orElseThrow());
             assertThat(stale.lastAccepted()).isEqualTo(nextToken);
             assertThat(store.read("data:account").block(Duration.ofSeconds(5))).isEqualTo("written by next");
-            // the same holder may write again with its own token
-            store.write("data:account", "again", nextToken).block(Duration.ofSeconds(5));
+            // the same holder may write again with its own token; another lease with an equal token may not
+            store.write("data:account", "again", next).block(Duration.ofSeconds(5));
             assertThat(store.lastAcceptedToken("data:account").block(Duration.ofSeconds(5))).isEqualTo(nextToken);
+            StaleFencingTokenException repeated = (StaleFencingTokenException) org.assertj.core.api.Assertions
+                    .catchThrowable(() -> store.write("data:account", "same number, other lease", nextToken, slow.token())
+                            .block(Duration.ofSeconds(5)));
+            assertThat(repeated.token()).isEqualTo(nextToken);
+            assertThat(repeated.getMessage()).contains("equals the last accepted token but comes from another lease");
+            assertThat(store.read("data:account").block(Duration.ofSeconds(5))).isEqualTo("again");
         } finally {
             data.shutdown();
         }
@@ -158,13 +167,16 @@ class FencingAndRestartGuardIT {
     }
 
     @Test
-    void withoutTheGuardAnImmediateRestartBreaksExclusionAndFencingAndIsDetected(@RedisNodes(5) RedisServers servers) {
+    void withoutTheGuardAnImmediateRestartBreaksExclusionAndIsDetected(@RedisNodes(5) RedisServers servers) {
         Outcome outcome = restartScenario(servers, RestartGuard.OFF);
         assertThat(outcome.second).as("second owner acquired while the first held the lease").isNotNull();
         assertThat(outcome.overlap).as("overlapping validity windows").isTrue();
+        // Exclusion broke; the tokens did not: the restarted nodes had no counter and answered their clocks, which
+        // moved on since the first lease. (That needs the clocks to agree; the guard is what Lease#fencingToken
+        // documents as the assumption.)
         assertThat(outcome.second.fencingToken().orElseThrow())
                 .as("fencing token of the later lease")
-                .isLessThanOrEqualTo(outcome.first.fencingToken().orElseThrow());
+                .isGreaterThan(outcome.first.fencingToken().orElseThrow());
     }
 
     @Test
@@ -195,5 +207,164 @@ class FencingAndRestartGuardIT {
             assertThat(e.getMessage()).contains("held out", "uptime");
         }
         await().atMost(Duration.ofSeconds(2)).until(() -> lockKeys(servers) == 0);
+    }
+
+    // == The default restart guard, the key space's hold-out and tokens across restarts ==
+
+    /** Waits until every running node reports at least {@code seconds} of uptime. */
+    private static void awaitUptime(RedisServers servers, int seconds) {
+        await().atMost(Duration.ofSeconds(seconds + 5)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            for (int i = 0; i < servers.size(); i++) {
+                if (servers.get(i).isRunning()
+                        && Long.parseLong(LettuceNode.infoField(servers.get(i).admin().info("server"), "uptime_in_seconds"))
+                                < seconds) {
+                    return false;
+                }
+            }
+            return true;
+        });
+    }
+
+    /**
+     * The review's scenario: node 2 is down while A acquires on {0, 1}; node 2 comes back empty and node 0 restarts
+     * empty; a client B that meets the nodes for the first time then finds {0, 2} free. B must not get the lock
+     * while A's lease is valid.
+     */
+    private static Outcome freshClientAfterRestarts(RedisServers servers, RestartGuard guardOfB /* null: the default */) {
+        Duration maxLease = Duration.ofSeconds(2);
+        LockOptions opts = FENCED.mutate().leaseTime(maxLease).maxWait(Duration.ofMillis(800)).build();
+        servers.get(2).kill();
+        awaitUptime(servers, 3); // nodes 0 and 1 are older than the maximum lease time: A may count them
+        Outcome outcome = new Outcome();
+        try (ReactiveRedLock a = ReactiveRedLock.builder().nodes(servers.uris().toArray(String[]::new))
+                .maxLeaseTime(maxLease).defaults(opts).build()) {
+            outcome.first = a.acquire("k").block(Duration.ofSeconds(5));
+            servers.get(2).restart();
+            servers.get(0).restart();
+            RedLockBuilder builderOfB = ReactiveRedLock.builder().nodes(servers.uris().toArray(String[]::new))
+                    .maxLeaseTime(maxLease).defaults(opts);
+            if (guardOfB != null) {
+                builderOfB.restartGuard(guardOfB);
+            }
+            try (ReactiveRedLock b = builderOfB.build()) {
+                Disposable events = b.events().subscribe(outcome.events::add);
+                try {
+                    outcome.second = b.acquire("k").block(Duration.ofSeconds(5));
+                    outcome.overlap = outcome.first.isValid() && outcome.second.isValid();
+                } catch (RuntimeException e) {
+                    outcome.secondError = e;
+                    outcome.overlap = false;
+                }
+                events.dispose();
+            }
+        }
+        return outcome;
+    }
+
+    @Test
+    void theDefaultGuardHoldsOutRestartedNodesThatAFreshClientMeetsForTheFirstTime(@RedisNodes(3) RedisServers servers) {
+        Outcome outcome = freshClientAfterRestarts(servers, null);
+        assertThat(outcome.second).as("a second owner while the first lease was valid").isNull();
+        assertThat(outcome.secondError).isInstanceOf(LockException.class);
+        assertThat(outcome.events).filteredOn(e -> e.type() == LockEvent.Type.NODE_HELD_OUT)
+                .extracting(e -> e.node().orElseThrow())
+                .contains(servers.get(0).host() + ":" + servers.get(0).port(),
+                        servers.get(2).host() + ":" + servers.get(2).port());
+    }
+
+    @Test
+    void trustingFirstContactLetsAFreshClientAcquireOverTheFirstLease(@RedisNodes(3) RedisServers servers) {
+        // The control: RUN_ID trusts nodes on first contact, which is only safe when none can have forgotten a lease.
+        Outcome outcome = freshClientAfterRestarts(servers, RestartGuard.RUN_ID);
+        assertThat(outcome.second).as("second owner").isNotNull();
+        assertThat(outcome.overlap).as("overlapping validity windows").isTrue();
+    }
+
+    /**
+     * Two clients of one key space with different maximum lease times: the one configured for 1 s must hold a
+     * restarted node out for the other's 4 s, since that node may have granted one of the other's 4 s leases.
+     */
+    @Test
+    void theHoldOutCoversTheLongestMaximumLeaseTimeOfTheKeySpace(@RedisNodes(3) RedisServers servers) {
+        LockOptions oneSecond = LockOptions.builder().leaseTime(Duration.ofSeconds(1)).build();
+        try (ReactiveRedLock longLeases = builder(servers).maxLeaseTime(Duration.ofSeconds(4)).defaults(oneSecond).build();
+                ReactiveRedLock shortLeases = builder(servers).maxLeaseTime(Duration.ofSeconds(1)).defaults(oneSecond).build()) {
+            longLeases.connect().block(Duration.ofSeconds(5));
+            shortLeases.connect().block(Duration.ofSeconds(5)); // sees the record of 4,000 ms on the nodes
+            assertThat(servers.get(1).admin().get("lock:max-lease-ms")).isEqualTo("4000");
+            servers.get(0).restart(); // empty: its record is gone, the other nodes keep theirs
+            await().atMost(Duration.ofSeconds(5)).until(() -> {
+                shortLeases.isLocked("any").onErrorResume(e -> Mono.empty()).block(Duration.ofSeconds(2));
+                return shortLeases.nodeStatus().get(0).heldOutFor().compareTo(Duration.ZERO) > 0;
+            });
+            assertThat(shortLeases.nodeStatus().get(0).heldOutFor())
+                    .as("hold-out of the client configured for 1 s")
+                    .isGreaterThan(Duration.ofMillis(2500));
+        }
+    }
+
+    /**
+     * What the default guard costs when a whole cluster starts: nothing is granted until the nodes are a maximum
+     * lease time old. Measured here with a 2 s maximum lease time (the default is 60 s).
+     */
+    @Test
+    void aFreshlyStartedClusterGrantsNothingUntilItIsAMaximumLeaseTimeOld(@RedisNodes(3) RedisServers servers) {
+        for (int i = 0; i < 3; i++) {
+            servers.get(i).restart();
+        }
+        long started = System.nanoTime();
+        try (ReactiveRedLock lock = ReactiveRedLock.builder().nodes(servers.uris().toArray(String[]::new))
+                .maxLeaseTime(Duration.ofSeconds(2))
+                .defaults(LockOptions.builder().leaseTime(Duration.ofSeconds(2)).maxWait(Duration.ofSeconds(10)).build())
+                .build()) {
+            Lease lease = lock.acquire("first").block(Duration.ofSeconds(15));
+            long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+            System.out.printf("default restart guard: first lease %d ms after the cluster started (maxLeaseTime 2 s)%n",
+                    waitedMillis);
+            assertThat(waitedMillis).isBetween(2000L, 4500L);
+            lease.release().block(Duration.ofSeconds(5));
+        }
+    }
+
+    /**
+     * The review's token scenario: A's write-back reaches {0, 1} (A is cut off from node 2); node 0 restarts empty
+     * and is held out; once the hold-out is over and node 1 is out of B's reach, B's lease is granted by {0, 2},
+     * whose counters never saw A's token. B's token must still be larger.
+     */
+    @Test
+    void fencingTokensKeepIncreasingAfterAMinorityRestartOnceTheHoldOutIsOver(@RedisNodes(3) RedisServers servers) {
+        Duration maxLease = Duration.ofSeconds(1);
+        LockOptions opts = FENCED.mutate().leaseTime(maxLease).maxWait(Duration.ofSeconds(3)).build();
+        try (FaultProxies toA = FaultProxies.inFrontOf(servers);
+                FaultProxies toB = FaultProxies.inFrontOf(servers);
+                ReactiveRedLock a = ReactiveRedLock.builder().nodes(toA.uris().toArray(String[]::new))
+                        .restartGuard(RestartGuard.RUN_ID).maxLeaseTime(maxLease).defaults(opts).build();
+                ReactiveRedLock b = ReactiveRedLock.builder().nodes(toB.uris().toArray(String[]::new))
+                        .restartGuard(RestartGuard.RUN_ID).maxLeaseTime(maxLease).defaults(opts).build()) {
+            b.connect().block(Duration.ofSeconds(5)); // B knows node 0's run_id, so it sees the restart
+            toA.get(2).blackhole(true);
+            Lease first = a.acquire("fenced").block(Duration.ofSeconds(5));
+            long firstToken = first.fencingToken().orElseThrow();
+            first.release().block(Duration.ofSeconds(5));
+            assertThat(servers.get(2).admin().get("lock:{fenced}:fence")).as("node 2 never saw A's token").isNull();
+
+            servers.get(0).restart();
+            toB.get(1).blackhole(true);
+            Lease second = b.acquire("fenced").block(Duration.ofSeconds(10)); // after node 0's 1 s hold-out
+            assertThat(second.grantedNodes()).isEqualTo(2);
+            assertThat(second.fencingToken().orElseThrow()).as("token after the restart").isGreaterThan(firstToken);
+            second.release().block(Duration.ofSeconds(5));
+        }
+    }
+
+    @Test
+    void aCounterBeyondTheExactIntegersOfLuaIsRefusedNotRounded(@RedisNodes(1) RedisServers servers) {
+        try (ReactiveRedLock lock = builder(servers).defaults(FENCED).build()) {
+            servers.get(0).admin().set("lock:{big}:fence", "9007199254740993"); // 2^53 + 1
+            assertThatThrownBy(() -> lock.acquire("big").block(Duration.ofSeconds(5)))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("2^53 - 1");
+            await().atMost(Duration.ofSeconds(2)).until(() -> lockKeys(servers) == 0);
+        }
     }
 }

@@ -24,6 +24,7 @@ class LivenessIT {
     private static ReactiveRedLock client(FaultProxies proxies, Duration maxWait) {
         return ReactiveRedLock.builder()
                 .nodes(proxies.uris().toArray(String[]::new))
+                .restartGuard(RestartGuard.RUN_ID) // nodes the test kit just started (RedisFixtures.builder)
                 .defaults(LockOptions.builder()
                         .leaseTime(Duration.ofSeconds(5))
                         .nodeTimeout(NODE_TIMEOUT)

@@ -131,7 +131,7 @@ class QuorumLockIT {
                 await().atMost(Duration.ofSeconds(2)).until(() -> lockKeys(servers) == 0);
             } catch (RuntimeException e) {
                 for (int i = 0; i < 5; i++) {
-                    for (String k : servers.get(i).keys("lock:*")) {
+                    for (String k : servers.get(i).keys("lock:{*")) {
                         System.out.println("LEFT node " + i + " " + k + " ttl=" + servers.get(i).admin().pttl(k));
                     }
                 }
@@ -303,11 +303,13 @@ class QuorumLockIT {
                     .allMatch(keys -> keys.size() == 1));
             for (int i = 0; i < servers.size(); i++) {
                 // the lock and its fencing counter share the hash tag {orders:42}: one Redis Cluster slot
-                assertThat(servers.get(i).admin().keys("*")).containsOnly("app:{orders:42}", "app:{orders:42}:fence");
+                // (and the key space's maximum lease time record, see the restart guard)
+                assertThat(servers.get(i).admin().keys("*"))
+                        .containsOnly("app:{orders:42}", "app:{orders:42}:fence", "app:max-lease-ms");
                 assertThat(servers.get(i).admin().get("app:{orders:42}")).isEqualTo(lease.token());
                 assertThat(servers.get(i).admin().pttl("app:{orders:42}")).isBetween(1L, 30_000L);
             }
-            assertThat(servers.keys("lock:*")).allMatch(List::isEmpty);
+            assertThat(servers.keys("lock:{*")).allMatch(List::isEmpty);
             lease.release().block(Duration.ofSeconds(5));
             await().atMost(Duration.ofSeconds(2)).until(() -> servers.keys("app:{orders:42}").stream()
                     .allMatch(List::isEmpty));
@@ -326,6 +328,29 @@ class QuorumLockIT {
             assertThat(lockKeys(servers)).isEqualTo(1);
             release.block(Duration.ofSeconds(5));
             assertThat(lockKeys(servers)).isZero();
+        }
+    }
+
+    /**
+     * A key that exists without a TTL (written by something else, or left over): the acquire script used to report
+     * it as "expires now", so a waiter retried every millisecond, about 700 attempts in one second. It must back off
+     * as from any holder.
+     */
+    @Test
+    void aWaiterOnAKeyWithoutTtlBacksOffInsteadOfSpinning(@RedisNodes(3) RedisServers servers) {
+        LockOptions opts = LockOptions.builder().maxWait(Duration.ofSeconds(1)).build();
+        try (ReactiveRedLock lock = client(servers, opts)) {
+            lock.connect().block(Duration.ofSeconds(5));
+            for (int i = 0; i < 3; i++) {
+                servers.get(i).admin().set("lock:{foreign}", "not a lease");
+            }
+            LockAcquireTimeoutException e = (LockAcquireTimeoutException) org.assertj.core.api.Assertions
+                    .catchThrowable(() -> lock.acquire("foreign").block(Duration.ofSeconds(5)));
+            // the backoff (10-250 ms, equal jitter) allows a few dozen attempts in a second, at most
+            assertThat(e.attempts()).as("attempts in 1 s").isBetween(2, 40);
+            for (int i = 0; i < 3; i++) {
+                assertThat(servers.get(i).admin().get("lock:{foreign}")).isEqualTo("not a lease");
+            }
         }
     }
 }

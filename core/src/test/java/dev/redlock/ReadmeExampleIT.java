@@ -17,6 +17,7 @@ class ReadmeExampleIT {
         try (RedisServers servers = RedisServers.start(3);
                 ReactiveRedLock redlock = ReactiveRedLock.builder()
                         .nodes(servers.uris().toArray(String[]::new))
+                        .restartGuard(RestartGuard.RUN_ID)                  // nodes this program just started: see below
                         .build()) {
 
             Mono<String> charged = redlock.withLock("orders:42", Mono.fromSupplier(() -> "charged order 42"));

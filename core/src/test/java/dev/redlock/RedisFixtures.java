@@ -12,8 +12,14 @@ final class RedisFixtures {
 
     private RedisFixtures() {}
 
+    /**
+     * A client over the servers. Its restart guard trusts the nodes on first contact ({@link RestartGuard#RUN_ID}):
+     * the test kit started them moments ago, so no lease can exist that they could have forgotten, and the default
+     * ({@link RestartGuard#STRICT}) would hold every node out until it is {@code maxLeaseTime} old. Tests of the
+     * default set it themselves.
+     */
     static RedLockBuilder builder(RedisServers servers) {
-        return ReactiveRedLock.builder().nodes(servers.uris().toArray(String[]::new));
+        return ReactiveRedLock.builder().nodes(servers.uris().toArray(String[]::new)).restartGuard(RestartGuard.RUN_ID);
     }
 
     static ReactiveRedLock client(RedisServers servers, LockOptions defaults) {
@@ -22,13 +28,13 @@ final class RedisFixtures {
 
     /** Lock keys (not fencing counters) per node. */
     static long lockKeys(RedisServers servers) {
-        return servers.keys("lock:*").stream()
+        return servers.keys("lock:{*").stream()
                 .mapToLong(keys -> keys.stream().filter(k -> !k.endsWith(":fence")).count())
                 .sum();
     }
 
     static List<List<String>> lockKeyList(RedisServers servers) {
-        return servers.keys("lock:*");
+        return servers.keys("lock:{*");
     }
 
     /** A non-atomic read-modify-write of a counter in Redis: GET, a pause, SET. Lost updates show overlap. */

@@ -30,7 +30,7 @@ class ReleaseNotificationIT {
         ClientResources resources = DefaultClientResources.create();
         ExecutorService threads = Executors.newFixedThreadPool(2);
         LettuceNode node = new LettuceNode(RedisNode.of(servers.get(0).uri()), resources, Schedulers.parallel(),
-                RestartGuard.OFF, Duration.ofSeconds(1), Duration.ofSeconds(1), null, new EventBus(Schedulers.parallel(), Schedulers.boundedElastic()));
+                RestartGuard.OFF, new HoldOutTime(Duration.ofSeconds(1)), "lock:", Duration.ofSeconds(1), null, new EventBus(Schedulers.parallel(), Schedulers.boundedElastic()));
         try {
             Runnable previous = new Handler();
             node.subscribe("ch", previous).toCompletableFuture().get(5, TimeUnit.SECONDS);

@@ -98,6 +98,7 @@ class ScopedLockIT {
         try (FaultProxies proxies = FaultProxies.inFrontOf(servers);
                 ReactiveRedLock lock = ReactiveRedLock.builder()
                         .nodes(proxies.uris().toArray(String[]::new))
+                        .restartGuard(RestartGuard.RUN_ID) // nodes the test kit just started (RedisFixtures.builder)
                         .defaults(SHORT_LEASE)
                         .build()) {
             lock.acquire("warm-up").flatMap(Lease::release).block(Duration.ofSeconds(5));

@@ -3,6 +3,7 @@ package dev.redlock.bench;
 import dev.redlock.Lease;
 import dev.redlock.LockOptions;
 import dev.redlock.ReactiveRedLock;
+import dev.redlock.RestartGuard;
 import java.time.Duration;
 import java.util.List;
 import reactor.core.publisher.Mono;
@@ -15,6 +16,8 @@ final class RedlockDriver implements LockDriver {
     RedlockDriver(List<String> uris, LockOptions options) {
         this.client = ReactiveRedLock.builder()
                 .nodes(uris.toArray(String[]::new))
+                // every trial starts its own nodes (Env): no lease can exist that they could have forgotten
+                .restartGuard(RestartGuard.RUN_ID)
                 .defaults(options)
                 .build();
         client.connect().block(Duration.ofSeconds(10));

@@ -134,7 +134,7 @@ final class Cluster implements AutoCloseable {
      */
     List<String> lockKeys() {
         List<String> found = new ArrayList<>();
-        List<List<String>> perNode = servers.keys("lock:*");
+        List<List<String>> perNode = servers.keys("lock:{*");
         for (int i = 0; i < perNode.size(); i++) {
             for (String key : perNode.get(i)) {
                 if (!key.endsWith(":fence")) {

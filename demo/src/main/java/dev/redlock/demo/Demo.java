@@ -4,6 +4,7 @@ import dev.redlock.LockOptions;
 import dev.redlock.ReactiveRedLock;
 import dev.redlock.RedLockBuilder;
 import dev.redlock.RedisNode;
+import dev.redlock.RestartGuard;
 import dev.redlock.testkit.RedisServers;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
@@ -150,7 +151,7 @@ public final class Demo implements Callable<Integer> {
     @Override
     public Integer call() {
         LockOptions options = checkOptions();
-        ReactiveRedLock external = nodes == null ? null : client(nodes, options, "--nodes");
+        ReactiveRedLock external = nodes == null ? null : client(nodes, options, "--nodes", RestartGuard.STRICT);
 
         Resources resources = new Resources();
         resources.redlock = external;
@@ -185,7 +186,7 @@ public final class Demo implements Callable<Integer> {
             resources.servers = RedisServers.start(EMBEDDED_NODES);
             uris = resources.servers.uris();
             out.printf(Locale.ROOT, "Started in %.1f s%n", (System.nanoTime() - t0) / 1e9);
-            resources.redlock = client(uris, options, "embedded nodes");
+            resources.redlock = client(uris, options, "embedded nodes", RestartGuard.RUN_ID);
         } else {
             uris = nodes;
         }
@@ -332,11 +333,17 @@ public final class Demo implements Callable<Integer> {
         }
     }
 
-    /** Builds the client; the library's {@link IllegalArgumentException} (even node count, ...) is a usage error. */
-    private ReactiveRedLock client(List<String> uris, LockOptions options, String what) {
+    /**
+     * Builds the client; the library's {@link IllegalArgumentException} (even node count, ...) is a usage error. The
+     * demo's own embedded nodes are trusted on first contact ({@link RestartGuard#RUN_ID}): it started them itself, so
+     * no lease can exist that they could have forgotten. Nodes given with {@code --nodes} get the library's safe
+     * default, which holds out a node younger than the maximum lease time.
+     */
+    private ReactiveRedLock client(List<String> uris, LockOptions options, String what, RestartGuard guard) {
         try {
             RedLockBuilder builder = ReactiveRedLock.builder()
                     .nodes(uris.stream().map(String::trim).toArray(String[]::new))
+                    .restartGuard(guard)
                     .defaults(options);
             if (lease.compareTo(RedLockBuilder.DEFAULT_MAX_LEASE_TIME) > 0) {
                 builder.maxLeaseTime(lease);

@@ -41,7 +41,7 @@ class DemoIT {
                     assertThat(servers.get(0).admin().get("demo:counter:" + row[0])).isEqualTo(row[1]);
                 }
             }
-            assertThat(servers.keys("lock:*")).allSatisfy(keys -> assertThat(keys).isEmpty());
+            assertThat(servers.keys("lock:{*")).allSatisfy(keys -> assertThat(keys).isEmpty());
             assertThat(DemoRun.redisChildren()).as("only the test's own nodes run").isEqualTo(3);
         }
     }

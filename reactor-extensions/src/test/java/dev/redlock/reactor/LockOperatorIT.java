@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.redlock.LockOptions;
 import dev.redlock.ReactiveRedLock;
+import dev.redlock.RestartGuard;
 import dev.redlock.testkit.RedisNodes;
 import dev.redlock.testkit.RedisServers;
 import java.time.Duration;
@@ -19,6 +20,8 @@ class LockOperatorIT {
     private static ReactiveRedLock lock(RedisServers servers) {
         return ReactiveRedLock.builder()
                 .nodes(servers.uris().toArray(String[]::new))
+                // the test kit started the nodes moments ago: no lease can exist that they could have forgotten
+                .restartGuard(RestartGuard.RUN_ID)
                 .defaults(LockOptions.builder().maxWait(Duration.ofSeconds(30)).build())
                 .build();
     }
