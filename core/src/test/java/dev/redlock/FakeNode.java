@@ -33,6 +33,8 @@ final class FakeNode implements NodeChannel {
     volatile boolean blackhole;
     /** Commands run, but their replies never come back (lost on the way). */
     volatile boolean dropReplies;
+    /** A command sent while an earlier one on the same connection has not run yet overtakes it. */
+    volatile boolean overtaking;
     volatile NodeHeldOutException heldOut;
 
     FakeNode(String name, Scheduler scheduler) {
@@ -63,6 +65,8 @@ final class FakeNode implements NodeChannel {
     /** One connection: {@link #closeConnection()} closes it and the next command goes on a new one. */
     private final class FakeConnection implements NodeConnection {
         final CompletableFuture<Void> closed = new CompletableFuture<>();
+        /** Commands handed over and not run yet. */
+        final AtomicInteger unrun = new AtomicInteger();
 
         @Override
         public CompletionStage<Long> eval(LockScript script, String[] keys, String[] args) {
@@ -76,7 +80,12 @@ final class FakeNode implements NodeChannel {
             if (blackhole) {
                 return reply; // never answers
             }
+            // With overtaking on, a command handed over while an earlier one has not run yet runs first: what a write
+            // queued for the event loop from another thread suffers from a later write made on the event loop itself.
+            long delay = overtaking && unrun.get() > 0 ? 0 : latencyNanos;
+            unrun.incrementAndGet();
             scheduler.schedule(() -> {
+                unrun.decrementAndGet();
                 try {
                     long value = run(script, keys, args);
                     if (!dropReplies) {
@@ -85,7 +94,7 @@ final class FakeNode implements NodeChannel {
                 } catch (RuntimeException e) {
                     reply.completeExceptionally(e);
                 }
-            }, latencyNanos, TimeUnit.NANOSECONDS);
+            }, delay, TimeUnit.NANOSECONDS);
             return reply;
         }
 
