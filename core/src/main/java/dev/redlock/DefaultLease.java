@@ -141,6 +141,12 @@ final class DefaultLease implements Lease {
         return state.get() == HELD;
     }
 
+    /** Released (or being released) by its owner or by close(); a lost lease is not. */
+    boolean isReleased() {
+        int s = state.get();
+        return s == RELEASING || s == RELEASED;
+    }
+
     /**
      * Completes once this lease stops standing in the way of this client's other waiters for its key: its release
      * was handed to every node's connection (an attempt sent after that reaches each node after the release), or

@@ -400,8 +400,9 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
 
     private Mono<DefaultLease> acquireLoop(LockKeys keys, LockOptions options) {
         long waitDeadline = now() + options.maxWait().toNanos();
-        if (localQueue.busy(keys.lock)) {
-            // others in this client already wait for this key: queue behind them instead of adding a contender
+        if (localQueue.busy(keys.lock) && !options.maxWait().isZero()) {
+            // others in this client already wait for this key: queue behind them instead of adding a contender (an
+            // acquire that may not wait at all still makes its one attempt)
             return waitInLine(keys, options, waitDeadline, null);
         }
         // Fast path: one attempt; the retry machinery is only built once the lock turned out to be busy.
@@ -598,8 +599,9 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
         HeldKey heldKey = new HeldKey(this, key);
         return Flux.deferContextual(ctx -> {
             DefaultLease held = ctx.getOrDefault(heldKey, null);
-            if (held != null && held.isHeld()) {
-                return Flux.<T>from(body.apply(held)); // reentrant: the outer scope renews and releases
+            if (held != null && !held.isReleased()) {
+                // reentrant: the outer scope renews and releases
+                return Flux.<T>from(reenter(held, options)).flatMap(h -> Flux.<T>from(body.apply(h)));
             }
             return Flux.usingWhen(
                     acquireLease(key, options),
@@ -653,8 +655,8 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
         HeldKey heldKey = new HeldKey(this, key);
         return Mono.deferContextual(ctx -> {
             DefaultLease held = ctx.getOrDefault(heldKey, null);
-            if (held != null && held.isHeld()) {
-                return Mono.<T>from(body.apply(held));
+            if (held != null && !held.isReleased()) {
+                return reenter(held, options).flatMap(h -> Mono.<T>from(body.apply(h)));
             }
             return Mono.usingWhen(
                     acquireLease(key, options),
@@ -670,6 +672,26 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
                     DefaultLease::releaseFromScope,
                     (lease, error) -> lease.releaseFromScope(),
                     DefaultLease::releaseFromScope);
+        });
+    }
+
+    /**
+     * A nested scope on a key whose lease an enclosing scope holds: it runs under that lease, if the lease is still
+     * valid (a lease past its deadline or lost fails the nested scope with the loss, rather than running it
+     * unprotected) and gives what the nested options ask for (a fenced scope needs the lease to carry a token).
+     */
+    private static Mono<DefaultLease> reenter(DefaultLease held, LockOptions options) {
+        return Mono.defer(() -> {
+            LeaseLostException lost = held.lostAtEnd();
+            if (lost != null) {
+                return Mono.error(lost);
+            }
+            if (options.fencing() && held.fencingToken().isEmpty()) {
+                return Mono.error(new IllegalStateException("a nested withLock on '" + held.key() + "' asks for a "
+                        + "fencing token, but the enclosing scope's lease has none: take the outer lock with "
+                        + "LockOptions.fencing(true)"));
+            }
+            return Mono.just(held);
         });
     }
 

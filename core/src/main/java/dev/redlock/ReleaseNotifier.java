@@ -23,6 +23,8 @@ import reactor.core.scheduler.Scheduler;
 final class ReleaseNotifier {
 
     static final Duration LINGER = Duration.ofSeconds(5);
+    /** How often a busy channel tries again to subscribe on a node where subscribing failed. */
+    static final Duration RESUBSCRIBE_INTERVAL = Duration.ofSeconds(1);
 
     private final NodeChannel[] nodes;
     private final Scheduler scheduler;
@@ -69,6 +71,10 @@ final class ReleaseNotifier {
         private final String name;
         private final Set<Listener> listeners = ConcurrentHashMap.newKeySet();
         private final CompletableFuture<Void> subscribed = new CompletableFuture<>();
+        /** Per node: the subscription (failed while the node's pub/sub connection could not be opened). */
+        private final CompletableFuture<?>[] perNode = new CompletableFuture<?>[nodes.length];
+        /** Per node: when a failed subscription may be tried again; guarded by this. */
+        private final long[] retryAt = new long[nodes.length];
         private final Runnable handler = this::onMessage;
         private int refs;
         private boolean dead;
@@ -94,11 +100,41 @@ final class ReleaseNotifier {
                 listeners.add(listener);
             }
             if (first) {
-                for (NodeChannel node : nodes) {
-                    node.subscribe(name, handler).thenRun(() -> subscribed.complete(null));
+                for (int i = 0; i < nodes.length; i++) {
+                    subscribe(i);
                 }
+            } else {
+                resubscribeWhereFailed();
             }
             return listener;
+        }
+
+        private void subscribe(int i) {
+            CompletableFuture<Void> f = nodes[i].subscribe(name, handler).toCompletableFuture();
+            perNode[i] = f;
+            f.thenRun(() -> subscribed.complete(null));
+        }
+
+        /**
+         * A node whose pub/sub connection failed when the channel was first subscribed (it was down) would otherwise
+         * never be subscribed while the channel stays busy: its releases would wake nobody, and waiters would sleep
+         * out their backoff. Each new waiter tries again, at most once per {@link #RESUBSCRIBE_INTERVAL} per node.
+         */
+        private void resubscribeWhereFailed() {
+            long now = scheduler.now(TimeUnit.NANOSECONDS);
+            for (int i = 0; i < nodes.length; i++) {
+                CompletableFuture<?> f = perNode[i];
+                if (f == null || !f.isCompletedExceptionally()) {
+                    continue;
+                }
+                synchronized (this) {
+                    if (dead || perNode[i] != f || now - retryAt[i] < 0) {
+                        continue;
+                    }
+                    retryAt[i] = now + RESUBSCRIBE_INTERVAL.toNanos();
+                }
+                subscribe(i);
+            }
         }
 
         void remove(Listener listener) {

@@ -130,6 +130,9 @@ final class FakeNode implements NodeChannel {
 
     @Override
     public CompletionStage<Void> subscribe(String channel, Runnable onMessage) {
+        if (down) {
+            return CompletableFuture.failedFuture(new IOException("pub/sub connection refused by " + name));
+        }
         subscriptions.put(channel, onMessage);
         return CompletableFuture.completedFuture(null);
     }

@@ -56,4 +56,23 @@ class ReleaseNotifierTest {
         time.advanceTime();
         assertThat(woken[0]).isTrue();
     }
+
+    @Test
+    void aNodeThatWasDownWhenTheChannelWasFirstSubscribedIsSubscribedOnceItIsBack() {
+        FakeNode other = new FakeNode("n2", time);
+        ReleaseNotifier two = new ReleaseNotifier(new NodeChannel[] {node, other}, time);
+        other.down = true;
+        ReleaseNotifier.Listener first = two.listen("k"); // subscribes on n1; n2 refuses
+        other.down = false;
+        time.advanceTimeBy(ReleaseNotifier.RESUBSCRIBE_INTERVAL);
+        ReleaseNotifier.Listener next = two.listen("k"); // the channel is busy all along: a new waiter comes
+        next.arm();
+        boolean[] woken = new boolean[1];
+        next.await(Duration.ofSeconds(10).toNanos()).subscribe(v -> {}, e -> {}, () -> woken[0] = true);
+        other.publish("k"); // a release on n2
+        time.advanceTime();
+        assertThat(woken[0]).as("woken by n2's release").isTrue();
+        first.close();
+        next.close();
+    }
 }

@@ -281,6 +281,44 @@ class ScopedLockTest {
         assertThat(cluster.liveLockKeys()).isZero();
     }
 
+    @Test
+    void aNestedFencedScopeNeedsTheOuterLeaseToCarryAToken() {
+        DefaultReactiveRedLock lock = lock(Duration.ofSeconds(10));
+        LockOptions fenced = lock.defaults().mutate().fencing(true).build();
+        Mono<Long> nested = lock.withLockMono("k", outer -> lock.withLockMono("k", fenced,
+                inner -> Mono.just(inner.fencingToken().orElseThrow())));
+
+        StepVerifier.withVirtualTime(() -> nested, () -> vts, Long.MAX_VALUE)
+                .thenAwait(Duration.ofMillis(10))
+                .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(IllegalStateException.class)
+                        .hasMessageContaining("asks for a fencing token"))
+                .verify(Duration.ofSeconds(5));
+        vts.advanceTimeBy(Duration.ofMillis(10));
+        assertThat(cluster.liveLockKeys()).isZero();
+
+        Mono<Long> bothFenced = lock.withLockMono("k", fenced, outer -> lock.withLockMono("k", fenced,
+                inner -> Mono.just(inner.fencingToken().orElseThrow() - outer.fencingToken().orElseThrow())));
+        StepVerifier.withVirtualTime(() -> bothFenced, () -> vts, Long.MAX_VALUE)
+                .thenAwait(Duration.ofMillis(10))
+                .expectNext(0L)
+                .verifyComplete();
+    }
+
+    @Test
+    void anAcquireThatMayNotWaitMakesItsAttemptEvenBehindALocalLine() {
+        DefaultReactiveRedLock lock = lock(Duration.ofSeconds(10));
+        List<Lease> held = new CopyOnWriteArrayList<>();
+        lock.acquire("k").subscribe(held::add);
+        vts.advanceTimeBy(Duration.ofMillis(10));
+        lock.acquire("k").subscribe(held::add, e -> {}); // waits in this client's line for the key
+        vts.advanceTimeBy(Duration.ofMillis(10));
+        LockOptions noWait = lock.defaults().mutate().maxWait(Duration.ZERO).build();
+        StepVerifier.withVirtualTime(() -> lock.acquire("k", noWait), () -> vts, Long.MAX_VALUE)
+                .thenAwait(Duration.ofMillis(10))
+                .expectErrorSatisfies(e -> assertThat(((LockAcquireTimeoutException) e).attempts()).isEqualTo(1))
+                .verify(Duration.ofSeconds(5));
+    }
+
     private long holders(String redisKey, Lease lease) {
         return cluster.nodes.stream().filter(n -> lease.token().equals(n.get(redisKey))).count();
     }
