@@ -21,6 +21,7 @@ final class Checks {
         if (key.isBlank()) {
             throw new IllegalArgumentException("key must not be blank, got '" + key + "'");
         }
+        wellFormed(key, "key");
         int bytes = key.getBytes(StandardCharsets.UTF_8).length;
         if (bytes > MAX_KEY_BYTES) {
             throw new IllegalArgumentException(
@@ -33,6 +34,24 @@ final class Checks {
             }
         }
         return key;
+    }
+
+    /**
+     * Rejects a string that is not well-formed UTF-16: an unpaired surrogate has no UTF-8 form, and Java's encoder
+     * writes '?' for it, so two different strings would become the same Redis key.
+     */
+    static String wellFormed(String value, String name) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
+                i++; // a pair: one code point
+            } else if (Character.isSurrogate(c)) {
+                // the value itself is not shown: printed, the lone surrogate would be a '?' too
+                throw new IllegalArgumentException(String.format(
+                        "%s must be well-formed UTF-16, got an unpaired surrogate U+%04X at index %d", name, (int) c, i));
+            }
+        }
+        return value;
     }
 
     static <T> T notNull(T value, String name) {

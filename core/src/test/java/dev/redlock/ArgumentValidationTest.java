@@ -3,6 +3,7 @@ package dev.redlock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.time.Duration;
 import java.util.List;
@@ -42,6 +43,13 @@ class ArgumentValidationTest {
         rejects(() -> lock.withLock(" ", Flux.just(1)), "key");
         rejects(() -> lock.withLock("", lease -> Flux.empty()), "key");
         rejects(() -> lock.withLockMono("", lease -> Mono.empty()), "key");
+        // an unpaired surrogate has no UTF-8 form: the encoder writes '?', so "a\uD800" and "a\uDBFF" would be one key
+        rejects(() -> lock.acquire("a\uD800"), "well-formed UTF-16", "unpaired surrogate U+D800 at index 1");
+        rejects(() -> lock.acquire("a\uDBFFb"), "unpaired surrogate U+DBFF at index 1");
+        rejects(() -> lock.tryAcquire("ab\uDC00"), "unpaired surrogate U+DC00 at index 2");
+        rejects(() -> lock.isLocked("\uDFFF\uD83D"), "at index 0"); // a low surrogate before its high one
+        rejects(() -> lock.withLock("x\uD83D\uD83D\uDD12", Mono.just(1)), "unpaired surrogate U+D83D at index 1");
+        assertThatCode(() -> Checks.key("\uD83D\uDD12 orders:42")).as("a surrogate pair").doesNotThrowAnyException();
     }
 
     @Test
@@ -113,6 +121,109 @@ class ArgumentValidationTest {
         assertThatThrownBy(() -> RedisNode.of("http://user:s3cret@10.0.0.1:6380"))
                 .hasMessageNotContaining("s3cret");
         assertThat(RedisNode.of("rediss://10.0.0.1:6380").tls()).isTrue();
+    }
+
+    @Test
+    void malformedNodeUris() {
+        rejects(() -> RedisNode.of("redis://127.0.0.1:notaport"),
+                "node URI 'redis://127.0.0.1:notaport' is malformed", "port 'notaport' is not a number from 1 to 65535");
+        rejects(() -> RedisNode.of("redis://127.0.0.1:-1"), "port '-1' is not a number from 1 to 65535");
+        rejects(() -> RedisNode.of("redis://127.0.0.1:+6379"), "port '+6379' is not a number");
+        rejects(() -> RedisNode.of("redis://127.0.0.1:0"), "port 0 is out of range 1 to 65535");
+        rejects(() -> RedisNode.of("redis://127.0.0.1:65536"), "port 65536 is out of range");
+        rejects(() -> RedisNode.of("redis://127.0.0.1:99999999999"), "port 99999999999 is out of range");
+        rejects(() -> RedisNode.of("redis://127.0.0.1:"), "'redis://127.0.0.1:'", "the port is empty");
+        rejects(() -> RedisNode.of("redis://h:6379:6380"), "'redis://h:6379:6380'", "more than one port");
+        rejects(() -> RedisNode.of("redis://[::1]:6379:6380"), "more than one port");
+        rejects(() -> RedisNode.of("redis://h:6379abc"), "unexpected 'abc' after the port");
+        rejects(() -> RedisNode.of("redis://[::1]x:6379"), "unexpected 'x:6379' after the host");
+        rejects(() -> RedisNode.of("redis://:6379"), "no host");
+        rejects(() -> RedisNode.of("redis://"), "'redis://' is malformed");
+        rejects(() -> RedisNode.of("rediss://:s3cret@"), "no host");
+        rejects(() -> RedisNode.of("redis://h!:6379"), "host 'h!' is not a valid host name or IP address");
+        rejects(() -> RedisNode.of("redis://h:6379/x"), "the path must be empty or /<database number>");
+        rejects(() -> RedisNode.of("redis://h:6379#x"), "unexpected '#' fragment");
+        rejects(() -> RedisNode.of("redis://h:6379 x"), "unexpected ' x' after the port");
+        rejects(() -> RedisNode.of("redis://h:6379/ x"), "illegal character in path at index 15");
+        rejects(() -> RedisNode.of("redis://h:6379?foo=1"), "unknown query parameter 'foo'");
+        rejects(() -> RedisNode.of("redis://h:6379?verifyPeer"), "query parameter 'verifyPeer' has no value");
+        rejects(() -> RedisNode.of("redis://h:6379?verifyPeer=maybe"), "verifyPeer must be one of");
+        rejects(() -> RedisNode.of("redis://h:6379?database=x"), "database must be a number");
+        rejects(() -> ReactiveRedLock.builder().nodes("redis://a:1", "redis://b:two", "redis://c:3"), "port 'two'");
+    }
+
+    @Test
+    void wellFormedNodeUrisAreAccepted() {
+        assertThat(RedisNode.of("redis://h").name()).isEqualTo("h:6379");
+        assertThat(RedisNode.of(" redis://h:6380 ").name()).isEqualTo("h:6380");
+        assertThat(RedisNode.of("redis://h:65535/").name()).isEqualTo("h:65535");
+        assertThat(RedisNode.of("redis://10.0.0.1:1").name()).isEqualTo("10.0.0.1:1");
+        assertThat(RedisNode.of("redis://redis-1.example.com:6380").name()).isEqualTo("redis-1.example.com:6380");
+        assertThat(RedisNode.of("redis://redis_1:6380").name()).as("a container name").isEqualTo("redis_1:6380");
+        assertThat(RedisNode.of("redis://[::1]:6380").name()).isEqualTo("[::1]:6380");
+        assertThat(RedisNode.of("redis://[::1]").name()).isEqualTo("[::1]:6379");
+        RedisNode tls = RedisNode.of("rediss://h:6380?verifyPeer=CA");
+        assertThat(tls.tls()).isTrue();
+        assertThat(tls.uri().getVerifyMode()).isEqualTo(io.lettuce.core.SslVerifyMode.CA);
+        RedisNode withDatabase = RedisNode.of("redis://h:6380/2?timeout=5s&clientName=locker@eu");
+        assertThat(withDatabase.uri().getDatabase()).isEqualTo(2);
+        assertThat(withDatabase.uri().getClientName()).isEqualTo("locker@eu");
+        assertThat(RedisNode.of("redis://h?db=3").uri().getDatabase()).isEqualTo(3);
+
+        RedisNode password = RedisNode.of("redis://:s3cret@h:6380");
+        assertThat(password.name()).isEqualTo("h:6380");
+        assertThat(credentials(password).getPassword()).containsExactly("s3cret".toCharArray());
+        RedisNode bare = RedisNode.of("redis://s3cret@h:6380"); // no colon: a password, as Lettuce reads it
+        assertThat(credentials(bare).getUsername()).isNull();
+        assertThat(credentials(bare).getPassword()).containsExactly("s3cret".toCharArray());
+        RedisNode acl = RedisNode.of("redis://user:s3cret@h:6380");
+        assertThat(credentials(acl).getUsername()).isEqualTo("user");
+        assertThat(credentials(acl).getPassword()).containsExactly("s3cret".toCharArray());
+        RedisNode encoded = RedisNode.of("redis://user:p%40ss%2Fw%3Fr%23d@h:6380");
+        assertThat(encoded.name()).isEqualTo("h:6380");
+        assertThat(credentials(encoded).getPassword()).containsExactly("p@ss/w?r#d".toCharArray());
+        RedisNode ipv6 = RedisNode.of("rediss://user:s3cret@[::1]:6380");
+        assertThat(ipv6.name()).isEqualTo("[::1]:6380");
+        assertThat(credentials(ipv6).getPassword()).containsExactly("s3cret".toCharArray());
+        assertThat(RedisNode.of("redis://:s3cret@[::1]").name()).isEqualTo("[::1]:6379");
+    }
+
+    private static io.lettuce.core.RedisCredentials credentials(RedisNode node) {
+        return node.uri().getCredentialsProvider().resolveCredentials().block();
+    }
+
+    @Test
+    void malformedNodeUrisNeverShowTheirCredentials() {
+        // the user name is treated as a secret too; the password is split where a bad URI may split it
+        List<String> uris = List.of(
+                "redis://Usr9:Pw0rdXyzzy@10.0.0.1:notaport",
+                "redis://:Pw0rdXyzzy@10.0.0.1:6379:6380",
+                "redis://Usr9:Pw0rdXyzzy@10.0.0.1:0",
+                "redis://Usr9:Pw0rdXyzzy@:6379",
+                "redis://Usr9:Pw0rd Xyzzy@10.0.0.1:6379",
+                "redis://Usr9:Pw0rdXyzzy@10.0.0.1:6379 x",
+                "redis://Usr9:Pw0rd%zzXyzzy@10.0.0.1",
+                "redis://Usr9:Pw0rd@Xyzzy@10.0.0.1:6379",
+                "redis://Usr9:Pw0rd/Xyzzy@10.0.0.1:6379",
+                "redis://Usr9:Pw0rd#Xyzzy@10.0.0.1:6379",
+                "redis://Usr9:Pw0rd?Xyzzy@10.0.0.1:6379",
+                "redis://Usr9:Pw0rd:Xyzzy@10.0.0.1:6379/x",
+                "redis://Usr9:Pw0rdXyzzy@[::1]:x",
+                "redis://Usr9:Pw0rdXyzzy@[::1",
+                "redis://Usr9:Pw0rdXyzzy@[::g]:6379",
+                "redis://:Pw0rdXyzzy@[::1]:6379:6380",
+                "rediss://Usr9:Pw0rdXyzzy@[::1]:70000",
+                "redis://Usr9:Pw0rdXyzzy@[::1]:6379?verifyPeer=maybe",
+                "Usr9:Pw0rdXyzzy@10.0.0.1:6379",
+                "http://Usr9:Pw0rdXyzzy@[::1]:6379");
+        for (String uri : uris) {
+            Throwable error = catchThrowable(() -> RedisNode.of(uri));
+            assertThat(error).as(uri).isInstanceOf(IllegalArgumentException.class);
+            for (Throwable t = error; t != null; t = t.getCause()) {
+                assertThat(String.valueOf(t.getMessage())).as("message of %s for %s", t, uri)
+                        .doesNotContain("Pw0rd", "Xyzzy", "Usr9");
+            }
+        }
     }
 
     @Test

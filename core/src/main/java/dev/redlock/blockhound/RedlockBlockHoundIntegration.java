@@ -14,6 +14,14 @@ import reactor.blockhound.integration.BlockHoundIntegration;
  *   <li>Lettuce: allocating the shared event-loop group when the first connection of a client opens (connections
  *       open lazily, from whatever thread first needs them); the per-connection write lock ({@code SharedLock}); the
  *       command-proxy cache built with a new connection.
+ *   <li>Lettuce, on close: a client shut down once its connections are closed (on the event loop that completed the
+ *       close) gives its event loops back to the client's {@code DefaultEventLoopGroupProvider}, whose reference
+ *       counts a {@code ReentrantLock} guards for a few instructions; the nodes' clients share one provider and
+ *       release at the same moment, so that lock can be contended.
+ *   <li>Netty's DNS resolver (nodes given by a host name that is not in the hosts file): on the event loop, each
+ *       query draws its id from a {@code SecureRandom}, which reads {@code /dev/urandom}; that never blocks, and the
+ *       JDK's generator reads it again every 100 ms, so seeding it once elsewhere would not help. Only the id draws
+ *       are allowed.
  *   <li>Netty 4.2's adaptive buffer allocator: magazines take a {@code StampedLock} for a few instructions when
  *       event loops allocate at once.
  *   <li>TLS ({@code rediss://} nodes): Lettuce builds an {@code SSLContext} for every new connection while the
@@ -39,6 +47,10 @@ public final class RedlockBlockHoundIntegration implements BlockHoundIntegration
         builder.allowBlockingCallsInside("io.lettuce.core.protocol.SharedLock", "doExclusive");
         builder.allowBlockingCallsInside("io.lettuce.core.protocol.SharedLock", "lockWritersExclusive");
         builder.allowBlockingCallsInside("io.lettuce.core.internal.AbstractInvocationHandler$MethodTranslator", "of");
+        // both DefaultEventLoopGroupProvider.release methods: the public one, and the private one that takes the lock
+        builder.allowBlockingCallsInside("io.lettuce.core.resource.DefaultEventLoopGroupProvider", "release");
+        builder.allowBlockingCallsInside("io.netty.resolver.dns.DnsQueryIdSpace", "nextId");
+        builder.allowBlockingCallsInside("io.netty.resolver.dns.DnsQueryIdSpace$DnsQueryIdRange", "pushId");
         builder.allowBlockingCallsInside("io.netty.buffer.AdaptivePoolingAllocator$Magazine", "free");
         builder.allowBlockingCallsInside("io.netty.buffer.AdaptivePoolingAllocator$MagazineGroup", "free");
         builder.allowBlockingCallsInside("sun.security.ssl.SSLContextImpl", "engineInit");
