@@ -72,9 +72,13 @@ public final class RedLockBuilder {
         return this;
     }
 
-    /** The prefix of every key (default {@value #DEFAULT_KEY_PREFIX}); may be empty, must not contain control characters. */
+    /**
+     * The prefix of every key (default {@value #DEFAULT_KEY_PREFIX}); may be empty, must not contain control
+     * characters and must be well-formed UTF-16 (an unpaired surrogate would make two prefixes one).
+     */
     public RedLockBuilder keyPrefix(String keyPrefix) {
         Checks.notNull(keyPrefix, "keyPrefix");
+        Checks.wellFormed(keyPrefix, "keyPrefix");
         for (int i = 0; i < keyPrefix.length(); i++) {
             if (Character.isISOControl(keyPrefix.charAt(i))) {
                 throw new IllegalArgumentException("keyPrefix must not contain control characters, got '" + keyPrefix + "'");

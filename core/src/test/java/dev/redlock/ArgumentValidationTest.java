@@ -104,6 +104,7 @@ class ArgumentValidationTest {
         rejects(() -> ReactiveRedLock.builder().scheduler(null), "scheduler must not be null");
         rejects(() -> ReactiveRedLock.builder().maxLeaseTime(Duration.ZERO), "maxLeaseTime must be positive");
         rejects(() -> ReactiveRedLock.builder().restartGuard(null), "restartGuard must not be null");
+        rejects(() -> ReactiveRedLock.builder().keyPrefix("app\uD800:"), "keyPrefix must be well-formed UTF-16", "index 3");
         rejects(() -> ReactiveRedLock.builder().sslOptions(null), "sslOptions must not be null");
         rejects(() -> ReactiveRedLock.builder()
                         .nodes("redis://a:1")

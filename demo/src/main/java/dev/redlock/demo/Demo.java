@@ -105,6 +105,13 @@ public final class Demo implements Callable<Integer> {
                     + " embedded redis-server nodes. The counters live on the first node.")
     List<String> nodes;
 
+    @Option(names = "--restart-guard", defaultValue = "STRICT", paramLabel = "MODE",
+            description = "Restart guard for --nodes: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}, which does"
+                    + " not count a node younger than the maximum lease time; RUN_ID trusts nodes on first contact,"
+                    + " safe only when none can have forgotten a lease). The embedded nodes always use RUN_ID: the"
+                    + " demo started them itself.")
+    RestartGuard restartGuard;
+
     @Spec
     CommandSpec spec;
 
@@ -151,7 +158,7 @@ public final class Demo implements Callable<Integer> {
     @Override
     public Integer call() {
         LockOptions options = checkOptions();
-        ReactiveRedLock external = nodes == null ? null : client(nodes, options, "--nodes", RestartGuard.STRICT);
+        ReactiveRedLock external = nodes == null ? null : client(nodes, options, "--nodes", restartGuard);
 
         Resources resources = new Resources();
         resources.redlock = external;
@@ -336,8 +343,9 @@ public final class Demo implements Callable<Integer> {
     /**
      * Builds the client; the library's {@link IllegalArgumentException} (even node count, ...) is a usage error. The
      * demo's own embedded nodes are trusted on first contact ({@link RestartGuard#RUN_ID}): it started them itself, so
-     * no lease can exist that they could have forgotten. Nodes given with {@code --nodes} get the library's safe
-     * default, which holds out a node younger than the maximum lease time.
+     * no lease can exist that they could have forgotten. Nodes given with {@code --nodes} get
+     * {@code --restart-guard}: by default the library's safe default, which holds out a node younger than the
+     * maximum lease time.
      */
     private ReactiveRedLock client(List<String> uris, LockOptions options, String what, RestartGuard guard) {
         try {

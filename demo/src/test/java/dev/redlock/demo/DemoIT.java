@@ -30,7 +30,9 @@ class DemoIT {
         try (RedisServers servers = RedisServers.start(3)) {
             String nodes = String.join(",", servers.uris());
             for (int attempt = 1; attempt <= 2; attempt++) {
-                DemoRun run = DemoRun.of("--nodes", nodes, "--duration", "2s", "--workers", "6", "--keys", "2");
+                // the nodes were started by this test: no lease can exist that they could have forgotten
+                DemoRun run = DemoRun.of("--nodes", nodes, "--restart-guard", "RUN_ID", "--duration", "2s",
+                        "--workers", "6", "--keys", "2");
 
                 assertThat(run.exitCode).as("run %d: %s", attempt, run).isZero();
                 assertThat(run.out).doesNotContain("Starting").contains("(quorum 2 of 3)", "Leases lost:  0");
@@ -72,7 +74,8 @@ class DemoIT {
             intruder.start();
             DemoRun run;
             try {
-                run = DemoRun.of("--nodes", nodes, "--duration", "2s", "--workers", "4", "--keys", "1");
+                run = DemoRun.of("--nodes", nodes, "--restart-guard", "RUN_ID", "--duration", "2s", "--workers", "4",
+                        "--keys", "1");
             } finally {
                 stop.set(true);
             }
