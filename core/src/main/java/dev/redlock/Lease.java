@@ -71,17 +71,22 @@ public interface Lease {
     // == Actions ==
 
     /**
-     * Renews the lease on all nodes (compare-and-pexpire: only where this lease's token is still the value).
+     * Renews the lease on all nodes (compare-and-pexpire: only where this lease's token is still the value). It may
+     * also shorten the lease.
      *
-     * <p>On success the deadline moves to: time the renewal was sent + {@code leaseTime} − drift, and the Mono emits
-     * this lease. It succeeds only when a quorum renewed before the current deadline; an expired key is never
-     * recreated. Errors: {@link LeaseLostException} when the lease is already past its deadline, released, or no
-     * longer held by a quorum (it is then lost); {@link QuorumUnavailableException} when too few nodes answered (the
-     * lease stays valid until its current deadline). Each node may take up to half the remaining validity to answer
-     * (at least {@link LockOptions#nodeTimeout()}): a renewal only has to land before the deadline, and a node slowed
-     * by load should still count. Cancelling does not undo renewals that reached nodes. Lazy.
+     * <p>Before it is sent, the deadline moves to {@code min(current, send time + leaseTime − drift)}: a renewal that
+     * may reach the nodes may shorten the keys' life, whether or not its replies come back. On success the deadline
+     * becomes send time + {@code leaseTime} − drift (never later than what a renewal sent after this one and still in
+     * flight gives), and the Mono emits this lease; inside {@code withLock} the watchdog renews at the period of the
+     * new lease time from then on. It succeeds only when a quorum renewed before the current deadline; an expired key
+     * is never recreated. Errors: {@link LeaseLostException} when the lease is already past its deadline, released,
+     * or no longer held by a quorum (it is then lost); {@link QuorumUnavailableException} when too few nodes answered
+     * (the lease stays valid until its deadline, lowered as above). Each node may take up to half the remaining
+     * validity to answer (at least {@link LockOptions#nodeTimeout()}): a renewal only has to land before the deadline,
+     * and a node slowed by load should still count. Cancelling does not undo renewals that reached nodes. Lazy.
      *
-     * @param leaseTime the new lease time, positive whole milliseconds, at most the client's maximum lease time
+     * @param leaseTime the new lease time, positive whole milliseconds, at most the client's maximum lease time, and
+     *     longer than the node timeout plus the clock drift (else no validity would be left)
      * @throws IllegalArgumentException at call time for a bad {@code leaseTime}
      */
     Mono<Lease> extend(Duration leaseTime);
@@ -90,17 +95,22 @@ public interface Lease {
      * Releases the lease on all nodes: compare-and-delete, so another owner's key is never deleted. Idempotent: the
      * first subscription releases, later ones (and later calls) replay its outcome.
      *
-     * <p>Completes empty when released. Errors with {@link LeaseLostException} if the lease had already expired or a
-     * quorum of nodes held another value (the release still removes whatever keys of this lease remain), unless that
-     * loss was already signalled through {@link #lost()} or {@code withLock}. Waiters on the key are woken by a
-     * release notification. A cancelled subscription does not stop a release that has started. Lazy.
+     * <p>Completes empty when released: a quorum released, or at least {@code N − quorum + 1} nodes answered that
+     * they no longer hold it, so no quorum can. Errors with {@link LeaseLostException} if the lease had already
+     * expired or a quorum of nodes held another value (the release still removes whatever keys of this lease remain),
+     * unless that loss was already signalled through {@link #lost()} or {@code withLock}; with
+     * {@link QuorumUnavailableException} (operation {@code release}) when fewer nodes answered within the node
+     * timeout (at least 1 s): nothing is known, and the keys left behind expire after at most the lease time; with
+     * {@link ClientClosedException} when the client's connections are already closed. Waiters on the key are woken by
+     * a release notification. A cancelled subscription does not stop a release that has started. Lazy.
      */
     Mono<Void> release();
 
     /**
      * Emits a {@link LeaseLostException} when the lease is lost (deadline passed without renewal, renewal failed, or
-     * keys gone), or completes empty once the lease is released in time. Subscribing arms a timer at the deadline,
-     * which moves with each successful renewal.
+     * keys gone) or ended by the client's {@code close()} ({@link LeaseLostException.Reason#CLIENT_CLOSED}), or
+     * completes empty once the lease is released in time. Subscribing arms a timer at the deadline, which moves with
+     * each renewal (also earlier, for one that shortens the lease).
      */
     Mono<LeaseLostException> lost();
 }

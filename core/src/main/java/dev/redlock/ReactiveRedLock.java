@@ -73,9 +73,10 @@ public interface ReactiveRedLock extends AutoCloseable {
      *       {@code max(maxWait, nodeTimeout)} (retries near the end get only what is left of the wait);
      *   <li>too few nodes answered in time (or so late no validity remained) on the last attempt:
      *       {@link QuorumUnavailableException} with the per-node causes;
-     *   <li>client closed: {@link IllegalStateException};
+     *   <li>client closed (before or while waiting): {@link ClientClosedException};
      *   <li>cancel: stops waiting; an attempt in flight is released on every node once each has answered, so a
-     *       cancelled acquire never leaves a lease behind (keys a node stored after our timeout are removed too).
+     *       cancelled acquire never leaves a lease behind (keys a node stored after our timeout are removed too). A
+     *       lease granted just as the cancel came, which never reached the subscriber, is released too.
      * </ul>
      *
      * @throws IllegalArgumentException at call time for a null/blank key, null options, or a lease time above the
@@ -110,11 +111,20 @@ public interface ReactiveRedLock extends AutoCloseable {
      *   <li>body completes: the lease is released, then the Flux completes;
      *   <li>body errors: the lease is released, then the error is propagated;
      *   <li>cancel: the body is cancelled and the lease released (without waiting); a cancel that arrives while the
-     *       acquire is in flight releases every node that granted.
+     *       acquire is in flight releases every node that granted;
+     *   <li>client closed while the body runs: the body is cancelled and the subscriber receives
+     *       {@link LeaseLostException} with reason {@link LeaseLostException.Reason#CLIENT_CLOSED} (never a plain
+     *       completion); closed while still acquiring: {@link ClientClosedException}.
      * </ul>
      *
+     * <p>A release that cannot be confirmed after the body completed is not the scope's error (the body ran under a
+     * valid lease): it is reported as {@link LockEvent.Type#RELEASE_UNCONFIRMED}, and the keys expire with the lease
+     * time.
+     *
      * <p>Reentrant: inside {@code body}, a nested {@code withLock} on the same key and client reuses the held lease
-     * (carried in the Reactor {@code Context}); only the outermost scope releases it.
+     * (carried in the Reactor {@code Context}); only the outermost scope releases it. The nested scope runs only while
+     * that lease is valid (else it fails with the loss), and when its options ask for fencing, only if the lease
+     * carries a token (else {@link IllegalStateException}).
      */
     <T> Flux<T> withLock(String key, LockOptions options, Function<? super Lease, ? extends Publisher<? extends T>> body);
 
@@ -144,7 +154,11 @@ public interface ReactiveRedLock extends AutoCloseable {
      */
     Mono<Boolean> isLocked(String key);
 
-    /** Lease and node events, multicast, best effort (a slow subscriber misses events); completes on close. */
+    /**
+     * Lease and node events, multicast, best effort; completes on close. Delivered on the builder's
+     * {@link RedLockBuilder#eventScheduler event scheduler}, never on the threads that run lock operations: a slow
+     * subscriber delays only itself, and misses events once 256 are waiting for it.
+     */
     Flux<LockEvent> events();
 
     /** How many leases this client currently holds (acquired, not yet released or lost). */
@@ -157,8 +171,12 @@ public interface ReactiveRedLock extends AutoCloseable {
     List<NodeStatus> nodeStatus();
 
     /**
-     * Releases every lease this client still holds, then closes all connections. Idempotent. Later operations fail
-     * with {@link IllegalStateException}.
+     * Closes the client. In order: operations called from now on fail with {@link ClientClosedException}, and so do
+     * waits for a lock; acquire attempts in flight end (they may still grant); every lease held by then is released
+     * ({@code withLock} scopes end with {@link LeaseLostException.Reason#CLIENT_CLOSED}, {@link Lease#lost()} emits
+     * it); every release, also those of failed or cancelled attempts, is waited for until each node answered (at most
+     * 3 s per step for nodes that do not); then the connections are closed. When it completes, no key of this client
+     * remains on a node that answered. Idempotent: later subscriptions share the first one's outcome.
      */
     Mono<Void> closeAsync();
 
