@@ -3,9 +3,6 @@ package dev.redlock;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.reactive.RedisReactiveCommands;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import reactor.core.publisher.Mono;
 
 /**
@@ -83,7 +80,7 @@ public final class FencedStore {
         if (fencingToken < 0 || fencingToken > LockScript.MAX_EXACT) {
             throw new IllegalArgumentException("fencingToken must be in [0, 2^53 - 1], got " + fencingToken);
         }
-        String lease = digest(leaseToken);
+        String lease = Digests.hex("SHA-256", leaseToken);
         return commands.<Long>eval(WRITE, ScriptOutputType.INTEGER, new String[] {key}, Long.toString(fencingToken), value,
                         lease)
                 .next()
@@ -102,18 +99,5 @@ public final class FencedStore {
     public Mono<Long> lastAcceptedToken(String key) {
         Checks.key(key);
         return commands.hget(key, "fence").map(Long::parseLong);
-    }
-
-    private static String digest(String leaseToken) {
-        try {
-            byte[] d = MessageDigest.getInstance("SHA-256").digest(leaseToken.getBytes(StandardCharsets.UTF_8));
-            StringBuilder hex = new StringBuilder(64);
-            for (byte b : d) {
-                hex.append(Character.forDigit((b >> 4) & 0xF, 16)).append(Character.forDigit(b & 0xF, 16));
-            }
-            return hex.toString();
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is required by the Java platform", e);
-        }
     }
 }

@@ -1,8 +1,5 @@
 package dev.redlock;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 
 /**
  * The Lua scripts that run on each node. Keys go in {@code KEYS}, values in {@code ARGV}; no script text is ever
@@ -125,7 +122,7 @@ enum LockScript {
 
     LockScript(String source) {
         this.source = source;
-        this.sha1 = sha1(source);
+        this.sha1 = Digests.hex("SHA-1", source);
     }
 
     String source() {
@@ -134,18 +131,5 @@ enum LockScript {
 
     String sha1() {
         return sha1;
-    }
-
-    private static String sha1(String text) {
-        try {
-            byte[] digest = MessageDigest.getInstance("SHA-1").digest(text.getBytes(StandardCharsets.UTF_8));
-            StringBuilder hex = new StringBuilder(40);
-            for (byte b : digest) {
-                hex.append(Character.forDigit((b >> 4) & 0xF, 16)).append(Character.forDigit(b & 0xF, 16));
-            }
-            return hex.toString();
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-1 is required by the Java platform", e);
-        }
     }
 }
