@@ -601,7 +601,7 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
             DefaultLease held = ctx.getOrDefault(heldKey, null);
             if (held != null && !held.isReleased()) {
                 // reentrant: the outer scope renews and releases
-                return Flux.<T>from(reenter(held, options)).flatMap(h -> Flux.<T>from(body.apply(h)));
+                return reenter(held, options).flatMapMany(h -> Flux.<T>from(body.apply(h)));
             }
             return Flux.usingWhen(
                     acquireLease(key, options),

@@ -295,7 +295,12 @@ class ScopedLockTest {
                 .verify(Duration.ofSeconds(5));
         vts.advanceTimeBy(Duration.ofMillis(10));
         assertThat(cluster.liveLockKeys()).isZero();
+    }
 
+    @Test
+    void aNestedFencedScopeRunsUnderAFencedOuterLease() {
+        DefaultReactiveRedLock lock = lock(Duration.ofSeconds(10));
+        LockOptions fenced = lock.defaults().mutate().fencing(true).build();
         Mono<Long> bothFenced = lock.withLockMono("k", fenced, outer -> lock.withLockMono("k", fenced,
                 inner -> Mono.just(inner.fencingToken().orElseThrow() - outer.fencingToken().orElseThrow())));
         StepVerifier.withVirtualTime(() -> bothFenced, () -> vts, Long.MAX_VALUE)
