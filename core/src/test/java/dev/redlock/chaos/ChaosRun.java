@@ -33,18 +33,29 @@ final class ChaosRun {
     static final class Config {
         String name = "ci";
         long seed;
-        Duration duration = Duration.ofSeconds(55);
+        Duration duration = Duration.ofSeconds(50);
         int clients = 2;
         int workersPerClient = 8;
         int keys = 3;
+        /** The longest lease time of any client (client 0's maxLeaseTime): hold-outs and key checks wait for it. */
         Duration ttl = Duration.ofSeconds(2);
+        /**
+         * Each client's maxLeaseTime (client i takes entry i): different lease times on one key space. An operation
+         * asks for its client's maximum (half of them) or a lease time uniform in [0.7, 1] of it.
+         */
+        Duration[] maxLeaseTimes = {Duration.ofSeconds(2), Duration.ofSeconds(1)};
         Duration nodeTimeout = Duration.ofMillis(100);
         Duration maxWait = Duration.ofSeconds(2);
         boolean fencing = true;
-        RestartGuard guard = RestartGuard.RUN_ID;
+        RestartGuard guard = RestartGuard.STRICT;
         Duration csPauseMax = Duration.ofMillis(20);
         Duration margin = Duration.ofMillis(500);
         double longHoldProbability = 0.005;
+        /** Operations that extend their lease to a shorter lease time inside the section (then write). */
+        double extendProbability = 0.03;
+        /** Operations cancelled at each of the three points (on ACQUIRED, after a delay, during the release). */
+        double cancelProbability = 0.01;
+        Duration cancelDelayMax = Duration.ofMillis(30);
         Duration meanFaultInterval = Duration.ofSeconds(3);
         Path outDir = Paths.get(System.getProperty("chaos.dir", "target/chaos"));
         boolean keepHistory = Boolean.getBoolean("chaos.keepHistory");
@@ -74,12 +85,20 @@ final class ChaosRun {
                     .build();
         }
 
+        Duration maxLeaseTime(int client) {
+            return maxLeaseTimes[client % maxLeaseTimes.length];
+        }
+
         String describe() {
-            return "clients=" + clients + " workers/client=" + workersPerClient + " keys=" + keys + " ttl=" + ttl
-                    + " maxLeaseTime=" + ttl + " nodeTimeout=" + nodeTimeout + " maxWait=" + maxWait + " fencing="
-                    + fencing + " guard=" + guard + " cs=U(0," + csPauseMax.toMillis() + "ms) margin="
-                    + margin.toMillis() + "ms longHolds=" + longHoldProbability + " meanFault="
-                    + meanFaultInterval.toMillis() + "ms";
+            StringBuilder max = new StringBuilder();
+            for (int c = 0; c < clients; c++) {
+                max.append(c == 0 ? "" : ",").append(maxLeaseTime(c).toMillis()).append("ms");
+            }
+            return "clients=" + clients + " workers/client=" + workersPerClient + " keys=" + keys + " maxLeaseTime="
+                    + max + " nodeTimeout=" + nodeTimeout + " maxWait=" + maxWait + " fencing=" + fencing + " guard="
+                    + guard + " cs=U(0," + csPauseMax.toMillis() + "ms) margin=" + margin.toMillis() + "ms longHolds="
+                    + longHoldProbability + " extends=" + extendProbability + " cancels=3x" + cancelProbability
+                    + " meanFault=" + meanFaultInterval.toMillis() + "ms";
         }
     }
 
@@ -117,9 +136,10 @@ final class ChaosRun {
 
         String summaryLine() {
             return String.format(Locale.ROOT,
-                    "chaos %s seed=%d duration=%ds cs=%d faults=%d lost=%d violations=%d acquire p50=%.1fms p99=%.1fms",
+                    "chaos %s seed=%d duration=%ds cs=%d faults=%d lost=%d closed=%d violations=%d acquire p50=%.1fms "
+                            + "p99=%.1fms",
                     config.name, config.seed, config.duration.toSeconds(), verdict.completedCs, verdict.faults,
-                    verdict.lost, violations(), percentileMillis(50), percentileMillis(99));
+                    verdict.lost, verdict.closed, violations(), percentileMillis(50), percentileMillis(99));
         }
 
         /** What went wrong and where the evidence is. */
@@ -157,11 +177,6 @@ final class ChaosRun {
         schedule.forEach(f -> header.add(f.toEvent()));
 
         LockOptions options = cfg.options();
-        OpSpec shortOp = OpSpec.scoped(options, cfg.csPauseMax, cfg.margin);
-        Function<SplittableRandom, OpSpec> next = r -> r.nextDouble() < cfg.longHoldProbability
-                ? shortOp.withHold(Duration.ofMillis(cfg.ttl.toMillis() / 2 + r.nextLong(cfg.ttl.toMillis() + 1)),
-                        Duration.ofMillis(100))
-                : shortOp;
         String[] keys = new String[cfg.keys];
         for (int i = 0; i < keys.length; i++) {
             keys[i] = "chaos-" + i;
@@ -171,19 +186,26 @@ final class ChaosRun {
         int applied;
         long maxStall;
         String assumption = null;
-        Cluster cluster = Cluster.open(servers, cfg.clients, options, cfg.ttl, cfg.guard);
+        Duration[] maxLeaseTimes = new Duration[cfg.clients];
+        for (int c = 0; c < cfg.clients; c++) {
+            maxLeaseTimes[c] = cfg.maxLeaseTime(c);
+        }
+        Cluster cluster = Cluster.open(servers, options, cfg.guard, maxLeaseTimes);
         try (Workload workload = new Workload(cluster); Environment env = Environment.watch()) {
             cluster.warmUp();
             SplittableRandom seeds = new SplittableRandom(cfg.seed);
             List<Mono<Void>> workers = new ArrayList<>();
             for (Cluster.Client c : cluster.clients) {
+                Function<SplittableRandom, OpSpec> next = operations(cfg, options, c.index);
                 for (int w = 0; w < cfg.workersPerClient; w++) {
                     workers.add(workload.worker(c, c.index * 100 + w, seeds.split(), keys, next, Duration.ZERO, () -> true));
                 }
             }
-            OpSpec heldThroughPartition = shortOp.withHold(cfg.ttl.multipliedBy(2).plusSeconds(1), Duration.ofMillis(100));
             List<Mono<Void>> injected = java.util.Collections.synchronizedList(new ArrayList<>());
             Nemesis.HoldStarter holds = (client, holdSeed) -> {
+                Duration max = cfg.maxLeaseTime(client);
+                OpSpec heldThroughPartition = OpSpec.scoped(options.mutate().leaseTime(max).build(), cfg.csPauseMax,
+                        cfg.margin).withHold(max.multipliedBy(2).plusSeconds(1), Duration.ofMillis(100));
                 Mono<Void> hold = workload.op(cluster.client(client), 900 + client, keys[holdSeed % keys.length],
                         heldThroughPartition, new SplittableRandom(cfg.seed ^ holdSeed)).cache();
                 injected.add(hold);
@@ -238,6 +260,45 @@ final class ChaosRun {
         System.out.println(result.summaryLine());
         appendSummary(cfg.outDir, result.summaryLine() + (verdict.total() > 0 ? "  [" + verdict.breakdown() + "]" : ""));
         return result;
+    }
+
+    /**
+     * The operations of client {@code client}'s workers, drawn from each worker's seeded random: a scoped section
+     * with one write, on a lease time of the client's maximum (half of them) or uniform in [0.7, 1] of it; 0.5 % long
+     * holds (half to one and a half maximum lease times, writing every 100 ms); 3 % with a shortening extend inside
+     * the section (to [0.5, 0.9] of the lease time, at least 600 ms; before the write, or after 1–5 writes of a long
+     * hold); 1 % each cancelled on the key's ACQUIRED event, after U(0, 30 ms), or during the release.
+     */
+    static Function<SplittableRandom, OpSpec> operations(Config cfg, LockOptions options, int client) {
+        Duration max = cfg.maxLeaseTime(client);
+        long maxMillis = max.toMillis();
+        long lowest = maxMillis * 7 / 10;
+        LockOptions[] byMillis = new LockOptions[(int) (maxMillis - lowest + 1)];
+        return r -> {
+            long leaseMillis = r.nextBoolean() ? maxMillis : lowest + r.nextLong(maxMillis - lowest + 1);
+            int i = (int) (leaseMillis - lowest);
+            LockOptions o = byMillis[i];
+            if (o == null) {
+                o = options.mutate().leaseTime(Duration.ofMillis(leaseMillis)).build();
+                byMillis[i] = o; // racy but idempotent: equal options
+            }
+            OpSpec op = OpSpec.scoped(o, cfg.csPauseMax, cfg.margin);
+            boolean longHold = r.nextDouble() < cfg.longHoldProbability;
+            if (longHold) {
+                op = op.withHold(Duration.ofMillis(maxMillis / 2 + r.nextLong(maxMillis + 1)), Duration.ofMillis(100));
+            }
+            if (r.nextDouble() < cfg.extendProbability) {
+                long shorter = Math.max(600, (long) (leaseMillis * (0.5 + 0.4 * r.nextDouble())));
+                op = op.withExtend(Duration.ofMillis(shorter), longHold ? 1 + r.nextInt(5) : 0);
+            }
+            double u = r.nextDouble();
+            if (u < 3 * cfg.cancelProbability) {
+                OpSpec.Cancel at = u < cfg.cancelProbability ? OpSpec.Cancel.ON_ACQUIRED
+                        : u < 2 * cfg.cancelProbability ? OpSpec.Cancel.AFTER_DELAY : OpSpec.Cancel.ON_RELEASE;
+                op = op.withCancel(at, cfg.cancelDelayMax);
+            }
+            return op;
+        };
     }
 
     /** Only violations a JVM stall past the margin explains (late effects), none of the lock's own. */

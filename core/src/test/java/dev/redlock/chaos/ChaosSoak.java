@@ -47,9 +47,10 @@ class ChaosSoak {
             long cs = results.stream().mapToLong(r -> r.verdict.completedCs).sum();
             long faults = results.stream().mapToLong(r -> r.verdict.faults).sum();
             long lost = results.stream().mapToLong(r -> r.verdict.lost).sum();
+            long closed = results.stream().mapToLong(r -> r.verdict.closed).sum();
             long violations = results.stream().mapToLong(ChaosRun.Result::violations).sum();
             String line = "chaos " + name + " total runs=" + results.size() + " seconds=" + run.toSeconds() + " cs=" + cs
-                    + " faults=" + faults + " lost=" + lost + " violations=" + violations;
+                    + " faults=" + faults + " lost=" + lost + " closed=" + closed + " violations=" + violations;
             System.out.println(line);
             ChaosRun.appendSummary(new ChaosRun.Config().outDir, line);
             assertThat(violations).as(line).isZero();

@@ -15,7 +15,8 @@ import java.util.TreeMap;
  *
  * <ol>
  *   <li>Validity windows per key: {@code [t_ok, min(t_release_invoke, deadline))}, where deadline is the latest
- *       deadline the holder believed in (at the grant, at each write, at the release). Sorted by start with the largest
+ *       deadline the holder believed in (its last observation: at the grant, at each write, at each extend, at the
+ *       release; a shortening extend brings it down). Sorted by start with the largest
  *       end so far: a violation iff a start lies before that end. {@code info} and failed acquires open no window. A
  *       grant whose deadline is not after {@code t_ok} is an invalid grant. With fencing, each grant's token must
  *       exceed every earlier grant's token of that key.</li>
@@ -39,6 +40,8 @@ final class Checker {
         final List<String> examples = new ArrayList<>();
         long completedCs;
         long lost;
+        /** Leases ended by their client's {@code close()} (reason CLIENT_CLOSED), not counted as lost. */
+        long closed;
         long acquireOk;
         long acquireFail;
         long acquireInfo;
@@ -94,21 +97,35 @@ final class Checker {
         Event relInvoke;
         Event relDone;
         final List<Event> writes = new ArrayList<>();
+        final List<Event> extensions = new ArrayList<>();
         boolean acceptedWrite;
 
         OpRec(long op) {
             this.op = op;
         }
 
+        /**
+         * The deadline the holder believed in last: that of its latest observation of the lease (the grant, each
+         * write's check, each extend's send and outcome, the release). The latest, not the largest: a renewal to a
+         * shorter lease time brings the deadline down, and the holder's later observations say so.
+         */
         long believedDeadline() {
+            Event latest = acqDone;
             long d = acqDone.deadline == null ? acqDone.t : acqDone.deadline;
             for (Event w : writes) {
-                if (!Event.INVOKE.equals(w.type) && w.deadline != null) {
-                    d = Math.max(d, w.deadline);
+                if (!Event.INVOKE.equals(w.type) && w.deadline != null && History.ORDER.compare(w, latest) > 0) {
+                    latest = w;
+                    d = w.deadline;
                 }
             }
-            if (relInvoke != null && relInvoke.deadline != null) {
-                d = Math.max(d, relInvoke.deadline);
+            for (Event x : extensions) {
+                if (x.deadline != null && History.ORDER.compare(x, latest) > 0) {
+                    latest = x;
+                    d = x.deadline;
+                }
+            }
+            if (relInvoke != null && relInvoke.deadline != null && History.ORDER.compare(relInvoke, latest) > 0) {
+                d = relInvoke.deadline;
             }
             return d;
         }
@@ -198,6 +215,19 @@ final class Checker {
                         r.acceptedWrite = true;
                     }
                     break;
+                case Event.EXTEND: {
+                    if (r.acqDone == null || !Event.OK.equals(r.acqDone.type)) {
+                        v.add(Violation.MALFORMED, 1, "extend of op " + e.op + " without a granted lease");
+                    }
+                    Event previous = r.extensions.isEmpty() ? null : r.extensions.get(r.extensions.size() - 1);
+                    boolean previousWasInvoke = previous != null && Event.INVOKE.equals(previous.type);
+                    if (invoke == previousWasInvoke) {
+                        v.add(Violation.MALFORMED, 1, "extend of op " + e.op + (invoke ? " invoked before the "
+                                + "previous one completed" : " completed without an invoke"));
+                    }
+                    r.extensions.add(e);
+                    break;
+                }
                 case Event.RELEASE:
                     if (invoke) {
                         if (r.relInvoke != null || r.acqDone == null || !Event.OK.equals(r.acqDone.type)) {
@@ -209,7 +239,9 @@ final class Checker {
                             v.add(Violation.MALFORMED, 1, "release of op " + e.op + " completed without one invoke");
                         }
                         r.relDone = e;
-                        if (Event.FAIL.equals(e.type) && e.value != null && e.value.startsWith("LeaseLost")) {
+                        if (closedByClient(e)) {
+                            v.closed++;
+                        } else if (lostLease(e)) {
                             v.lost++;
                         }
                     }
@@ -229,11 +261,13 @@ final class Checker {
             if (!r.writes.isEmpty() && Event.INVOKE.equals(r.writes.get(r.writes.size() - 1).type)) {
                 v.add(Violation.MALFORMED, 1, "a write of op " + r.op + " never completed");
             }
+            if (!r.extensions.isEmpty() && Event.INVOKE.equals(r.extensions.get(r.extensions.size() - 1).type)) {
+                v.add(Violation.MALFORMED, 1, "an extend of op " + r.op + " never completed");
+            }
             if (r.acceptedWrite && r.relDone != null && Event.OK.equals(r.relDone.type)) {
                 v.completedCs++;
             }
-            if (r.relDone != null && r.relInvoke != null && Event.FAIL.equals(r.relDone.type) && r.acqDone != null
-                    && r.relDone.value != null && r.relDone.value.startsWith("LeaseLost")) {
+            if (r.relDone != null && r.relInvoke != null && r.acqDone != null && lostLease(r.relDone)) {
                 v.maxLossLatenessNanos = Math.max(v.maxLossLatenessNanos, r.relInvoke.t - r.believedDeadline());
             }
         }
@@ -242,6 +276,17 @@ final class Checker {
         checkWindows(ops, v, origin);
         checkStore(events, ops, v, origin);
         return v;
+    }
+
+    /** A release that ended with the lease lost (not ended by its client's close). */
+    private static boolean lostLease(Event release) {
+        return Event.FAIL.equals(release.type) && release.value != null && release.value.startsWith("LeaseLost")
+                && !closedByClient(release);
+    }
+
+    private static boolean closedByClient(Event release) {
+        return Event.FAIL.equals(release.type) && release.value != null
+                && release.value.startsWith("LeaseLostException CLIENT_CLOSED");
     }
 
     /** Check 1: overlapping validity windows, invalid grants, fencing regressions. */

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
@@ -61,6 +62,16 @@ class CheckerTest {
 
         H releaseInvoke(long op, String key, long t, long deadline) {
             add(Event.of(Event.INVOKE, Event.RELEASE, op).key(key).deadline(deadline), t);
+            return this;
+        }
+
+        H extend(String type, long op, String key, long t, long deadline) {
+            add(Event.of(type, Event.EXTEND, op).key(key).tok("tok" + op).deadline(deadline), t);
+            return this;
+        }
+
+        H closed(long op, String key, long t) {
+            add(Event.of(Event.FAIL, Event.RELEASE, op).key(key).value("LeaseLostException CLIENT_CLOSED"), t);
             return this;
         }
 
@@ -152,6 +163,59 @@ class CheckerTest {
                 .releaseInvoke(2, "k", 350, 1_000).released(2, "k", 360)
                 .check();
         assertThat(v.count(Violation.WINDOW_OVERLAP)).isEqualTo(1);
+    }
+
+    @Test
+    void aShorteningExtendBringsTheBelievedDeadlineDown() {
+        // A is granted until 1000, extends to a shorter lease at 100 (deadline 300), is lost and ends at 500 without
+        // another observation in time; B enters at 400, after A's keys expired: no overlap.
+        Checker.Verdict v = new H()
+                .acquire(1, 0, "k", 0).granted(1, 0, "k", 10, 1_000, 1, null)
+                .extend(Event.INVOKE, 1, "k", 100, 300).extend(Event.OK, 1, "k", 110, 300)
+                .acquire(2, 1, "k", 0).granted(2, 1, "k", 400, 2_000, 2, null)
+                .releaseInvoke(1, "k", 500, 300).lost(1, "k", 510)
+                .releaseInvoke(2, "k", 600, 2_000).released(2, "k", 610)
+                .check();
+        assertThat(v.total()).as(v.breakdown()).isZero();
+        assertThat(v.lost).isEqualTo(1);
+    }
+
+    @Test
+    void aHolderStillBelievingTheDeadlineFromBeforeItsExtendOverlapsTheNextHolder() {
+        // The same, but A's observations after the extend still say 1000 (the stale belief): B at 400 overlaps.
+        Checker.Verdict v = new H()
+                .acquire(1, 0, "k", 0).granted(1, 0, "k", 10, 1_000, 1, null)
+                .extend(Event.INVOKE, 1, "k", 100, 1_000).extend(Event.OK, 1, "k", 110, 1_000)
+                .acquire(2, 1, "k", 0).granted(2, 1, "k", 400, 2_000, 2, null)
+                .releaseInvoke(1, "k", 500, 1_000).released(1, "k", 510)
+                .releaseInvoke(2, "k", 600, 2_000).released(2, "k", 610)
+                .check();
+        assertThat(v.count(Violation.WINDOW_OVERLAP)).isEqualTo(1);
+    }
+
+    @Test
+    void anExtendMustCompleteOnceAndOnlyUnderAGrantedLease() {
+        Checker.Verdict v = new H()
+                .acquire(1, 0, "k", 0).granted(1, 0, "k", 10, 1_000, 1, null)
+                .extend(Event.INVOKE, 1, "k", 100, 900)
+                .releaseInvoke(1, "k", 200, 900).released(1, "k", 210)
+                .acquire(2, 0, "k", 300).acquireDone(Event.FAIL, 2, 0, "k", 310)
+                .extend(Event.INVOKE, 2, "k", 320, 900).extend(Event.INFO, 2, "k", 330, 900)
+                .check();
+        assertThat(v.count(Violation.MALFORMED)).as(v.breakdown()).isEqualTo(3); // never completed; 2 without lease
+    }
+
+    @Test
+    void leasesEndedByTheirClientsCloseAreCountedApartFromLostOnes() {
+        Checker.Verdict v = new H()
+                .acquire(1, 0, "k", 0).granted(1, 0, "k", 10, 1_000, 1, null)
+                .releaseInvoke(1, "k", 100, 1_000).closed(1, "k", 110)
+                .acquire(2, 1, "k", 0).granted(2, 1, "k", 200, 1_000, 2, null)
+                .releaseInvoke(2, "k", 300, 1_000).lost(2, "k", 310)
+                .check();
+        assertThat(v.total()).as(v.breakdown()).isZero();
+        assertThat(v.closed).isEqualTo(1);
+        assertThat(v.lost).isEqualTo(1);
     }
 
     @Test
@@ -338,7 +402,7 @@ class CheckerTest {
 
     @Test
     void theNemesisScheduleIsAFunctionOfTheSeedAndKeepsAMajorityOfProcessesAlive() {
-        Duration run = Duration.ofSeconds(55);
+        Duration run = Duration.ofSeconds(50);
         Duration ttl = Duration.ofSeconds(2);
         for (long seed : ChaosIT.SEEDS) {
             List<Nemesis.Fault> a = Nemesis.schedule(seed, run, Duration.ofSeconds(3), ttl, ttl, 5, 2);
@@ -362,9 +426,34 @@ class CheckerTest {
         }
         long total = 0;
         for (long seed : ChaosIT.SEEDS) {
-            total += Nemesis.schedule(seed, run, Duration.ofSeconds(3), ttl, ttl, 5, 2).size();
+            List<Nemesis.Fault> faults = Nemesis.schedule(seed, run, Duration.ofSeconds(3), ttl, ttl, 5, 2);
+            total += faults.size();
+            assertThat(faults).extracting(f -> f.kind).as("every run has each guaranteed kind, seed " + seed)
+                    .containsAll(Nemesis.GUARANTEED);
+            for (Nemesis.Fault f : faults) {
+                if (f.kind == Nemesis.Kind.RESTART_FENCE) {
+                    // the restarted node, the first cut and the second cut are all five nodes; the second cut lasts
+                    // past the restarted node's hold-out (maximum lease time, plus the uptime's 1 s resolution)
+                    java.util.Set<Integer> nodes = new java.util.HashSet<>();
+                    for (int[] part : List.of(f.nodes, f.nodes2, f.nodes3)) {
+                        Arrays.stream(part).forEach(nodes::add);
+                    }
+                    assertThat(nodes).as(f.describe()).hasSize(5);
+                    assertThat(f.nodes2).hasSize(2);
+                    assertThat(f.durationNanos - f.phases[0]).isGreaterThan(ttl.plusSeconds(2).toNanos());
+                    assertThat(f.clients).containsExactly(0, 1);
+                }
+                if (f.kind == Nemesis.Kind.RECONNECT) {
+                    assertThat(f.durationNanos).as(f.describe()).isGreaterThan(Nemesis.STALE_CONNECTION.toNanos());
+                    assertThat(f.mode).isIn("pause", "blackhole");
+                }
+            }
         }
         assertThat(total).as("planned faults over the CI seeds").isGreaterThanOrEqualTo(90);
+        assertThat(Nemesis.schedule(101, run, Duration.ofSeconds(3), ttl, ttl, 5, 2, false))
+                .extracting(f -> f.kind)
+                .as("no immediate restart without the restart guard")
+                .doesNotContain(Nemesis.Kind.RESTART_NOW, Nemesis.Kind.RESTART_REPLACE);
     }
 
     /** A lease with a fixed token and a long validity, for store tests. */

@@ -12,6 +12,7 @@ import dev.redlock.testkit.RedisServers;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -21,25 +22,36 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class Cluster implements AutoCloseable {
 
-    /** One lock client and its proxies. */
+    /**
+     * One client slot: its proxies and the lock client behind them. The nemesis may replace the lock client during
+     * traffic ({@link #replace}); operations read {@link #lock} when they start.
+     */
     static final class Client {
         final int index;
         final FaultProxies proxies;
-        final ReactiveRedLock lock;
-        final EngineAccess.Hooks hooks;
+        volatile ReactiveRedLock lock;
+        volatile EngineAccess.Hooks hooks;
+        volatile Duration maxLeaseTime;
+        volatile RestartGuard guard;
         /** Long holds in progress (the nemesis aims renewal-breaking partitions at their client). */
         final AtomicInteger longHolds = new AtomicInteger();
+        /** How many lock clients this slot has had before the current one. */
+        final AtomicInteger replaced = new AtomicInteger();
 
-        Client(int index, FaultProxies proxies, ReactiveRedLock lock) {
+        Client(int index, FaultProxies proxies, ReactiveRedLock lock, Duration maxLeaseTime, RestartGuard guard) {
             this.index = index;
             this.proxies = proxies;
             this.lock = lock;
             this.hooks = EngineAccess.installHooks(lock);
+            this.maxLeaseTime = maxLeaseTime;
+            this.guard = guard;
         }
     }
 
     final RedisServers servers;
     final List<Client> clients = new ArrayList<>();
+    /** Lock clients closed during the run (replaced): still checked for watchdogs and leases after quiescence. */
+    final List<ReactiveRedLock> retired = new CopyOnWriteArrayList<>();
     final History history = new History();
     final GuardedStore store = new GuardedStore(history);
     final LockOptions defaults;
@@ -61,29 +73,94 @@ final class Cluster implements AutoCloseable {
      */
     static Cluster open(RedisServers servers, int clients, LockOptions defaults, Duration maxLeaseTime,
             RestartGuard guard) {
+        Duration[] max = new Duration[clients];
+        java.util.Arrays.fill(max, maxLeaseTime);
+        return open(servers, defaults, guard, max);
+    }
+
+    /** As above, one client per entry of {@code maxLeaseTimes}, each with that maximum lease time. */
+    static Cluster open(RedisServers servers, LockOptions defaults, RestartGuard guard, Duration... maxLeaseTimes) {
         Cluster cluster = new Cluster(servers, defaults);
         try {
-            for (int c = 0; c < clients; c++) {
+            for (int c = 0; c < maxLeaseTimes.length; c++) {
                 FaultProxies proxies = FaultProxies.inFrontOf(servers);
                 ReactiveRedLock lock;
                 try {
-                    lock = ReactiveRedLock.builder()
-                            .nodes(proxies.uris().toArray(String[]::new))
-                            .defaults(defaults)
-                            .maxLeaseTime(maxLeaseTime)
-                            .restartGuard(guard)
-                            .build();
+                    lock = cluster.build(proxies, maxLeaseTimes[c], guard);
                 } catch (RuntimeException e) {
                     proxies.close();
                     throw e;
                 }
-                cluster.clients.add(new Client(c, proxies, lock));
+                cluster.clients.add(new Client(c, proxies, lock, maxLeaseTimes[c], guard));
             }
         } catch (RuntimeException e) {
             cluster.close();
             throw e;
         }
         return cluster;
+    }
+
+    /** A lock client over {@code proxies}; its default lease time is at most its maximum lease time. */
+    private ReactiveRedLock build(FaultProxies proxies, Duration maxLeaseTime, RestartGuard guard) {
+        LockOptions options = defaults.leaseTime().compareTo(maxLeaseTime) > 0
+                ? defaults.mutate().leaseTime(maxLeaseTime).build()
+                : defaults;
+        return ReactiveRedLock.builder()
+                .nodes(proxies.uris().toArray(String[]::new))
+                .defaults(options)
+                .maxLeaseTime(maxLeaseTime)
+                .restartGuard(guard)
+                .build();
+    }
+
+    /**
+     * A fresh lock client (same proxies and settings, never connected, test hooks off) takes slot {@code i}'s place,
+     * then the old one is closed while operations still run on it ({@link #retire}). Blocking; returns how long the
+     * old client's {@code close()} took, in nanoseconds.
+     */
+    long replace(int i) {
+        Client c = client(i);
+        return replace(i, c.guard, c.maxLeaseTime);
+    }
+
+    /** As {@link #replace(int)}, with another restart guard and maximum lease time for the fresh client. */
+    long replace(int i, RestartGuard guard, Duration maxLeaseTime) {
+        Client c = client(i);
+        ReactiveRedLock old = c.lock;
+        renew(i, guard, maxLeaseTime);
+        return retire(c, old);
+    }
+
+    /** Closes slot {@code i}'s lock client now (blocking) without a successor yet; see {@link #renew}. */
+    long retire(int i) {
+        Client c = client(i);
+        return retire(c, c.lock);
+    }
+
+    /** Gives slot {@code i} a fresh lock client (never connected, test hooks off) with these settings. */
+    void renew(int i, RestartGuard guard, Duration maxLeaseTime) {
+        Client c = client(i);
+        ReactiveRedLock fresh = build(c.proxies, maxLeaseTime, guard);
+        c.hooks = EngineAccess.installHooks(fresh);
+        c.maxLeaseTime = maxLeaseTime;
+        c.guard = guard;
+        c.lock = fresh;
+        c.replaced.incrementAndGet();
+    }
+
+    private long retire(Client c, ReactiveRedLock old) {
+        if (!retired.contains(old)) {
+            retired.add(old);
+        }
+        long start = System.nanoTime();
+        try {
+            old.close();
+        } catch (RuntimeException e) {
+            history.append(new Event(Event.NEMESIS, "error").value("closing a lock client of slot " + c.index
+                    + " failed after " + Checker.ms(System.nanoTime() - start) + ": " + e + "; threads: "
+                    + threadDump()));
+        }
+        return System.nanoTime() - start;
     }
 
     Client client(int i) {
@@ -158,8 +235,8 @@ final class Cluster implements AutoCloseable {
     }
 
     /**
-     * After quiescence: no client runs a watchdog or tracks an active lease (waits up to {@code within} for them to
-     * wind down), recorded in the history.
+     * After quiescence: no client (replaced ones included) runs a watchdog or tracks an active lease (waits up to
+     * {@code within} for them to wind down), recorded in the history.
      */
     void checkClientsIdle(Duration within) {
         long deadline = System.nanoTime() + within.toNanos();
@@ -171,6 +248,10 @@ final class Cluster implements AutoCloseable {
             for (Client c : clients) {
                 watchdogs += EngineAccess.runningWatchdogs(c.lock);
                 active += c.lock.activeLeases();
+            }
+            for (ReactiveRedLock old : retired) {
+                watchdogs += EngineAccess.runningWatchdogs(old);
+                active += old.activeLeases();
             }
             if ((watchdogs == 0 && active == 0) || System.nanoTime() - deadline > 0) {
                 break;

@@ -3,9 +3,10 @@ package dev.redlock.chaos;
 import java.util.Map;
 
 /**
- * One line of a history. Operations ({@code f} = {@value #ACQUIRE}, {@value #WRITE}, {@value #RELEASE}) record an
- * {@value #INVOKE} and then exactly one of {@value #OK}, {@value #FAIL} or {@value #INFO} (indeterminate), Jepsen
- * style; other types ({@value #NEMESIS}, {@value #HYGIENE}, {@value #META}, {@value #SCHEDULE}) describe the run.
+ * One line of a history. Operations ({@code f} = {@value #ACQUIRE}, {@value #WRITE}, {@value #EXTEND},
+ * {@value #RELEASE}) record an {@value #INVOKE} and then exactly one of {@value #OK}, {@value #FAIL} or {@value #INFO}
+ * (indeterminate), Jepsen style; other types ({@value #NEMESIS}, {@value #HYGIENE}, {@value #META},
+ * {@value #SCHEDULE}) describe the run.
  *
  * <p>Times are {@code System.nanoTime()}. Absent fields are {@code null}. Fields are set while the event is built
  * and never changed once it is appended to a {@link History}.
@@ -24,6 +25,7 @@ final class Event {
     static final String ACQUIRE = "acquire";
     static final String WRITE = "write";
     static final String RELEASE = "release";
+    static final String EXTEND = "extend";
 
     /** Append order (ties of {@link #t} are broken by it). */
     long seq;
@@ -142,7 +144,7 @@ final class Event {
     }
 
     boolean isOp() {
-        return ACQUIRE.equals(f) || WRITE.equals(f) || RELEASE.equals(f);
+        return ACQUIRE.equals(f) || WRITE.equals(f) || RELEASE.equals(f) || EXTEND.equals(f);
     }
 
     boolean is(String type, String f) {

@@ -152,6 +152,7 @@ final class GuardedStore {
     /** The deadline a holder believes in, as nanoTime: refreshed from {@code lease.remaining()} when observed. */
     static final class Belief {
         private volatile long deadline;
+        private volatile boolean frozen;
 
         void set(long deadline) {
             this.deadline = deadline;
@@ -162,11 +163,23 @@ final class GuardedStore {
         }
 
         /**
+         * Control only: from now on the holder keeps the deadline it believes in now, whatever the lease says (a
+         * holder told nothing when a renewal shortened its lease).
+         */
+        void freeze() {
+            frozen = true;
+        }
+
+        /**
          * Observes the lease: if it has time left, the deadline is now + remaining (never later than the engine's,
-         * since the engine reads its clock after this). Returns the remaining nanoseconds.
+         * since the engine reads its clock after this). Returns the remaining nanoseconds (after a {@link #freeze()},
+         * what is left of the frozen deadline).
          */
         long observe(Lease lease) {
             long t = System.nanoTime();
+            if (frozen) {
+                return deadline - t;
+            }
             long remaining = lease.remaining().toNanos();
             if (remaining > 0) {
                 deadline = t + remaining;

@@ -275,7 +275,312 @@ class MutantIT {
         }
     }
 
+    // == Controls for the nemesis' newer kinds ==
+
+    /**
+     * Client replaced after a restart (the nemesis' {@code replace_client} / {@code restart_replace}): A holds a
+     * 500 ms lease (renewed) on exactly nodes 0-2 (cut off from 3-4) and B waits for the key; B is closed during its
+     * wait and replaced by a fresh client; node 0 is restarted at once, empty, and the fresh client, asking for the
+     * key, meets it for the first time.
+     * Built with {@code RUN_ID}, the fresh client trusts node 0 on first contact and wins nodes 0, 3, 4 while A's
+     * lease is valid; with {@code STRICT} (the default) node 0 is too young to count (for the 1 s maximum lease time),
+     * and the fresh client gets the lock only once A's lease is lost.
+     */
+    private static Checker.Verdict freshClientAfterRestart(RedisServers servers, RestartGuard fresh) {
+        boolean runId = fresh == RestartGuard.RUN_ID;
+        try (Scenario s = Scenario.open(servers, (runId ? "control" : "engine") + "-fresh-client-after-restart-guard-"
+                + fresh.name().toLowerCase(java.util.Locale.ROOT), 10, Scenario.TTL, RestartGuard.STRICT)) {
+            partition(s.a(), 3, 4);
+            s.start(s.a(), 0, KEY, s.hold(Duration.ofMillis(2000)).withOptions(Scenario.options(Duration.ofMillis(500))),
+                    Duration.ZERO);
+            s.awaitHolding(s.a());
+            s.start(s.b(), 100, KEY, s.hold(Duration.ofMillis(300)), Duration.ZERO); // waits: A holds
+            Cluster.sleep(100);
+            // B's wait ends with ClientClosedException; the fresh client opens no connection before its first use
+            s.cluster.replace(1, fresh, Scenario.TTL);
+            restartAfterASecondTurns(servers.get(0));
+            s.start(s.b(), 101, KEY, s.hold(Duration.ofMillis(300)), Duration.ZERO);
+            Checker.Verdict v = s.verdict();
+            s.expect(v, x -> {
+                if (runId) {
+                    assertThat(x.count(Violation.WINDOW_OVERLAP)).isPositive();
+                } else {
+                    assertThat(x.total()).as("violations with STRICT").isZero();
+                    assertThat(x.acquireOk).as("A, then the fresh client once A's lease is gone").isEqualTo(2);
+                }
+                assertThat(x.acquireInfo).as("the closed client's wait").isEqualTo(1);
+            });
+            return v;
+        }
+    }
+
+    @Test
+    void aFreshClientTrustingARestartedNodeIsCaughtAndTheStrictGuardPreventsIt(@RedisNodes(5) RedisServers servers) {
+        freshClientAfterRestart(servers, RestartGuard.RUN_ID);
+        freshClientAfterRestart(servers, RestartGuard.STRICT);
+    }
+
+    /**
+     * Clients with different maximum lease times (the gate's 2 s and 1 s clients): A (maxLeaseTime 2 s) holds a
+     * 1.2 s lease (renewed) on exactly nodes 0-2, then is cut off from node 0 too (so it cannot record its maximum
+     * there again); B is closed; node 0 is restarted at once. A fresh client with maxLeaseTime 500 ms (STRICT) then
+     * asks for the key. The control deletes the key space's {@code lock:max-lease-ms} records first (admin
+     * connection): the fresh client holds node 0 out for its own 500 ms only and wins nodes 0, 3, 4 while A's lease is
+     * valid. With the records it learns A's 2 s and holds node 0 out until A's lease is over.
+     */
+    private static Checker.Verdict shortMaxLeaseClient(RedisServers servers, boolean deleteRecords) {
+        Duration longMax = Duration.ofSeconds(2);
+        Duration shortMax = Duration.ofMillis(500);
+        try (Scenario s = Scenario.open(servers, (deleteRecords ? "control-max-lease-records-deleted"
+                : "engine-max-lease-records-kept"), 11, Scenario.TTL, RestartGuard.STRICT, longMax, Scenario.TTL)) {
+            partition(s.a(), 3, 4);
+            s.start(s.a(), 0, KEY, s.hold(Duration.ofMillis(2500)).withOptions(Scenario.options(Duration.ofMillis(1200))),
+                    Duration.ZERO);
+            s.awaitHolding(s.a());
+            s.cluster.retire(1);
+            awaitTopOfASecond();
+            partition(s.a(), 0);
+            servers.get(0).restart();
+            if (deleteRecords) {
+                for (RedisServer n : servers) {
+                    n.admin().del("lock:max-lease-ms");
+                }
+            }
+            s.cluster.renew(1, RestartGuard.STRICT, shortMax);
+            s.start(s.b(), 100, KEY, s.hold(Duration.ofMillis(300)).withOptions(Scenario.options(shortMax)),
+                    Duration.ZERO);
+            Checker.Verdict v = s.verdict();
+            s.expect(v, x -> {
+                if (deleteRecords) {
+                    assertThat(x.count(Violation.WINDOW_OVERLAP)).isPositive();
+                } else {
+                    assertThat(x.total()).as("violations with the records").isZero();
+                    assertThat(x.acquireOk).as("A, then the fresh client once A's lease is gone").isEqualTo(2);
+                }
+            });
+            return v;
+        }
+    }
+
+    @Test
+    void aShortMaxLeaseClientWithoutTheKeySpaceRecordIsCaughtAndTheRecordPreventsIt(
+            @RedisNodes(5) RedisServers servers) {
+        shortMaxLeaseClient(servers, true);
+        shortMaxLeaseClient(servers, false);
+    }
+
+    /**
+     * Shortening extend (the gate's extends): A (manual acquire, 2 s lease, no watchdog) extends its lease to
+     * 500 ms after two writes and keeps writing for 1.8 s while its margin check allows; B waits for the key. The
+     * control's holder keeps believing the deadline it saw before the extend (what a client whose shortening renewal
+     * did not bring the deadline down would tell it) and writes on after B took the lock. The holder that reads
+     * {@code remaining()} stops writing at the shortened deadline. (Inside {@code withLock} the engine itself ends the
+     * scope at the shortened deadline, so the belief cannot outlive it there; the manual holder is where it shows.)
+     */
+    private static Checker.Verdict extendBelief(RedisServers servers, boolean stale) {
+        Duration twoSeconds = Duration.ofSeconds(2);
+        try (Scenario s = Scenario.open(servers, (stale ? "control-extend-stale-belief" : "engine-extend-belief"), 12,
+                Scenario.TTL, RestartGuard.STRICT, twoSeconds, Scenario.TTL)) {
+            LockOptions noWatchdog = Scenario.options(twoSeconds).mutate().watchdog(false).build();
+            OpSpec holder = s.hold(Duration.ofMillis(1800)).withOptions(noWatchdog)
+                    .manualReleaseAfter(Duration.ofMillis(1800))
+                    .withExtend(Duration.ofMillis(500), 2)
+                    .withStaleBelief(stale);
+            s.start(s.a(), 0, KEY, holder, Duration.ZERO);
+            s.awaitHolding(s.a());
+            s.start(s.b(), 100, KEY, s.hold(Duration.ofMillis(300)), Duration.ofMillis(50));
+            Checker.Verdict v = s.verdict();
+            s.expect(v, x -> {
+                if (stale) {
+                    assertThat(x.count(Violation.WINDOW_OVERLAP)).isPositive();
+                    assertThat(x.count(Violation.CAS_CONFLICT)).isPositive();
+                } else {
+                    assertThat(x.total()).as("violations of the holder that reads remaining()").isZero();
+                    assertThat(x.acquireOk).isEqualTo(2);
+                }
+                assertThat(x.count(Violation.MALFORMED)).isZero();
+            });
+            return v;
+        }
+    }
+
+    @Test
+    void aHolderBelievingTheDeadlineFromBeforeAShorteningExtendIsCaught(@RedisNodes(5) RedisServers servers) {
+        extendBelief(servers, true);
+        extendBelief(servers, false);
+    }
+
+    /**
+     * Cancellation at the hand-over (the gate's cancels): A takes 4 keys one after the other (manual acquire, 3 s
+     * lease, held 500 ms), each operation cancelled as the client's {@code events()} deliver its key's
+     * {@code ACQUIRED}. The control's holder drops the lease it was handed without releasing it: right after
+     * quiescence (before the lease time) its keys are still on the nodes and the client still tracks the leases. The
+     * holder that releases on cancel leaves nothing.
+     */
+    private static Checker.Verdict cancelAtAcquired(RedisServers servers, boolean drop) {
+        Duration ttl = Duration.ofSeconds(3);
+        try (Scenario s = Scenario.open(servers, (drop ? "control-cancelled-lease-dropped" : "engine-cancelled-lease"
+                + "-released"), 13, ttl, RestartGuard.STRICT)) {
+            OpSpec cancelled = s.spec().withOptions(Scenario.options(ttl)).withCsPauseMax(Duration.ofMillis(5))
+                    .manualReleaseAfter(Duration.ofMillis(500))
+                    .withCancel(OpSpec.Cancel.ON_ACQUIRED, Duration.ZERO)
+                    .withDropOnCancel(drop);
+            for (int w = 0; w < 4; w++) {
+                s.start(s.a(), w, "m" + w, cancelled, Duration.ofMillis(100L * w));
+            }
+            s.awaitAll();
+            Cluster.sleep(300); // quiescence: the releases answered
+            s.cluster.checkClientsIdle(Duration.ofMillis(500));
+            s.cluster.checkLockKeys(Violation.LEAKED_KEYS_EARLY, "lock keys right after quiescence, before the lease time");
+            Checker.Verdict v = s.verdict();
+            s.expect(v, x -> {
+                if (drop) {
+                    assertThat(x.count(Violation.LEAKED_KEYS_EARLY)).isPositive();
+                    assertThat(x.count(Violation.ACTIVE_LEASES)).isPositive();
+                } else {
+                    assertThat(x.total()).as("violations when the cancelled holder releases").isZero();
+                }
+                assertThat(x.acquireOk).as("leases handed over before the cancel").isEqualTo(4);
+                assertThat(x.count(Violation.MALFORMED)).isZero();
+            });
+            return v;
+        }
+    }
+
+    @Test
+    void aLeaseDroppedAtACancelTimedAtTheHandOverIsCaughtAsLeakedKeysAndActiveLeases(
+            @RedisNodes(5) RedisServers servers) {
+        cancelAtAcquired(servers, true);
+        cancelAtAcquired(servers, false);
+    }
+
+    /**
+     * Fencing across a restart (the nemesis' {@code restart_fence}): A takes the key once on all nodes (each stores
+     * the counter), then, with both clients cut off from nodes 3-4, three more times on nodes 0-2. Node 0 is
+     * restarted at once (it forgets the counter). Once it counts again, the cut moves to nodes 1-2 and B takes the
+     * key on nodes 0, 3, 4: node 0 has no counter, nodes 3-4 an old one. The engine's node 0 answers its clock, above
+     * every token made before; the control sets node 0's counter to 0 right after the restart (what a counter
+     * without the clock floor answers), and B's token repeats one of A's.
+     */
+    private static Checker.Verdict fenceAfterRestart(RedisServers servers, boolean zeroCounter) {
+        try (Scenario s = Scenario.open(servers, (zeroCounter ? "control-fence-counter-zero-after-restart"
+                : "engine-fence-counter-after-restart"), 14, Scenario.TTL, RestartGuard.STRICT)) {
+            OpSpec fenced = s.spec().withOptions(Scenario.options(Scenario.TTL).mutate().fencing(true).build());
+            // held 100 ms, so the write-back reaches every node before the release (it only needs a quorum)
+            s.start(s.a(), 0, KEY, fenced.withHold(Duration.ofMillis(100), Duration.ofMillis(50)), Duration.ZERO).join();
+            String counter = "lock:{" + KEY + "}:fence";
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (servers.list().stream().anyMatch(n -> n.admin().get(counter) == null)) {
+                assertThat(System.nanoTime() - deadline).as("every node stores the counter").isNegative();
+                Cluster.sleep(5); // the write-back's slower nodes
+            }
+            partition(s.a(), 3, 4);
+            partition(s.b(), 3, 4);
+            for (int i = 1; i <= 3; i++) {
+                s.start(s.a(), i, KEY, fenced, Duration.ZERO).join();
+            }
+            servers.get(0).restart();
+            if (zeroCounter) {
+                servers.get(0).admin().set(counter, "0");
+            }
+            Cluster.sleep(Scenario.TTL.toMillis() + 500);
+            for (Cluster.Client c : s.cluster.clients) {
+                c.proxies.healAll();
+                partition(c, 1, 2);
+            }
+            s.start(s.b(), 100, KEY, fenced, Duration.ZERO);
+            Checker.Verdict v = s.verdict();
+            s.expect(v, x -> {
+                if (zeroCounter) {
+                    assertThat(x.count(Violation.FENCE_REGRESSION)).isPositive();
+                } else {
+                    assertThat(x.total()).as("violations with the clock floor").isZero();
+                }
+                assertThat(x.acquireOk).as("A four times, then B on nodes 0, 3, 4").isEqualTo(5);
+            });
+            return v;
+        }
+    }
+
+    @Test
+    void aFencingCounterWithoutTheClockFloorAfterARestartIsCaughtAsAFenceRegression(
+            @RedisNodes(5) RedisServers servers) {
+        fenceAfterRestart(servers, true);
+        fenceAfterRestart(servers, false);
+    }
+
+    /**
+     * Reconnect through a long partition (the nemesis' {@code reconnect}): A's proxy to node 0 holds (pause) or drops
+     * (blackhole) every byte for 3.5 s while 2 workers take and release 2 keys for 2.5 s (lease 3 s). The engine
+     * drops the connection after 2 s without a reply, its reconnects fail, and releases for node 0 are given up.
+     * When a paused proxy resumes, it delivers the acquires it held although the engine closed that connection: their
+     * keys stay on node 0 until their lease time, and a check right after quiescence finds them. (The gate checks one
+     * lease time after the last heal, when they are gone.) Dropped bytes leave nothing.
+     */
+    private static Checker.Verdict reconnectAfterPartition(RedisServers servers, boolean pause) {
+        Duration ttl = Duration.ofSeconds(3);
+        try (Scenario s = Scenario.open(servers, (pause ? "control-reconnect-held-bytes-delivered"
+                : "engine-reconnect-bytes-dropped"), 15, ttl, RestartGuard.STRICT)) {
+            FaultProxy proxy = s.a().proxies.get(0);
+            if (pause) {
+                proxy.pause(true);
+            } else {
+                proxy.blackhole(true);
+            }
+            long start = System.nanoTime();
+            long end = start + Duration.ofMillis(2500).toNanos();
+            OpSpec once = s.spec().withOptions(Scenario.options(ttl).mutate().maxWait(Duration.ZERO).build());
+            String[] keys = {"m0", "m1"};
+            for (int w = 0; w < 2; w++) {
+                s.worker(s.a(), w, keys, once, Duration.ofMillis(20), () -> System.nanoTime() - end < 0);
+            }
+            s.awaitAll();
+            long heal = start + Duration.ofMillis(3500).toNanos() - System.nanoTime();
+            if (heal > 0) {
+                Cluster.sleep(java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(heal));
+            }
+            s.a().proxies.healAll();
+            Cluster.sleep(500); // quiescence: held bytes delivered, releases answered
+            s.cluster.checkLockKeys(Violation.LEAKED_KEYS_EARLY, "lock keys right after quiescence, before the lease time");
+            Checker.Verdict v = s.verdict();
+            s.expect(v, x -> {
+                if (pause) {
+                    assertThat(x.count(Violation.LEAKED_KEYS_EARLY)).isPositive();
+                } else {
+                    assertThat(x.total()).as("violations when the partition drops the bytes").isZero();
+                }
+                assertThat(x.acquireOk).as("grants on nodes 1-4 during the partition").isPositive();
+                assertThat(x.count(Violation.WINDOW_OVERLAP)).isZero();
+            });
+            return v;
+        }
+    }
+
+    @Test
+    void bytesHeldThroughAReconnectAndDeliveredLateAreCaughtAsLeakedKeys(@RedisNodes(5) RedisServers servers) {
+        reconnectAfterPartition(servers, true);
+        reconnectAfterPartition(servers, false);
+    }
+
     // == helpers ==
+
+    /**
+     * Restarts {@code node} in the first 50 ms of a wall-clock second. Redis reports {@code uptime_in_seconds} in
+     * whole wall-clock seconds (now and start time each truncated), which overstates a node's age by up to a second:
+     * restarted late in a second, it says 1 s a few milliseconds later, and the STRICT guard counts it that much
+     * too early (an engine finding, reproduced on its own). The restart-guard controls restart at the top of a
+     * second, so what they compare is the guard modes and the key space's records, not that rounding.
+     */
+    private static void restartAfterASecondTurns(RedisServer node) {
+        awaitTopOfASecond();
+        node.restart();
+    }
+
+    private static void awaitTopOfASecond() {
+        while (System.currentTimeMillis() % 1000 >= 50) {
+            Cluster.sleep(1);
+        }
+    }
 
     /** The mutant must show the expected kind; the engine (mutant off) must show no violation at all. */
     private static Checker.Verdict check(Scenario s, boolean mutant,

@@ -5,60 +5,135 @@ import java.time.Duration;
 
 /**
  * How one operation uses the lock: the options, whether it goes through {@code withLock} (scoped) or a manual
- * acquire/release, and the shape of its critical section. Immutable; the {@code with*} methods return copies.
+ * acquire/release, the shape of its critical section, a shortening {@code extend} inside it, and a cancellation
+ * timed at a point of its life. Immutable; the {@code with*} methods return copies.
  */
 final class OpSpec {
 
-    final LockOptions options;
-    /** Manual acquire + release instead of {@code withLock}. */
-    final boolean manual;
-    /** Keep the lease this long, writing every {@link #writeGap}; zero: one write, then done. */
-    final Duration hold;
-    final Duration writeGap;
-    /** Pause between reading the set and writing it: uniform in [0, csPauseMax]. */
-    final Duration csPauseMax;
-    /** A write needs at least this much validity left, checked right before it; otherwise the section aborts. */
-    final Duration margin;
-    /** F11: an uncancellable pause (a stalled process) after the margin check and before the write. */
-    final Duration stall;
-    /** Manual only: release this long after the grant, whatever the validity (a holder overrunning its lease). */
-    final Duration releaseAfter;
+    /** When an operation is cancelled (its subscription disposed from outside), if at all. */
+    enum Cancel {
+        NONE,
+        /** When the client's {@code events()} deliver an {@code ACQUIRED} of the operation's key (right after a grant). */
+        ON_ACQUIRED,
+        /** After a random delay in [0, cancelDelayMax] from the invoke: anywhere around the hand-over. */
+        AFTER_DELAY,
+        /** Within a millisecond after the critical section ended, while the release is under way. */
+        ON_RELEASE
+    }
 
-    private OpSpec(LockOptions options, boolean manual, Duration hold, Duration writeGap, Duration csPauseMax,
-            Duration margin, Duration stall, Duration releaseAfter) {
-        this.options = options;
-        this.manual = manual;
-        this.hold = hold;
-        this.writeGap = writeGap;
-        this.csPauseMax = csPauseMax;
-        this.margin = margin;
-        this.stall = stall;
-        this.releaseAfter = releaseAfter;
+    LockOptions options;
+    /** Manual acquire + release instead of {@code withLock}. */
+    boolean manual;
+    /** Keep the lease this long, writing every {@link #writeGap}; zero: one write, then done. */
+    Duration hold = Duration.ZERO;
+    Duration writeGap = Duration.ofMillis(50);
+    /** Pause between reading the set and writing it: uniform in [0, csPauseMax]. */
+    Duration csPauseMax;
+    /** A write needs at least this much validity left, checked right before it; otherwise the section aborts. */
+    Duration margin;
+    /** F11: an uncancellable pause (a stalled process) after the margin check and before the write. */
+    Duration stall = Duration.ZERO;
+    /** Manual only: release this long after the grant, whatever the validity (a holder overrunning its lease). */
+    Duration releaseAfter = Duration.ZERO;
+    /** A {@code lease.extend(extendTo)} inside the section (zero: none), after {@link #extendAfterWrites} writes. */
+    Duration extendTo = Duration.ZERO;
+    int extendAfterWrites;
+    /**
+     * Control only: after the extend, the holder keeps believing the deadline it saw before it (what a client whose
+     * shortening renewal did not bring its deadline down would tell the holder).
+     */
+    boolean staleBelief;
+    Cancel cancel = Cancel.NONE;
+    Duration cancelDelayMax = Duration.ZERO;
+    /** Control only: a manual holder that is cancelled drops its lease without releasing it. */
+    boolean dropOnCancel;
+
+    private OpSpec() {}
+
+    private OpSpec copy() {
+        OpSpec o = new OpSpec();
+        o.options = options;
+        o.manual = manual;
+        o.hold = hold;
+        o.writeGap = writeGap;
+        o.csPauseMax = csPauseMax;
+        o.margin = margin;
+        o.stall = stall;
+        o.releaseAfter = releaseAfter;
+        o.extendTo = extendTo;
+        o.extendAfterWrites = extendAfterWrites;
+        o.staleBelief = staleBelief;
+        o.cancel = cancel;
+        o.cancelDelayMax = cancelDelayMax;
+        o.dropOnCancel = dropOnCancel;
+        return o;
     }
 
     /** A scoped operation with one write after a pause in [0, csPauseMax]. */
     static OpSpec scoped(LockOptions options, Duration csPauseMax, Duration margin) {
-        return new OpSpec(options, false, Duration.ZERO, Duration.ofMillis(50), csPauseMax, margin, Duration.ZERO,
-                Duration.ZERO);
+        OpSpec o = new OpSpec();
+        o.options = options;
+        o.csPauseMax = csPauseMax;
+        o.margin = margin;
+        return o;
     }
 
-    OpSpec withOptions(LockOptions o) {
-        return new OpSpec(o, manual, hold, writeGap, csPauseMax, margin, stall, releaseAfter);
+    OpSpec withOptions(LockOptions options) {
+        OpSpec o = copy();
+        o.options = options;
+        return o;
     }
 
     OpSpec withHold(Duration hold, Duration writeGap) {
-        return new OpSpec(options, manual, hold, writeGap, csPauseMax, margin, stall, releaseAfter);
+        OpSpec o = copy();
+        o.hold = hold;
+        o.writeGap = writeGap;
+        return o;
     }
 
     OpSpec withStall(Duration stall) {
-        return new OpSpec(options, manual, hold, writeGap, csPauseMax, margin, stall, releaseAfter);
+        OpSpec o = copy();
+        o.stall = stall;
+        return o;
     }
 
     OpSpec manualReleaseAfter(Duration releaseAfter) {
-        return new OpSpec(options, true, hold, writeGap, csPauseMax, margin, stall, releaseAfter);
+        OpSpec o = copy();
+        o.manual = true;
+        o.releaseAfter = releaseAfter;
+        return o;
     }
 
     OpSpec withCsPauseMax(Duration csPauseMax) {
-        return new OpSpec(options, manual, hold, writeGap, csPauseMax, margin, stall, releaseAfter);
+        OpSpec o = copy();
+        o.csPauseMax = csPauseMax;
+        return o;
+    }
+
+    /** Extends the lease to {@code leaseTime} (shorter than the lease's) after {@code afterWrites} writes. */
+    OpSpec withExtend(Duration leaseTime, int afterWrites) {
+        OpSpec o = copy();
+        o.extendTo = leaseTime;
+        o.extendAfterWrites = afterWrites;
+        return o;
+    }
+
+    OpSpec withStaleBelief(boolean staleBelief) {
+        OpSpec o = copy();
+        o.staleBelief = staleBelief;
+        return o;
+    }
+
+    OpSpec withCancel(Cancel cancel, Duration delayMax) {
+        OpSpec o = copy();
+        o.cancel = cancel;
+        o.cancelDelayMax = delayMax;
+        return o;
+    }
+
+    OpSpec withDropOnCancel(boolean drop) {
+        OpSpec o = copy();
+        o.dropOnCancel = drop;
+        return o;
     }
 }

@@ -46,8 +46,14 @@ final class Scenario implements AutoCloseable {
 
     /** Resets the nodes, opens 2 clients (maxLeaseTime = ttl) and warms them up. Test hooks are all off. */
     static Scenario open(RedisServers servers, String name, long seed, Duration ttl, RestartGuard guard) {
+        return open(servers, name, seed, ttl, guard, ttl, ttl);
+    }
+
+    /** As above, client A with maxLeaseTime {@code maxA}, client B with {@code maxB}. */
+    static Scenario open(RedisServers servers, String name, long seed, Duration ttl, RestartGuard guard, Duration maxA,
+            Duration maxB) {
         servers.reset();
-        Cluster cluster = Cluster.open(servers, 2, options(ttl), ttl, guard);
+        Cluster cluster = Cluster.open(servers, options(ttl), guard, maxA, maxB);
         try {
             cluster.warmUp();
         } catch (RuntimeException e) {
@@ -155,6 +161,10 @@ final class Scenario implements AutoCloseable {
         return dir;
     }
 
+    /**
+     * Waits for the operations, heals every proxy (so the clients' releases to nodes a scenario cut off are answered
+     * instead of holding {@code close()} up for its bound), then closes the clients and proxies.
+     */
     @Override
     public void close() {
         workload.stop();
@@ -162,6 +172,9 @@ final class Scenario implements AutoCloseable {
             awaitAll();
         } catch (RuntimeException ignored) {
             // already reported through the verdict
+        }
+        for (Cluster.Client c : cluster.clients) {
+            c.proxies.healAll();
         }
         workload.close();
         cluster.close();

@@ -311,7 +311,9 @@ public final class FaultProxy implements AutoCloseable {
     /**
      * Pauses or resumes forwarding in both directions. While paused, bytes are read and buffered (at most about
      * 1 MiB per connection and direction, then the proxy stops reading and TCP pushes back to the sender); on
-     * resume they are delivered in order, after any latency they still owe. Non-blocking.
+     * resume they are delivered in order, after any latency they still owe, also those of a connection whose
+     * client has closed meanwhile (like packets a stalled path still carries): the target side of such a connection
+     * is closed once they are delivered. Non-blocking.
      *
      * @param on true to pause, false to resume
      * @return this proxy
@@ -397,7 +399,13 @@ public final class FaultProxy implements AutoCloseable {
      * @return the count
      */
     public int activeConnections() {
-        return connections.size();
+        int open = 0;
+        for (ProxyConnection connection : connections) {
+            if (connection.client().isOpen()) {
+                open++;
+            }
+        }
+        return open;
     }
 
     /**
@@ -503,8 +511,15 @@ public final class FaultProxy implements AutoCloseable {
         }
         ProxyConnection connection = new ProxyConnection(this, channel);
         connections.add(connection);
-        channel.closeFuture().addListener(future -> connections.remove(connection));
         connection.open(target);
+    }
+
+    /**
+     * Both sides of {@code connection} are closed: it is forgotten. Until then it follows the fault switches, also
+     * after its client closed, so bytes a pause held for the target are still delivered on resume.
+     */
+    void ended(ProxyConnection connection) {
+        connections.remove(connection);
     }
 
     boolean blackholed(Direction direction) {

@@ -44,6 +44,7 @@ final class ProxyConnection {
 
     /** Installs the client side and connects to the target; the client is not read before that succeeds. */
     void open(InetSocketAddress target) {
+        client.closeFuture().addListener(future -> sideClosed());
         client.pipeline().addLast("fault-proxy", new Side(upstream, downstream));
         new Bootstrap()
                 .group(client.eventLoop())
@@ -68,10 +69,19 @@ final class ProxyConnection {
             return;
         }
         server = connectedServer;
+        connectedServer.closeFuture().addListener(closed -> sideClosed());
         upstream.attach(client, connectedServer);
         downstream.attach(connectedServer, client);
         upstream.drain();
         downstream.drain();
+    }
+
+    /** One side closed: once the client side and the target side (if it was ever connected) are, it is over. */
+    private void sideClosed() {
+        Channel s = server;
+        if (!client.isOpen() && (s == null || !s.isOpen())) {
+            proxy.ended(this);
+        }
     }
 
     /**

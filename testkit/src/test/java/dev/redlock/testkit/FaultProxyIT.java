@@ -300,6 +300,37 @@ class FaultProxyIT {
     }
 
     @Test
+    void bytesHeldByAPauseAreDeliveredOnResumeEvenAfterTheClientResetItsConnection(
+            @RedisNodes RedisServers servers) throws Exception {
+        RedisServer node = servers.get(0);
+        FaultProxy proxy = proxy(node);
+        long before = clients(node);
+        Socket raw = rawConnect(proxy);
+        assertThat(rawPing(raw)).isEqualTo("+PONG");
+        assertThat(clients(node)).isEqualTo(before + 1);
+
+        proxy.pause(true);
+        raw.getOutputStream().write("SET k late\r\n".getBytes(StandardCharsets.US_ASCII));
+        Thread.sleep(100);
+        raw.setSoLinger(true, 0);
+        raw.close(); // RST, as a client that gives up on a stale connection closes it
+        await().atMost(SOON).until(() -> proxy.activeConnections() == 0);
+        assertThat(node.admin().get("k")).isNull(); // held in the proxy, not at the node
+
+        proxy.pause(false);
+
+        // like packets a stalled path still carries: delivered after the client's reset, then the node side closes
+        await().atMost(SOON).until(() -> "late".equals(node.admin().get("k")));
+        await().atMost(SOON).until(() -> clients(node) == before);
+        assertThat(proxy.bufferedBytes()).isZero();
+    }
+
+    /** Connections the node counts ({@code CLIENT LIST}, the admin connection included). */
+    private static long clients(RedisServer node) {
+        return node.admin().clientList().lines().filter(l -> !l.isBlank()).count();
+    }
+
+    @Test
     void pausedConnectionBuffersAtMostAboutOneMebibyteThenPushesBack(@RedisNodes RedisServers servers)
             throws Exception {
         RedisServer node = servers.get(0);
