@@ -59,7 +59,10 @@ final class RestartWatch {
             }
             boolean sameProcess = previous != null && previous.equals(runId);
             if (guard == RestartGuard.STRICT && uptime != null) {
-                long started = now - TimeUnit.SECONDS.toNanos(Long.parseLong(uptime));
+                // Redis counts uptime as the difference of two whole wall-clock seconds, so it overstates the age by
+                // up to a second (started at x.9 s, it says 1 at x+1.05 s): the age is taken a second lower.
+                long age = Math.max(0, Long.parseLong(uptime) - 1);
+                long started = now - TimeUnit.SECONDS.toNanos(age);
                 startedAt = started;
                 if (now - started < holdOut.nanos()) {
                     announce(now, "uptime " + uptime + " s is below the maximum lease time, so the node may have "

@@ -309,10 +309,14 @@ class FencingAndRestartGuardIT {
      */
     @Test
     void aFreshlyStartedClusterGrantsNothingUntilItIsAMaximumLeaseTimeOld(@RedisNodes(3) RedisServers servers) {
+        // Start the nodes late in a wall-clock second: Redis counts uptime in whole wall-clock seconds, so these
+        // nodes soon report an uptime of 1 s while a few hundred milliseconds old; the guard must not trust that.
+        await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(5))
+                .until(() -> System.currentTimeMillis() % 1000 >= 700 && System.currentTimeMillis() % 1000 < 750);
+        long started = System.nanoTime(); // before any of them started: their age is at most the time since
         for (int i = 0; i < 3; i++) {
             servers.get(i).restart();
         }
-        long started = System.nanoTime();
         try (ReactiveRedLock lock = ReactiveRedLock.builder().nodes(servers.uris().toArray(String[]::new))
                 .maxLeaseTime(Duration.ofSeconds(2))
                 .defaults(LockOptions.builder().leaseTime(Duration.ofSeconds(2)).maxWait(Duration.ofSeconds(10)).build())
