@@ -86,7 +86,9 @@ class BlockHoundIntegrationIT {
         for (int i = 0; i < uris.length; i++) {
             uris[i] = "redis://localhost:" + servers.get(i).port();
         }
-        try (ReactiveRedLock lock = ReactiveRedLock.builder().nodes(uris).defaults(PATIENT).build()) {
+        // the test kit started the nodes moments ago: no lease can exist that they could have forgotten
+        try (ReactiveRedLock lock = ReactiveRedLock.builder().nodes(uris).restartGuard(RestartGuard.RUN_ID)
+                .defaults(PATIENT).build()) {
             Lease lease = lock.acquire("by-name").block(WAIT);
             assertThat(lock.isLocked("by-name").block(WAIT)).isTrue();
             lease.release().block(WAIT);
@@ -142,6 +144,7 @@ class BlockHoundIntegrationIT {
             List<ReactiveRedLock> clients = new ArrayList<>();
             for (int i = 0; i < 4; i++) {
                 ReactiveRedLock client = ReactiveRedLock.builder()
+                        .restartGuard(RestartGuard.RUN_ID) // nodes the test kit just started
                         .nodes(servers.uris().toArray(String[]::new))
                         .defaults(PATIENT)
                         .build();
