@@ -85,6 +85,9 @@ class ClusterModeIT {
             Disposable subscription = lock.events().subscribe(events::add);
             String result = lock.withLock("orders:43", Mono.delay(Duration.ofMillis(1500)).thenReturn("done"))
                     .block(Duration.ofSeconds(10));
+            // events reach subscribers on their own scheduler, a moment after the operation
+            await().atMost(Duration.ofSeconds(2)).until(() -> events.stream()
+                    .anyMatch(e -> e.type() == LockEvent.Type.RELEASED && e.key().orElse("").equals("orders:43")));
             subscription.dispose();
             assertThat(result).isEqualTo("done");
             assertThat(events).filteredOn(e -> e.type() == LockEvent.Type.RENEWED).hasSizeGreaterThanOrEqualTo(3);
@@ -125,6 +128,9 @@ class ClusterModeIT {
                             .map(outcome -> "orders:" + i + " " + outcome), HELD_LEASES)
                     .collectList()
                     .block(Duration.ofSeconds(30));
+            // events reach subscribers on their own scheduler, a moment after the operation
+            await().atMost(Duration.ofSeconds(2)).until(() -> events.stream()
+                    .filter(e -> e.type() == LockEvent.Type.RELEASED).count() >= HELD_LEASES);
             subscription.dispose();
 
             List<String> failed = new ArrayList<>();

@@ -87,6 +87,9 @@ class FencingAndRestartGuardIT {
                 servers.get(round).restart(); // immediately, without persistence: the node forgets counter and keys
             }
             last = successiveLeases(lock, 100, last);
+            // events reach subscribers on their own scheduler, a moment after they happen
+            await().atMost(Duration.ofSeconds(2)).until(() -> heldOut.stream()
+                    .anyMatch(e -> e.node().orElseThrow().equals(servers.get(0).host() + ":" + servers.get(0).port())));
             events.dispose();
             assertThat(heldOut).extracting(e -> e.node().orElseThrow())
                     .contains(servers.get(0).host() + ":" + servers.get(0).port());
@@ -147,9 +150,11 @@ class FencingAndRestartGuardIT {
         servers.get(3).kill();
         servers.get(4).kill();
         Outcome outcome = new Outcome();
+        java.util.concurrent.CompletableFuture<Void> allEvents;
         try (ReactiveRedLock a = builder(servers).restartGuard(guard).defaults(opts).build();
                 ReactiveRedLock b = builder(servers).restartGuard(guard).defaults(opts).build()) {
-            Disposable events = b.events().subscribe(outcome.events::add);
+            // events reach subscribers on their own scheduler; the flux completes after the last one, once b closed
+            allEvents = b.events().doOnNext(outcome.events::add).then().toFuture();
             outcome.first = a.acquire("k").block(Duration.ofSeconds(5));
             assertThat(b.isLocked("k").block(Duration.ofSeconds(5))).isTrue(); // B has seen nodes 0, 1, 2
             servers.get(0).restart();
@@ -161,8 +166,8 @@ class FencingAndRestartGuardIT {
             } catch (RuntimeException e) {
                 outcome.secondError = e;
             }
-            events.dispose();
         }
+        allEvents.orTimeout(5, TimeUnit.SECONDS).join();
         return outcome;
     }
 
@@ -246,8 +251,10 @@ class FencingAndRestartGuardIT {
             if (guardOfB != null) {
                 builderOfB.restartGuard(guardOfB);
             }
+            java.util.concurrent.CompletableFuture<Void> allEvents;
             try (ReactiveRedLock b = builderOfB.build()) {
-                Disposable events = b.events().subscribe(outcome.events::add);
+                // events reach subscribers on their own scheduler; the flux completes after the last one, once b closed
+                allEvents = b.events().doOnNext(outcome.events::add).then().toFuture();
                 try {
                     outcome.second = b.acquire("k").block(Duration.ofSeconds(5));
                     outcome.overlap = outcome.first.isValid() && outcome.second.isValid();
@@ -255,8 +262,8 @@ class FencingAndRestartGuardIT {
                     outcome.secondError = e;
                     outcome.overlap = false;
                 }
-                events.dispose();
             }
+            allEvents.orTimeout(5, TimeUnit.SECONDS).join();
         }
         return outcome;
     }

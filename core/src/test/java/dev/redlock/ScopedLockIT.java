@@ -114,10 +114,12 @@ class ScopedLockIT {
                 StepVerifier.create(held).expectNext("done").expectComplete().verify(Duration.ofSeconds(10));
             } finally {
                 proxies.healAll();
-                subscription.dispose();
             }
+            // events reach subscribers on their own scheduler, a moment after the operation
+            await().atMost(Duration.ofSeconds(2)).untilAsserted(() -> assertThat(events)
+                    .filteredOn(e -> e.type() == LockEvent.Type.RENEWED).hasSizeGreaterThanOrEqualTo(6));
+            subscription.dispose();
             assertThat(events).noneMatch(e -> e.type() == LockEvent.Type.LOST);
-            assertThat(events).filteredOn(e -> e.type() == LockEvent.Type.RENEWED).hasSizeGreaterThanOrEqualTo(6);
             await().atMost(Duration.ofSeconds(2)).until(() -> lockKeys(servers) == 0);
         }
     }
@@ -135,6 +137,9 @@ class ScopedLockIT {
                     .blockLast(Duration.ofSeconds(30));
 
             long scripts = evalshaCalls(servers.get(0)) - before;
+            // events reach subscribers on their own scheduler, a moment after the operation
+            await().atMost(Duration.ofSeconds(2)).until(
+                    () -> events.stream().filter(e -> e.type() == LockEvent.Type.RENEWED).count() >= 300 * 6);
             subscription.dispose();
             long renewals = events.stream().filter(e -> e.type() == LockEvent.Type.RENEWED).count();
             assertThat(events).noneMatch(e -> e.type() == LockEvent.Type.LOST);
@@ -207,6 +212,8 @@ class ScopedLockIT {
             List<LockEvent.Type> types = new java.util.concurrent.CopyOnWriteArrayList<>();
             Disposable events = lock.events().subscribe(e -> types.add(e.type()));
             lock.withLock("k", Mono.delay(Duration.ofMillis(500))).block(Duration.ofSeconds(5));
+            // events reach subscribers on their own scheduler, a moment after the operation
+            await().atMost(Duration.ofSeconds(2)).until(() -> types.contains(LockEvent.Type.RELEASED));
             events.dispose();
             assertThat(types).startsWith(LockEvent.Type.ACQUIRED).endsWith(LockEvent.Type.RELEASED).contains(LockEvent.Type.RENEWED);
         }
