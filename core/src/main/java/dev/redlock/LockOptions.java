@@ -108,7 +108,10 @@ public final class LockOptions {
         return renewalRatio;
     }
 
-    /** The watchdog's renewal period: lease time × renewal ratio, in whole milliseconds. */
+    /**
+     * The watchdog's renewal period for this lease time: lease time × renewal ratio, in whole milliseconds. After an
+     * {@link Lease#extend} to another lease time, the watchdog renews at that lease time's period.
+     */
     public Duration renewalInterval() {
         return Duration.ofMillis(Math.max(1, (long) (leaseTime.toMillis() * renewalRatio)));
     }
