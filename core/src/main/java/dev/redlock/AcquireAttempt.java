@@ -1,7 +1,6 @@
 package dev.redlock;
 
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import reactor.core.publisher.MonoSink;
 
@@ -53,8 +52,6 @@ final class AcquireAttempt implements QuorumCall.Listener {
     private final MonoSink<Result> sink;
     private final String token = Tokens.next();
     private final AtomicInteger state = new AtomicInteger(RUNNING);
-    /** Completes once the attempt can no longer grant a lease (it succeeded, failed or was cancelled). */
-    private final CompletableFuture<Void> done = new CompletableFuture<>();
     private final long driftNanos;
     private long t1;
     private long deadline;
@@ -71,17 +68,13 @@ final class AcquireAttempt implements QuorumCall.Listener {
         this.driftNanos = options.driftNanos(options.leaseTime());
     }
 
-    /** See {@link #done}; {@code close()} waits for it. */
-    CompletableFuture<Void> done() {
-        return done;
-    }
-
     void start() {
-        if (!owner.beginAttempt(this)) {
+        // close() waits for the attempts that began: each one that begins ends with one endAttempt() (on leaving
+        // RUNNING), once it can no longer grant a lease
+        if (!owner.beginAttempt()) {
             sink.error(owner.closedError(keys.key, "acquire"));
             return;
         }
-        done.whenComplete((v, e) -> owner.endAttempt(this));
         t1 = owner.now();
         deadline = t1 + options.leaseTime().toNanos() - driftNanos;
         acquire = new QuorumCall(
@@ -187,7 +180,7 @@ final class AcquireAttempt implements QuorumCall.Listener {
                 acquire.yesCount());
         if (state.compareAndSet(RUNNING, FINISHED)) {
             owner.track(lease);
-            done.complete(null);
+            owner.endAttempt();
             // Handed over before anything else can run: a cancel that comes from now on finds the result either
             // delivered (the subscriber owns the lease) or discarded, and the discard hook releases it.
             sink.success(new Result(lease, false, -1, acquire, false, at - t1, "acquire"));
@@ -207,7 +200,7 @@ final class AcquireAttempt implements QuorumCall.Listener {
             if (!owner.testHooks().noReleaseOnFailure) {
                 owner.releaseEverywhere(keys, token, acquire, false);
             }
-            done.complete(null);
+            owner.endAttempt();
             sink.success(new Result(null, contended, holderTtlMillis, call, validityExpired, at - t1, operation));
         }
     }
@@ -216,7 +209,7 @@ final class AcquireAttempt implements QuorumCall.Listener {
     private void failWith(RuntimeException error) {
         if (state.compareAndSet(RUNNING, FINISHED)) {
             owner.releaseEverywhere(keys, token, acquire, false);
-            done.complete(null);
+            owner.endAttempt();
             sink.error(error);
         }
     }
@@ -226,7 +219,7 @@ final class AcquireAttempt implements QuorumCall.Listener {
             if (!owner.testHooks().noReleaseOnFailure) {
                 owner.releaseEverywhere(keys, token, acquire, false);
             }
-            done.complete(null);
+            owner.endAttempt();
         }
     }
 }

@@ -438,7 +438,7 @@ final class DefaultLease implements Lease {
                         false,
                         (call, yes, at) -> releaseDecided(call, yes, at, wasHeld, expired, result));
         release.start(acquireCall);
-        owner.trackCleanup(release.finished());
+        owner.trackRelease(release);
         if (wasHeld) {
             release.allWritten().thenRun(() -> {
                 handBack();

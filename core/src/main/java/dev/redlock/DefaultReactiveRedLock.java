@@ -63,9 +63,9 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
     private final Set<DefaultLease> active = ConcurrentHashMap.newKeySet();
     private final AtomicInteger watchdogs = new AtomicInteger();
     /** Releases (of leases and of failed attempts) whose nodes have not all answered yet. */
-    private final Set<CompletableFuture<Void>> cleanups = ConcurrentHashMap.newKeySet();
+    private final InFlight releases = new InFlight();
     /** Acquire attempts in flight: close() lets them end before it releases what they got. */
-    private final Set<AcquireAttempt> attempts = ConcurrentHashMap.newKeySet();
+    private final InFlight attempts = new InFlight();
     private final AtomicReference<Mono<Void>> closing = new AtomicReference<>();
     /** Set as close() starts: no operation starts any more. */
     private volatile boolean closeStarted;
@@ -237,32 +237,29 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
                             }
                         });
         cleanup.start(after);
-        trackCleanup(cleanup.finished());
+        trackRelease(cleanup);
     }
 
-    /** Releases whose nodes close() lets answer before it closes the connections. */
-    void trackCleanup(CompletableFuture<Void> finished) {
+    /** A release whose nodes close() lets answer before it closes the connections. */
+    void trackRelease(QuorumCall release) {
+        CompletableFuture<Void> finished = release.finished();
         if (!finished.isDone()) {
-            cleanups.add(finished);
-            finished.whenComplete((v, e) -> cleanups.remove(finished));
+            releases.enter();
+            finished.whenComplete((v, e) -> releases.exit());
         }
     }
 
     /**
      * Registers an acquire attempt about to send; false (and nothing registered) once close() started, so that
-     * close() knows every attempt that can still grant a lease.
+     * close() knows every attempt that can still grant a lease. Each true is followed by one {@link #endAttempt()}.
      */
-    boolean beginAttempt(AcquireAttempt attempt) {
-        attempts.add(attempt);
-        if (closeStarted) {
-            attempts.remove(attempt);
-            return false;
-        }
-        return true;
+    boolean beginAttempt() {
+        return attempts.tryEnter();
     }
 
-    void endAttempt(AcquireAttempt attempt) {
-        attempts.remove(attempt);
+    /** The attempt can no longer grant a lease (it succeeded, failed or was cancelled). */
+    void endAttempt() {
+        attempts.exit();
     }
 
     /** Whether close() finished releasing and closes (or closed) the connections. */
@@ -773,7 +770,7 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
             Mono<Void> close = Mono.defer(() -> {
                         // 1. nothing new starts; attempts in flight end (they may still grant leases)
                         closeStarted = true;
-                        return awaitAll(attempts.stream().map(AcquireAttempt::done));
+                        return awaitBounded(attempts.drain());
                     })
                     // 2. every lease held now, including those granted during the close: scopes end with CLIENT_CLOSED
                     .then(Mono.defer(() -> Flux.fromIterable(List.copyOf(active))
@@ -781,7 +778,7 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
                             .then()))
                     // 3. every release (of leases and of failed or cancelled attempts) hears from each node, so none
                     // is cut off by closing its connection
-                    .then(Mono.defer(() -> awaitAll(cleanups.stream())))
+                    .then(Mono.defer(() -> awaitBounded(releases.drain())))
                     .then(Mono.defer(() -> {
                         closed = true;
                         health.stop();
@@ -806,13 +803,12 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
         });
     }
 
-    /** Waits for the futures, at most {@link #CLOSE_PHASE_BOUND}. */
-    private Mono<Void> awaitAll(java.util.stream.Stream<CompletableFuture<Void>> futures) {
-        CompletableFuture<?>[] all = futures.toArray(CompletableFuture[]::new);
-        if (all.length == 0) {
+    /** Waits for the future, at most {@link #CLOSE_PHASE_BOUND}. */
+    private Mono<Void> awaitBounded(CompletableFuture<Void> future) {
+        if (future.isDone()) {
             return Mono.empty();
         }
-        return Mono.fromFuture(CompletableFuture.allOf(all), true)
+        return Mono.fromFuture(future, true)
                 .timeout(CLOSE_PHASE_BOUND, scheduler)
                 .onErrorResume(e -> Mono.empty());
     }
