@@ -744,6 +744,11 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
 
     @Override
     public int activeLeases() {
+        // A manual lease nobody released or watched ends at its deadline unnoticed: count it lost there (which also
+        // stops tracking it), so neither the count nor the set grows with leases their owners dropped.
+        for (DefaultLease lease : active) {
+            lease.lostAtEnd();
+        }
         return active.size();
     }
 

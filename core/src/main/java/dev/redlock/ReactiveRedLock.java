@@ -76,7 +76,11 @@ public interface ReactiveRedLock extends AutoCloseable {
      *   <li>client closed (before or while waiting): {@link ClientClosedException};
      *   <li>cancel: stops waiting; an attempt in flight is released on every node once each has answered, so a
      *       cancelled acquire never leaves a lease behind (keys a node stored after our timeout are removed too). A
-     *       lease granted just as the cancel came, which never reached the subscriber, is released too.
+     *       lease granted just as the cancel came is released too when it never left the library, or when an operator
+     *       on the way discards it (Reactor's discard hook). A lease that reached the subscriber is the subscriber's
+     *       to release, including one a subscriber drops because it was disposed in that very instant (Reactor's
+     *       {@code onNextDropped}, which no library sees): for cancel safety over the whole use of a lease, use
+     *       {@code withLock} or {@code Mono.usingWhen(acquire(key), use, Lease::release)}.
      * </ul>
      *
      * @throws IllegalArgumentException at call time for a null/blank key, null options, or a lease time above the
@@ -161,7 +165,10 @@ public interface ReactiveRedLock extends AutoCloseable {
      */
     Flux<LockEvent> events();
 
-    /** How many leases this client currently holds (acquired, not yet released or lost). */
+    /**
+     * How many leases this client currently holds: acquired, not yet released or lost. A lease past its deadline
+     * counts as lost, also one whose owner never released it.
+     */
     int activeLeases();
 
     /**

@@ -150,4 +150,13 @@ class LifecycleTest {
         assertThat(cluster.liveLockKeys()).isZero();
         assertThat(lock.activeLeases()).isZero();
     }
+
+    @Test
+    void aManualLeaseNobodyReleasedStopsCountingAtItsDeadline() {
+        DefaultReactiveRedLock lock = lock();
+        Lease dropped = acquire(lock, "k"); // the owner never releases it (nor watches it)
+        assertThat(lock.activeLeases()).isEqualTo(1);
+        vts.advanceTimeBy(dropped.remaining().plusMillis(1));
+        assertThat(lock.activeLeases()).as("leases counted after the deadline").isZero();
+    }
 }
