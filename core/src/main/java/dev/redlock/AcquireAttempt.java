@@ -102,17 +102,7 @@ final class AcquireAttempt implements QuorumCall.Listener {
         }
     }
 
-    private void onAcquireDecided(boolean yes, long decidedAt) {
-        long pause = owner.testHooks().pauseAfterRepliesNanos;
-        if (pause > 0) {
-            // Test-only: a client pause between the replies and reading T2 (scheduled, never a blocked thread).
-            owner.scheduler().schedule(() -> onAcquireDecided(yes, owner.now(), true), pause, java.util.concurrent.TimeUnit.NANOSECONDS);
-        } else {
-            onAcquireDecided(yes, decidedAt, true);
-        }
-    }
-
-    private void onAcquireDecided(boolean yes, long at, boolean unused) {
+    private void onAcquireDecided(boolean yes, long at) {
         if (!yes) {
             int denied = acquire.countReplies(v -> v < 0);
             long ttl = -1;
@@ -126,7 +116,7 @@ final class AcquireAttempt implements QuorumCall.Listener {
             fail(denied > 0 && acquire.failureCount() <= acquire.nodeCount() - acquire.quorum(), ttl, false, at);
             return;
         }
-        if (at - deadline >= 0 && !owner.testHooks().skipValidityCheck) {
+        if (!owner.validityRule().grantable(at, deadline)) {
             fail(false, -1, true, at);
             return;
         }
@@ -197,9 +187,7 @@ final class AcquireAttempt implements QuorumCall.Listener {
             String operation) {
         if (state.compareAndSet(RUNNING, FINISHED)) {
             // Release on ALL nodes, also those that said no or did not answer: a late or unseen grant must not linger.
-            if (!owner.testHooks().noReleaseOnFailure) {
-                owner.releaseEverywhere(keys, token, acquire, false);
-            }
+            owner.releaseEverywhere(keys, token, acquire, false);
             owner.endAttempt();
             sink.success(new Result(null, contended, holderTtlMillis, call, validityExpired, at - t1, operation));
         }
@@ -216,9 +204,7 @@ final class AcquireAttempt implements QuorumCall.Listener {
 
     private void cancel() {
         if (state.compareAndSet(RUNNING, CANCELLED)) {
-            if (!owner.testHooks().noReleaseOnFailure) {
-                owner.releaseEverywhere(keys, token, acquire, false);
-            }
+            owner.releaseEverywhere(keys, token, acquire, false);
             owner.endAttempt();
         }
     }

@@ -19,6 +19,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
+import java.util.function.UnaryOperator;
 import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,7 +73,10 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
     private volatile boolean closeStarted;
     /** Set once close() released everything and closes the connections. */
     private volatile boolean closed;
-    private volatile TestHooks testHooks = TestHooks.NONE;
+    // Strategies tests replace (EngineAccess) to build mutants and inject faults; production keeps these defaults.
+    private volatile LongSupplier clock;
+    private volatile QuorumRule quorumRule = QuorumRule.MAJORITY;
+    private volatile ValidityRule validityRule = ValidityRule.BEFORE_DEADLINE;
 
     DefaultReactiveRedLock(
             List<RedisNode> nodes,
@@ -121,17 +126,40 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
 
     // == Internal access ==
 
+    /** The engine's clock in nanoseconds: the scheduler's monotonic clock (a test may install another). */
     long now() {
-        TestHooks hooks = testHooks;
-        if (hooks.wallClock) {
-            return TimeUnit.MILLISECONDS.toNanos(System.currentTimeMillis()) + hooks.wallClockJumpNanos;
-        }
-        return scheduler.now(TimeUnit.NANOSECONDS);
+        LongSupplier c = clock;
+        return c != null ? c.getAsLong() : scheduler.now(TimeUnit.NANOSECONDS);
     }
 
-    /** The release script: compare-and-delete, unless a test switched on the unchecked-release mutant. */
-    LockScript releaseScript() {
-        return testHooks.releaseWithoutOwnershipCheck ? LockScript.RELEASE_UNCHECKED : LockScript.RELEASE;
+    /** The release script: compare-and-delete. */
+    Script releaseScript() {
+        return LockScript.RELEASE;
+    }
+
+    // == Test seams (EngineAccess installs them before first use) ==
+
+    void clock(LongSupplier clock) {
+        this.clock = clock;
+    }
+
+    void quorumRule(QuorumRule rule) {
+        this.quorumRule = Checks.notNull(rule, "rule");
+    }
+
+    void validityRule(ValidityRule rule) {
+        this.validityRule = Checks.notNull(rule, "rule");
+    }
+
+    ValidityRule validityRule() {
+        return validityRule;
+    }
+
+    /** Wraps every node (a fault-injecting decorator); call before first use. */
+    void decorateNodes(UnaryOperator<NodeChannel> decorator) {
+        for (int i = 0; i < channels.length; i++) {
+            channels[i] = decorator.apply(channels[i]);
+        }
     }
 
     NodeChannel[] channels() {
@@ -148,14 +176,6 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
 
     EventBus eventBus() {
         return events;
-    }
-
-    TestHooks testHooks() {
-        return testHooks;
-    }
-
-    void testHooks(TestHooks hooks) {
-        this.testHooks = hooks;
     }
 
     /** Whether renewal batches must keep to one hash slot (see {@link NodeChannel#slotStrict()}). */
@@ -332,13 +352,9 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
         return channels.length / 2 + 1;
     }
 
-    /** The quorum a call of this script needs; test-only mutants may lower it. */
-    int quorumFor(LockScript script) {
-        TestHooks hooks = testHooks;
-        if ((script == LockScript.EXTEND || script == LockScript.EXTEND_BATCH) && hooks.extendQuorum > 0) {
-            return hooks.extendQuorum;
-        }
-        return hooks.quorum > 0 ? hooks.quorum : quorum();
+    /** The quorum a call of this script needs (the engine's quorum rule). */
+    int quorumFor(Script script) {
+        return quorumRule.quorum(script, channels.length);
     }
 
     @Override

@@ -191,9 +191,9 @@ final class LettuceNode implements NodeChannel {
                         return result;
                     }
                     RedisAsyncCommands<String, String> async = connection.async();
-                    CompletableFuture<?>[] loads = new CompletableFuture<?>[LockScript.values().length];
-                    for (LockScript script : LockScript.values()) {
-                        loads[script.ordinal()] = async.scriptLoad(script.source()).toCompletableFuture();
+                    CompletableFuture<?>[] loads = new CompletableFuture<?>[LockScript.PRELOADED.size()];
+                    for (int i = 0; i < loads.length; i++) {
+                        loads[i] = async.scriptLoad(LockScript.PRELOADED.get(i).source()).toCompletableFuture();
                     }
                     CompletableFuture<Long> recorded = guard == RestartGuard.OFF
                             ? CompletableFuture.completedFuture(null)
@@ -292,10 +292,10 @@ final class LettuceNode implements NodeChannel {
         }
 
         @Override
-        public CompletionStage<Long> eval(LockScript script, String[] keys, String[] args) {
+        public CompletionStage<Long> eval(Script script, String[] keys, String[] args) {
             CompletableFuture<Long> sent = async.<Long>evalsha(script.sha1(), ScriptOutputType.INTEGER, keys, args)
                     .toCompletableFuture();
-            if (script == LockScript.ACQUIRE) {
+            if (script.kind() == Script.Kind.ACQUIRE) {
                 // No EVAL fallback for an acquire: sent after the NOSCRIPT reply it could land after this node's
                 // release and leave a stale key. The node counts as failed for this attempt; scripts are reloaded.
                 sent.whenComplete((v, e) -> {

@@ -55,7 +55,7 @@ interface NodeChannel {
     interface NodeConnection {
 
         /** Runs a script; completes with its integer reply or fails with the node's error. */
-        CompletionStage<Long> eval(LockScript script, String[] keys, String[] args);
+        CompletionStage<Long> eval(Script script, String[] keys, String[] args);
 
         /**
          * The reason this node must not count toward a quorum at {@code nowNanos} (the restart guard holds it out),

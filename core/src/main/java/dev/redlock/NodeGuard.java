@@ -61,7 +61,7 @@ final class NodeGuard {
      * node times out, and breakers that then skipped a majority would take the whole lock down for their open
      * period instead of protecting it.
      */
-    int permit(LockScript script, NodeGuard[] all, int quorum) {
+    int permit(Script script, NodeGuard[] all, int quorum) {
         if (!gated(script)) {
             return BYPASS;
         }
@@ -84,17 +84,17 @@ final class NodeGuard {
         }
     }
 
-    boolean gated(LockScript script) {
-        return breaker != null && script != LockScript.RELEASE && script != LockScript.RELEASE_UNCHECKED;
+    boolean gated(Script script) {
+        return breaker != null && !script.isRelease();
     }
 
-    void success(LockScript script, long nanos) {
+    void success(Script script, long nanos) {
         if (gated(script)) {
             breaker.onSuccess(Math.max(0, nanos), TimeUnit.NANOSECONDS);
         }
     }
 
-    void failure(LockScript script, long nanos, Throwable error) {
+    void failure(Script script, long nanos, Throwable error) {
         lastError = error;
         if (gated(script)) {
             breaker.onError(Math.max(0, nanos), TimeUnit.NANOSECONDS, error);

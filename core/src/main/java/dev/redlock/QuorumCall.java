@@ -60,7 +60,7 @@ final class QuorumCall {
 
     private final DefaultReactiveRedLock owner;
     private final NodeChannel[] nodes;
-    private final LockScript script;
+    private final Script script;
     private final String[] keys;
     private final String[] args;
     private final Scheduler scheduler;
@@ -104,7 +104,7 @@ final class QuorumCall {
     @SuppressWarnings("unchecked")
     QuorumCall(
             DefaultReactiveRedLock owner,
-            LockScript script,
+            Script script,
             String[] keys,
             String[] args,
             Duration timeout,
@@ -122,9 +122,9 @@ final class QuorumCall {
         this.quorum = owner.quorumFor(script);
         this.yes = yes;
         this.decideEarly = decideEarly;
-        this.decideNoEarly = decideEarly && script != LockScript.EXTEND_BATCH && script != LockScript.RELEASE
-                && script != LockScript.RELEASE_UNCHECKED;
-        this.mustSend = script == LockScript.RELEASE || script == LockScript.RELEASE_UNCHECKED;
+        this.decideNoEarly = decideEarly
+                && (script.kind() == Script.Kind.COMMAND || script.kind() == Script.Kind.ACQUIRE);
+        this.mustSend = script.isRelease();
         this.listener = listener;
         int n = nodes.length;
         this.states = new AtomicIntegerArray(n);

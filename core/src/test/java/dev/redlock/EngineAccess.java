@@ -1,24 +1,42 @@
 package dev.redlock;
 
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Test-only bridge to the package-private parts of the engine that the chaos harness ({@code dev.redlock.chaos})
- * needs: installing {@link TestHooks} (fault-injection points and mutants) on a client, and reading how many
- * watchdogs a client still runs. Nothing here is part of the public API.
+ * Test-only bridge to the engine for the safety tests ({@code dev.redlock.chaos}): it builds the deliberate bugs
+ * ("mutants") and fault points the checker must catch, all in test code, through the strategies the engine reads
+ * (its clock, quorum rule and validity rule) and a decorator of its nodes. Production code has no switch for any of
+ * them and loads only the real scripts. Nothing here is part of the public API.
  */
 public final class EngineAccess {
+
+    /**
+     * Mutant release: a plain {@code DEL} that does not check the key still holds this lease's token. Never loaded
+     * on a node: the node learns it through {@code EVAL} when it answers {@code NOSCRIPT}.
+     */
+    static final Script RELEASE_UNCHECKED = Script.of("release-unchecked", "redis.call('del', KEYS[1])\n"
+            + "if ARGV[2] ~= '' then redis.call('publish', ARGV[2], '1') end\n"
+            + "return 1", Script.Kind.RELEASE);
 
     private EngineAccess() {}
 
     /**
-     * Installs a fresh set of test hooks (every switch off) on {@code client} and returns a handle to flip them. The
-     * switches are volatile and may be changed while the client is in use (e.g. a clock jump mid-hold).
+     * Installs the test seams (every mutant off) on {@code client} and returns a handle to flip them. Call it right
+     * after building the client. The switches are volatile and may be changed while the client is in use (a clock
+     * jump in the middle of a hold).
      */
     public static Hooks installHooks(ReactiveRedLock client) {
-        TestHooks hooks = new TestHooks();
-        engine(client).testHooks(hooks);
-        return new Hooks(hooks);
+        DefaultReactiveRedLock engine = engine(client);
+        Hooks hooks = new Hooks(engine);
+        engine.clock(hooks::now);
+        engine.quorumRule(hooks::quorum);
+        engine.validityRule(hooks::grantable);
+        engine.decorateNodes(node -> new HookedNode(node, hooks));
+        return hooks;
     }
 
     /** Watchdogs the client currently runs (0 once every scope has ended). */
@@ -38,60 +56,202 @@ public final class EngineAccess {
         return (DefaultReactiveRedLock) client;
     }
 
-    /** A handle on one client's {@link TestHooks}. */
+    /** A handle on one client's seams. */
     public static final class Hooks {
-        private final TestHooks hooks;
+        private final DefaultReactiveRedLock engine;
+        private volatile int quorum;
+        private volatile int extendQuorum;
+        private volatile boolean skipValidityCheck;
+        private volatile boolean wallClock;
+        private volatile long wallClockJumpNanos;
+        private volatile boolean releaseWithoutOwnershipCheck;
+        private volatile boolean noReleaseOnFailure;
+        private volatile long pauseAfterRepliesNanos;
+        /** Added to the clock: the pauses after replies taken so far. */
+        private final AtomicLong paused = new AtomicLong();
+        /** The token of the last attempt that paused: one pause per attempt, at its first reply. */
+        private final java.util.concurrent.atomic.AtomicReference<String> lastPaused =
+                new java.util.concurrent.atomic.AtomicReference<>();
 
-        private Hooks(TestHooks hooks) {
-            this.hooks = hooks;
+        private Hooks(DefaultReactiveRedLock engine) {
+            this.engine = engine;
+        }
+
+        long now() {
+            long base = wallClock
+                    ? TimeUnit.MILLISECONDS.toNanos(System.currentTimeMillis()) + wallClockJumpNanos
+                    : engine.scheduler().now(TimeUnit.NANOSECONDS);
+            return base + paused.get();
+        }
+
+        int quorum(Script script, int nodes) {
+            if ((script == LockScript.EXTEND || script == LockScript.EXTEND_BATCH) && extendQuorum > 0) {
+                return extendQuorum;
+            }
+            return quorum > 0 ? quorum : QuorumRule.MAJORITY.quorum(script, nodes);
+        }
+
+        boolean grantable(long decidedAt, long deadline) {
+            return skipValidityCheck || ValidityRule.BEFORE_DEADLINE.grantable(decidedAt, deadline);
         }
 
         /** Mutant: the quorum for every script (0 = N/2+1). */
         public Hooks quorum(int quorum) {
-            hooks.quorum = quorum;
+            this.quorum = quorum;
             return this;
         }
 
         /** Mutant: the quorum for extensions only (0 = the normal quorum). */
         public Hooks extendQuorum(int extendQuorum) {
-            hooks.extendQuorum = extendQuorum;
+            this.extendQuorum = extendQuorum;
             return this;
         }
 
         /** Mutant: hand out leases even when the quorum answered after the lease's deadline. */
         public Hooks skipValidityCheck(boolean on) {
-            hooks.skipValidityCheck = on;
+            this.skipValidityCheck = on;
             return this;
         }
 
         /** Mutant: measure time with the wall clock plus {@link #wallClockJump(Duration)}. */
         public Hooks wallClock(boolean on) {
-            hooks.wallClock = on;
+            this.wallClock = on;
             return this;
         }
 
         /** With {@link #wallClock(boolean)}: a step of the client's wall clock (negative = back in time). */
         public Hooks wallClockJump(Duration jump) {
-            hooks.wallClockJumpNanos = jump.toNanos();
+            this.wallClockJumpNanos = jump.toNanos();
             return this;
         }
 
         /** Mutant: release with a plain DEL, without checking the key still holds the lease's token. */
         public Hooks releaseWithoutOwnershipCheck(boolean on) {
-            hooks.releaseWithoutOwnershipCheck = on;
+            this.releaseWithoutOwnershipCheck = on;
             return this;
         }
 
         /** Mutant: a failed or cancelled attempt does not release the nodes that granted (or may grant later). */
         public Hooks noReleaseOnFailure(boolean on) {
-            hooks.noReleaseOnFailure = on;
+            this.noReleaseOnFailure = on;
             return this;
         }
 
-        /** Fault: a (scheduled, non-blocking) client pause between the deciding acquire reply and reading T2. */
+        /**
+         * Fault: a client pause between an acquire's replies and reading T2, like a GC pause: the clock moves on by
+         * {@code pause} as each acquire reply arrives, before the engine sees it.
+         */
         public Hooks pauseAfterReplies(Duration pause) {
-            hooks.pauseAfterRepliesNanos = pause.toNanos();
+            this.pauseAfterRepliesNanos = pause.toNanos();
             return this;
+        }
+    }
+
+    /** A node whose commands go through the hooks: script substitution, dropped cleanups, pauses after replies. */
+    private static final class HookedNode implements NodeChannel {
+        private final NodeChannel node;
+        private final Hooks hooks;
+
+        HookedNode(NodeChannel node, Hooks hooks) {
+            this.node = node;
+            this.hooks = hooks;
+        }
+
+        @Override
+        public String name() {
+            return node.name();
+        }
+
+        @Override
+        public NodeConnection ready() {
+            NodeConnection c = node.ready();
+            return c == null ? null : new HookedConnection(c, hooks);
+        }
+
+        @Override
+        public CompletionStage<NodeConnection> connect() {
+            return node.connect().thenApply(c -> new HookedConnection(c, hooks));
+        }
+
+        @Override
+        public NodeHeldOutException heldOut(long nowNanos) {
+            return node.heldOut(nowNanos);
+        }
+
+        @Override
+        public CompletionStage<Void> subscribe(String channel, Runnable onMessage) {
+            return node.subscribe(channel, onMessage);
+        }
+
+        @Override
+        public void unsubscribe(String channel, Runnable onMessage) {
+            node.unsubscribe(channel, onMessage);
+        }
+
+        @Override
+        public boolean slotStrict() {
+            return node.slotStrict();
+        }
+
+        @Override
+        public CompletionStage<Void> closeAsync() {
+            return node.closeAsync();
+        }
+    }
+
+    private static final class HookedConnection implements NodeChannel.NodeConnection {
+        private final NodeChannel.NodeConnection connection;
+        private final Hooks hooks;
+
+        HookedConnection(NodeChannel.NodeConnection connection, Hooks hooks) {
+            this.connection = connection;
+            this.hooks = hooks;
+        }
+
+        @Override
+        public CompletionStage<Long> eval(Script script, String[] keys, String[] args) {
+            if (script == LockScript.RELEASE) {
+                boolean cleanup = args.length > 1 && args[1].isEmpty(); // a failed or cancelled attempt's release
+                if (cleanup && hooks.noReleaseOnFailure) {
+                    return CompletableFuture.completedFuture(0L);
+                }
+                if (hooks.releaseWithoutOwnershipCheck) {
+                    return connection.eval(RELEASE_UNCHECKED, keys, args);
+                }
+            }
+            CompletionStage<Long> reply = connection.eval(script, keys, args);
+            long pause = hooks.pauseAfterRepliesNanos;
+            if (script == LockScript.ACQUIRE && pause > 0) {
+                String token = args[0];
+                return reply.thenApply(v -> {
+                    String last = hooks.lastPaused.get();
+                    if (!token.equals(last) && hooks.lastPaused.compareAndSet(last, token)) {
+                        hooks.paused.addAndGet(pause);
+                    }
+                    return v;
+                });
+            }
+            return reply;
+        }
+
+        @Override
+        public NodeHeldOutException heldOut(long nowNanos) {
+            return connection.heldOut(nowNanos);
+        }
+
+        @Override
+        public void timedOut(long nowNanos) {
+            connection.timedOut(nowNanos);
+        }
+
+        @Override
+        public void replied(long nowNanos) {
+            connection.replied(nowNanos);
+        }
+
+        @Override
+        public CompletionStage<Void> closed() {
+            return connection.closed();
         }
     }
 }

@@ -26,7 +26,7 @@ final class FakeNode implements NodeChannel {
     private final Map<String, Runnable> subscriptions = new ConcurrentHashMap<>();
     final AtomicInteger commands = new AtomicInteger();
     final AtomicInteger unsubscribes = new AtomicInteger();
-    private final Map<LockScript, AtomicInteger> perScript = new ConcurrentHashMap<>();
+    private final Map<Script, AtomicInteger> perScript = new ConcurrentHashMap<>();
 
     volatile long latencyNanos;
     volatile boolean down;
@@ -43,7 +43,7 @@ final class FakeNode implements NodeChannel {
     }
 
     /** How many commands of this script reached this node. */
-    int commands(LockScript script) {
+    int commands(Script script) {
         AtomicInteger c = perScript.get(script);
         return c == null ? 0 : c.get();
     }
@@ -69,7 +69,7 @@ final class FakeNode implements NodeChannel {
         final AtomicInteger unrun = new AtomicInteger();
 
         @Override
-        public CompletionStage<Long> eval(LockScript script, String[] keys, String[] args) {
+        public CompletionStage<Long> eval(Script script, String[] keys, String[] args) {
             commands.incrementAndGet();
             perScript.computeIfAbsent(script, x -> new AtomicInteger()).incrementAndGet();
             CompletableFuture<Long> reply = new CompletableFuture<>();
@@ -195,9 +195,9 @@ final class FakeNode implements NodeChannel {
         }
     }
 
-    private synchronized long run(LockScript script, String[] keys, String[] args) {
-        switch (script) {
-            case ACQUIRE: {
+    private synchronized long run(Script script, String[] keys, String[] args) {
+        switch (script.name()) {
+            case "acquire": {
                 if (get(keys[0]) == null) {
                     set(keys[0], args[0], Long.parseLong(args[1]));
                     if ("1".equals(args[2])) {
@@ -209,7 +209,7 @@ final class FakeNode implements NodeChannel {
                 long pttl = pttl(keys[0]);
                 return pttl == -1 ? LockScript.NO_EXPIRY : -1 - Math.max(0, pttl);
             }
-            case RELEASE: {
+            case "release": {
                 String v = get(keys[0]);
                 if (args[0].equals(v)) {
                     del(keys[0]);
@@ -218,7 +218,7 @@ final class FakeNode implements NodeChannel {
                 }
                 return v == null ? 0 : -1;
             }
-            case EXTEND: {
+            case "extend": {
                 String v = get(keys[0]);
                 if (args[0].equals(v)) {
                     expiries.put(keys[0], now() + TimeUnit.MILLISECONDS.toNanos(Long.parseLong(args[1])));
@@ -226,7 +226,7 @@ final class FakeNode implements NodeChannel {
                 }
                 return v == null ? 0 : -1;
             }
-            case EXTEND_BATCH: {
+            case "extend-batch": {
                 long renewed = 0;
                 for (int i = 0; i < keys.length; i++) {
                     if (args[2 * i].equals(get(keys[i]))) {
@@ -236,7 +236,7 @@ final class FakeNode implements NodeChannel {
                 }
                 return renewed;
             }
-            case FENCE: {
+            case "fence": {
                 if (args[0].equals(get(keys[0]))) {
                     String c = get(keys[1]);
                     long current = c == null ? 0 : Long.parseLong(c);
@@ -248,14 +248,14 @@ final class FakeNode implements NodeChannel {
                 }
                 return 0;
             }
-            case PING:
+            case "ping":
                 return 1;
-            case RELEASE_UNCHECKED: {
+            case "release-unchecked": {
                 del(keys[0]);
                 publish(args[1]);
                 return 1;
             }
-            case EXISTS:
+            case "exists":
                 return get(keys[0]) == null ? 0 : 1;
             default:
                 throw new IllegalStateException("unknown script " + script);

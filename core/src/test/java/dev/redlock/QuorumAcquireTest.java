@@ -254,9 +254,7 @@ class QuorumAcquireTest {
     @Test
     void pauseBetweenRepliesAndValidityCheckFailsTheAttemptAndCleansUp() {
         DefaultReactiveRedLock lock = cluster.client(options(Duration.ofMillis(500), Duration.ZERO));
-        TestHooks hooks = new TestHooks();
-        hooks.pauseAfterRepliesNanos = Duration.ofMillis(600).toNanos();
-        lock.testHooks(hooks);
+        EngineAccess.installHooks(lock).pauseAfterReplies(Duration.ofMillis(600));
 
         StepVerifier.withVirtualTime(() -> lock.acquire("k"), () -> vts, Long.MAX_VALUE)
                 .expectSubscription()

@@ -151,9 +151,7 @@ class QuorumLockIT {
         try (ReactiveRedLock lock = client(servers, opts)) {
             lock.acquire("warm-up").flatMap(Lease::release).block(Duration.ofSeconds(5));
             // The replies are handled 400 ms late, past the 300 ms lease: validity = lease - elapsed - drift < 0.
-            TestHooks hooks = new TestHooks();
-            hooks.pauseAfterRepliesNanos = TimeUnit.MILLISECONDS.toNanos(400);
-            ((DefaultReactiveRedLock) lock).testHooks(hooks);
+            EngineAccess.installHooks(lock).pauseAfterReplies(Duration.ofMillis(400));
             StepVerifier.create(lock.acquire("k"))
                     .expectErrorSatisfies(e -> assertThat(((QuorumUnavailableException) e).validityExpired()).isTrue())
                     .verify(Duration.ofSeconds(5));
