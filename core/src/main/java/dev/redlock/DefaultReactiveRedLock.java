@@ -10,11 +10,9 @@ import io.netty.channel.ChannelOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -24,11 +22,9 @@ import java.util.function.UnaryOperator;
 import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
-import reactor.util.retry.Retry;
 
 /** The engine behind {@link ReactiveRedLock}. */
 final class DefaultReactiveRedLock implements ReactiveRedLock {
@@ -60,6 +56,7 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
     private final ReleaseNotifier notifier;
     private final RenewalBatcher renewals = new RenewalBatcher(this);
     private final LocalQueue localQueue;
+    private final Scope scope = new Scope(this);
     private final NodeGuard[] guards;
     private final HealthMonitor health;
     private final Set<DefaultLease> active = ConcurrentHashMap.newKeySet();
@@ -282,6 +279,15 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
         attempts.exit();
     }
 
+    LocalQueue localQueue() {
+        return localQueue;
+    }
+
+    /** Whether close() started: no operation starts any more. */
+    boolean isCloseStarted() {
+        return closeStarted;
+    }
+
     /** Whether close() finished releasing and closes (or closed) the connections. */
     boolean isClosed() {
         return closed;
@@ -362,11 +368,8 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
         return maxLeaseTime;
     }
 
-    private Mono<AcquireAttempt.Result> attempt(LockKeys keys, LockOptions options) {
-        return attempt(keys, options, options.nodeTimeout());
-    }
-
-    private Mono<AcquireAttempt.Result> attempt(LockKeys keys, LockOptions options, Duration nodeTimeout) {
+    /** One attempt whose nodes get {@code nodeTimeout} each. */
+    Mono<AcquireAttempt.Result> attempt(LockKeys keys, LockOptions options, Duration nodeTimeout) {
         return Mono.create(sink -> new AcquireAttempt(this, keys, options, nodeTimeout, sink).start());
     }
 
@@ -383,180 +386,8 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
     Mono<DefaultLease> acquireLease(String key, LockOptions options) {
         LockKeys keys = new LockKeys(keyPrefix, Checks.key(key));
         checkOptions(options);
-        return ensureOpen(keys.key, "acquire").then(Mono.defer(() -> acquireLoop(keys, options)))
+        return ensureOpen(keys.key, "acquire").then(AcquireLoop.acquire(this, keys, options))
                 .doOnDiscard(Object.class, DefaultReactiveRedLock::discardLease);
-    }
-
-    /** First window for the random retry delay after a split vote; doubles per split up to 16 times. */
-    private static final long SPLIT_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
-    private static final int MAX_FAST_SPLIT_RETRIES = 5;
-
-    /** Per-subscription state of an acquire that waits. */
-    private static final class Waiting {
-        int splits;
-        boolean skipNext;
-        int attempts;
-        AcquireAttempt.Result last;
-        boolean cutShort;
-        ReleaseNotifier.Listener listener;
-        DefaultLease localHolder;
-    }
-
-    private static final class Retrying extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-        static final Retrying INSTANCE = new Retrying();
-
-        private Retrying() {
-            super("retry", null, false, false);
-        }
-    }
-
-    private Mono<DefaultLease> acquireLoop(LockKeys keys, LockOptions options) {
-        long waitDeadline = now() + options.maxWait().toNanos();
-        if (localQueue.busy(keys.lock) && !options.maxWait().isZero()) {
-            // others in this client already wait for this key: queue behind them instead of adding a contender (an
-            // acquire that may not wait at all still makes its one attempt)
-            return waitInLine(keys, options, waitDeadline, null);
-        }
-        // Fast path: one attempt; the retry machinery is only built once the lock turned out to be busy.
-        return attempt(keys, options)
-                .flatMap(first -> first.lease != null
-                        ? Mono.just(first.lease)
-                        : options.maxWait().isZero()
-                                ? Mono.error(first.contended
-                                        ? new LockAcquireTimeoutException(keys.key, options.maxWait(), 1)
-                                        : first.unavailable(keys.key))
-                                : waitInLine(keys, options, waitDeadline, first));
-    }
-
-    /**
-     * Waits for this acquire's turn among the local waiters of the key, then keeps trying until maxWait. The ticket
-     * leaves the line once the lease (or the error) went downstream, or on cancel. Not {@code Mono.usingWhen}: it holds
-     * the value until its cleanup ran, and a cancel in that gap drops the lease without a discard.
-     */
-    private Mono<DefaultLease> waitInLine(
-            LockKeys keys, LockOptions options, long waitDeadline, AcquireAttempt.Result first) {
-        return Mono.defer(() -> {
-            LocalQueue.Ticket ticket = localQueue.join(keys.lock);
-            return ticket.turn(waitDeadline - now())
-                    .flatMap(myTurn -> {
-                        if (!myTurn) {
-                            return Mono.error(
-                                    new LockAcquireTimeoutException(keys.key, options.maxWait(), first == null ? 0 : 1));
-                        }
-                        // If we queued right behind a failed first attempt, start by waiting; after waiting in line,
-                        // try at once (the previous head either got the lock or gave up on it).
-                        boolean justFailed = first != null && ticket.wasHeadAtOnce();
-                        return waitAndRetry(keys, options, waitDeadline, first, justFailed, ticket.handedOverBy())
-                                .doOnNext(ticket::acquired);
-                    })
-                    .doFinally(s -> ticket.close());
-        });
-    }
-
-    /**
-     * Tries until maxWait, waiting between attempts for a release notification or the backoff.
-     *
-     * @param startWithWait the caller's attempt just failed: wait before the first attempt here
-     * @param localHolder the lease of this client's previous head of the line, which left it holding the lock: the
-     *     first attempt waits until that lease is handed back (or the backoff passed). Trying while it is held can
-     *     only be refused and costs a cleanup release on every node; and a release notification may be an old one
-     *     (the previous holder's, arriving after the lock changed hands) that would trigger such a futile attempt
-     */
-    private Mono<DefaultLease> waitAndRetry(LockKeys keys, LockOptions options, long waitDeadline,
-            AcquireAttempt.Result first, boolean startWithWait, DefaultLease localHolder) {
-        Waiting waiting = new Waiting();
-        waiting.attempts = first == null ? 0 : 1;
-        waiting.last = first;
-        waiting.skipNext = startWithWait;
-        waiting.localHolder = localHolder;
-        Mono<AcquireAttempt.Result> nextAttempt = Mono.defer(() -> {
-            waiting.attempts++;
-            if (waiting.listener != null) {
-                waiting.listener.arm();
-            }
-            // A retry never runs past maxWait: its nodes get what is left of the wait (at least 1 ms), so an
-            // acquire ends by max(maxWait, nodeTimeout) whatever the nodes do.
-            long left = waitDeadline - now();
-            long timeout = Math.max(TimeUnit.MILLISECONDS.toNanos(1), Math.min(options.nodeTimeout().toNanos(), left));
-            waiting.cutShort = timeout < options.nodeTimeout().toNanos();
-            return attempt(keys, options, Duration.ofNanos(timeout));
-        });
-        return Mono.defer(() -> {
-                    if (waiting.skipNext) {
-                        waiting.skipNext = false; // the first attempt already ran: start with its wait
-                        return Mono.<AcquireAttempt.Result>error(Retrying.INSTANCE);
-                    }
-                    DefaultLease holder = waiting.localHolder;
-                    if (holder != null) {
-                        waiting.localHolder = null; // only before the first attempt here
-                        CompletableFuture<Void> handedBack = holder.handedBack();
-                        if (!handedBack.isDone()) {
-                            long wait = Math.max(0, Math.min(options.backoff().delay(1).toNanos(), waitDeadline - now()));
-                            return Mono.fromFuture(handedBack, true)
-                                    .timeout(Duration.ofNanos(wait), Mono.empty(), scheduler)
-                                    .then(nextAttempt);
-                        }
-                    }
-                    return nextAttempt;
-                })
-                .flatMap(r -> {
-                    if (r.lease != null) {
-                        return Mono.just(r.lease);
-                    }
-                    // An attempt cut short by the end of maxWait (to as little as 1 ms) says little about the nodes:
-                    // a live node may just not have answered in what was left, and its timeout can be recorded before
-                    // or after the decision. Unless it found the lock held, the error reports the last full attempt
-                    // (its refusals, connection or auth errors, ...).
-                    if (!waiting.cutShort || waiting.last == null || r.contended) {
-                        waiting.last = r;
-                    }
-                    return Mono.<DefaultLease>error(Retrying.INSTANCE);
-                })
-                .retryWhen(Retry.from(signals -> signals.concatMap(signal -> {
-                    if (signal.failure() != Retrying.INSTANCE) {
-                        return Mono.error(signal.failure());
-                    }
-                    AcquireAttempt.Result r = waiting.last;
-                    long left = waitDeadline - now();
-                    if (closeStarted) {
-                        return Mono.error(closedError(keys.key, "acquire"));
-                    }
-                    if (left <= 0) {
-                        return Mono.error(r.contended
-                                ? new LockAcquireTimeoutException(keys.key, options.maxWait(), waiting.attempts)
-                                : r.unavailable(keys.key));
-                    }
-                    long wait = Math.min(options.backoff().delay(waiting.attempts).toNanos(), left);
-                    if (!r.contended) {
-                        return Mono.delay(Duration.ofNanos(wait), scheduler);
-                    }
-                    if (r.call.yesCount() > 0 && waiting.splits < MAX_FAST_SPLIT_RETRIES) {
-                        // A split vote: we won some nodes, others went to other contenders, and the failed attempts
-                        // release what they got without notifying anyone. The lock is likely free again at once, so
-                        // retry soon, with a short random delay (growing with repeated splits) to break the tie. After a
-                        // few in a row (say a holder that owns only part of the nodes), fall back to the normal wait.
-                        waiting.splits++;
-                        long window = Math.min(wait, SPLIT_RETRY_NANOS << (waiting.splits - 1));
-                        return Mono.delay(Duration.ofNanos(ThreadLocalRandom.current().nextLong(window + 1)), scheduler);
-                    }
-                    if (r.holderTtlMillis >= 0) {
-                        wait = Math.min(wait, TimeUnit.MILLISECONDS.toNanos(r.holderTtlMillis + 1));
-                    }
-                    if (waiting.listener == null) {
-                        // First contention: listen for releases, and retry as soon as the subscription stands, so a
-                        // release that happened meanwhile is not missed.
-                        waiting.listener = notifier.listen(keys.channel);
-                        return waiting.listener.ready(wait).thenReturn(signal);
-                    }
-                    // retryWhen retries on an element: the Mono<Void> waits must emit one
-                    return waiting.listener.await(wait).thenReturn(signal);
-                })))
-                .doFinally(s -> {
-                    if (waiting.listener != null) {
-                        waiting.listener.close();
-                    }
-                });
     }
 
     @Override
@@ -568,7 +399,7 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
     public Mono<Lease> tryAcquire(String key, LockOptions options) {
         LockKeys keys = new LockKeys(keyPrefix, Checks.key(key));
         checkOptions(options);
-        return ensureOpen(keys.key, "tryAcquire").then(Mono.defer(() -> attempt(keys, options)))
+        return ensureOpen(keys.key, "tryAcquire").then(Mono.defer(() -> attempt(keys, options, options.nodeTimeout())))
                 .flatMap(r -> r.lease != null
                         ? Mono.<Lease>just(r.lease)
                         : r.contended ? Mono.<Lease>empty() : Mono.<Lease>error(r.unavailable(keys.key)))
@@ -576,27 +407,6 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
     }
 
     // == Scoped use ==
-
-    /** Context key under which a scope keeps its lease, per client and lock key. */
-    private static final class HeldKey {
-        private final DefaultReactiveRedLock client;
-        private final String key;
-
-        HeldKey(DefaultReactiveRedLock client, String key) {
-            this.client = client;
-            this.key = key;
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof HeldKey && ((HeldKey) o).client == client && ((HeldKey) o).key.equals(key);
-        }
-
-        @Override
-        public int hashCode() {
-            return Objects.hash(System.identityHashCode(client), key);
-        }
-    }
 
     @Override
     public <T> Flux<T> withLock(String key, Function<? super Lease, ? extends Publisher<? extends T>> body) {
@@ -609,27 +419,7 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
         Checks.key(key);
         checkOptions(options);
         Checks.notNull(body, "body");
-        HeldKey heldKey = new HeldKey(this, key);
-        return Flux.deferContextual(ctx -> {
-            DefaultLease held = ctx.getOrDefault(heldKey, null);
-            if (held != null && !held.isReleased()) {
-                // reentrant: the outer scope renews and releases
-                return reenter(held, options).flatMapMany(h -> Flux.<T>from(body.apply(h)));
-            }
-            return Flux.usingWhen(
-                    acquireLease(key, options),
-                    lease -> Flux.defer(() -> {
-                        Disposable watchdog = guard(lease, options);
-                        return Flux.<T>from(body.apply(lease))
-                                .takeUntilOther(lease.lost())
-                                .concatWith(Mono.defer(() -> lostOrEmpty(lease)))
-                                .doFinally(s -> watchdog.dispose())
-                                .contextWrite(c -> c.put(heldKey, lease));
-                    }),
-                    DefaultLease::releaseFromScope,
-                    (lease, error) -> lease.releaseFromScope(),
-                    DefaultLease::releaseFromScope);
-        });
+        return scope.flux(key, options, body);
     }
 
     @Override
@@ -665,64 +455,7 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
         Checks.key(key);
         checkOptions(options);
         Checks.notNull(body, "body");
-        HeldKey heldKey = new HeldKey(this, key);
-        return Mono.deferContextual(ctx -> {
-            DefaultLease held = ctx.getOrDefault(heldKey, null);
-            if (held != null && !held.isReleased()) {
-                return reenter(held, options).flatMap(h -> Mono.<T>from(body.apply(h)));
-            }
-            return Mono.usingWhen(
-                    acquireLease(key, options),
-                    lease -> Mono.defer(() -> {
-                        Disposable watchdog = guard(lease, options);
-                        return Mono.<T>from(body.apply(lease))
-                                .takeUntilOther(lease.lost())
-                                .flatMap(value -> DefaultReactiveRedLock.<T>lostOrEmpty(lease).defaultIfEmpty(value))
-                                .switchIfEmpty(Mono.defer(() -> lostOrEmpty(lease)))
-                                .doFinally(s -> watchdog.dispose())
-                                .contextWrite(c -> c.put(heldKey, lease));
-                    }),
-                    DefaultLease::releaseFromScope,
-                    (lease, error) -> lease.releaseFromScope(),
-                    DefaultLease::releaseFromScope);
-        });
-    }
-
-    /**
-     * A nested scope on a key whose lease an enclosing scope holds: it runs under that lease, if the lease is still
-     * valid (a lease past its deadline or lost fails the nested scope with the loss, rather than running it
-     * unprotected) and gives what the nested options ask for (a fenced scope needs the lease to carry a token).
-     */
-    private static Mono<DefaultLease> reenter(DefaultLease held, LockOptions options) {
-        return Mono.defer(() -> {
-            LeaseLostException lost = held.lostAtEnd();
-            if (lost != null) {
-                return Mono.error(lost);
-            }
-            if (options.fencing() && held.fencingToken().isEmpty()) {
-                return Mono.error(new IllegalStateException("a nested withLock on '" + held.key() + "' asks for a "
-                        + "fencing token, but the enclosing scope's lease has none: take the outer lock with "
-                        + "LockOptions.fencing(true)"));
-            }
-            return Mono.just(held);
-        });
-    }
-
-    /** Starts the watchdog (or just the deadline check when renewal is off) for a scope. */
-    private static Disposable guard(DefaultLease lease, LockOptions options) {
-        if (options.watchdog()) {
-            return lease.startWatchdog();
-        }
-        return lease.lost().subscribe(x -> {}, e -> {});
-    }
-
-    /**
-     * At the end of a scope: the loss if the lease was lost, also when the body finished after the deadline but
-     * before the loss timer ran (a busy scheduler); else empty.
-     */
-    private static <T> Mono<T> lostOrEmpty(DefaultLease lease) {
-        LeaseLostException lost = lease.lostAtEnd();
-        return lost != null ? Mono.error(lost) : Mono.empty();
+        return scope.mono(key, options, body);
     }
 
     // == Queries and lifecycle ==
