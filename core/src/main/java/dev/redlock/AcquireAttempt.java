@@ -46,7 +46,7 @@ final class AcquireAttempt implements QuorumCall.Listener {
     }
 
     private final DefaultReactiveRedLock owner;
-    private final LockKeys keys;
+    private final LeaseSpec spec;
     private final LockOptions options;
     private final Duration nodeTimeout;
     private final MonoSink<Result> sink;
@@ -59,10 +59,10 @@ final class AcquireAttempt implements QuorumCall.Listener {
     private long fence = -1;
 
     AcquireAttempt(
-            DefaultReactiveRedLock owner, LockKeys keys, LockOptions options, Duration nodeTimeout, MonoSink<Result> sink) {
+            DefaultReactiveRedLock owner, LeaseSpec spec, LockOptions options, Duration nodeTimeout, MonoSink<Result> sink) {
         this.owner = owner;
         this.nodeTimeout = nodeTimeout;
-        this.keys = keys;
+        this.spec = spec;
         this.options = options;
         this.sink = sink;
         this.driftNanos = options.driftNanos(options.leaseTime());
@@ -72,18 +72,19 @@ final class AcquireAttempt implements QuorumCall.Listener {
         // close() waits for the attempts that began: each one that begins ends with one endAttempt() (on leaving
         // RUNNING), once it can no longer grant a lease
         if (!owner.beginAttempt()) {
-            sink.error(owner.closedError(keys.key, "acquire"));
+            sink.error(owner.closedError(spec.name(), "acquire"));
             return;
         }
         t1 = owner.now();
         deadline = t1 + options.leaseTime().toNanos() - driftNanos;
         acquire = new QuorumCall(
                         owner,
-                LockScript.ACQUIRE,
-                keys.lockAndFence,
-                new String[] {token, Long.toString(options.leaseTime().toMillis()), options.fencing() ? "1" : "0"},
+                spec.acquireScript(),
+                spec.quorumRule(),
+                spec.acquireKeys(),
+                spec.acquireArgs(token, options.leaseTime(), options),
                 nodeTimeout,
-                v -> v >= 0,
+                spec::granted,
                 true,
                 true,
                 this);
@@ -104,12 +105,12 @@ final class AcquireAttempt implements QuorumCall.Listener {
 
     private void onAcquireDecided(boolean yes, long at) {
         if (!yes) {
-            int denied = acquire.countReplies(v -> v < 0);
+            int denied = acquire.countReplies(v -> !spec.granted(v));
             long ttl = -1;
             for (int i = 0; i < acquire.nodeCount(); i++) {
                 Long v = acquire.countedReply(i);
-                if (v != null && v < 0) {
-                    long holderTtl = -1 - v;
+                long holderTtl = v == null || spec.granted(v) ? -1 : spec.holderTtlMillis(v);
+                if (holderTtl >= 0) {
                     ttl = ttl < 0 ? holderTtl : Math.min(ttl, holderTtl);
                 }
             }
@@ -120,21 +121,21 @@ final class AcquireAttempt implements QuorumCall.Listener {
             fail(false, -1, true, at);
             return;
         }
-        if (!options.fencing()) {
+        if (!spec.fenced(options)) {
             succeed(at);
             return;
         }
         long max = 0;
         for (int i = 0; i < acquire.nodeCount(); i++) {
             Long v = acquire.countedReply(i);
-            if (v != null && v >= 0) {
+            if (v != null && spec.granted(v)) {
                 max = Math.max(max, v);
             }
         }
         if (max >= LockScript.MAX_EXACT) {
             // The next token would not fit a Lua number exactly: the nodes could no longer compare counters, and
             // a resource could no longer order tokens. Someone wrote such a counter; refuse rather than repeat one.
-            failWith(new IllegalStateException("the fencing counter of '" + keys.key + "' is " + max
+            failWith(new IllegalStateException("the fencing counter of '" + spec.name() + "' is " + max
                     + ", at the end of the exact integers a Lua number holds (2^53 - 1): no larger token can be made"));
             return;
         }
@@ -144,9 +145,10 @@ final class AcquireAttempt implements QuorumCall.Listener {
         }
         new QuorumCall(
                         owner,
-                        LockScript.FENCE,
-                        keys.lockAndFence,
-                        new String[] {token, Long.toString(fence)},
+                        spec.fenceScript(),
+                        spec.quorumRule(),
+                        spec.acquireKeys(),
+                        spec.fenceArgs(token, fence),
                         options.nodeTimeout(),
                         v -> v == 1,
                         true,
@@ -166,7 +168,7 @@ final class AcquireAttempt implements QuorumCall.Listener {
     }
 
     private void succeed(long at) {
-        DefaultLease lease = new DefaultLease(owner, keys, token, fence, options, acquire, t1, deadline,
+        DefaultLease lease = new DefaultLease(owner, spec, token, fence, options, acquire, t1, deadline,
                 acquire.yesCount());
         if (state.compareAndSet(RUNNING, FINISHED)) {
             owner.track(lease);
@@ -174,7 +176,7 @@ final class AcquireAttempt implements QuorumCall.Listener {
             // Handed over before anything else can run: a cancel that comes from now on finds the result either
             // delivered (the subscriber owns the lease) or discarded, and the discard hook releases it.
             sink.success(new Result(lease, false, -1, acquire, false, at - t1, "acquire"));
-            owner.eventBus().lease(LockEvent.Type.ACQUIRED, keys.key, token, Duration.ofNanos(deadline - at), null);
+            owner.eventBus().lease(LockEvent.Type.ACQUIRED, spec.name(), token, Duration.ofNanos(deadline - at), null);
         }
         // else: cancelled meanwhile, and cancel() already released everywhere
     }
@@ -187,7 +189,7 @@ final class AcquireAttempt implements QuorumCall.Listener {
             String operation) {
         if (state.compareAndSet(RUNNING, FINISHED)) {
             // Release on ALL nodes, also those that said no or did not answer: a late or unseen grant must not linger.
-            owner.releaseEverywhere(keys, token, acquire, false);
+            owner.releaseEverywhere(spec, token, acquire, false);
             owner.endAttempt();
             sink.success(new Result(null, contended, holderTtlMillis, call, validityExpired, at - t1, operation));
         }
@@ -196,7 +198,7 @@ final class AcquireAttempt implements QuorumCall.Listener {
     /** Ends the attempt with an error that is not about the nodes' answers: released everywhere, then signalled. */
     private void failWith(RuntimeException error) {
         if (state.compareAndSet(RUNNING, FINISHED)) {
-            owner.releaseEverywhere(keys, token, acquire, false);
+            owner.releaseEverywhere(spec, token, acquire, false);
             owner.endAttempt();
             sink.error(error);
         }
@@ -204,7 +206,7 @@ final class AcquireAttempt implements QuorumCall.Listener {
 
     private void cancel() {
         if (state.compareAndSet(RUNNING, CANCELLED)) {
-            owner.releaseEverywhere(keys, token, acquire, false);
+            owner.releaseEverywhere(spec, token, acquire, false);
             owner.endAttempt();
         }
     }

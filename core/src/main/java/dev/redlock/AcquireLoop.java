@@ -30,7 +30,7 @@ final class AcquireLoop {
     private static final int MAX_FAST_SPLIT_RETRIES = 5;
 
     private final DefaultReactiveRedLock owner;
-    private final LockKeys keys;
+    private final LeaseSpec spec;
     private final LockOptions options;
     private final long waitDeadline;
 
@@ -46,31 +46,31 @@ final class AcquireLoop {
     private DefaultLease localHolder;
     private ReleaseNotifier.Listener listener;
 
-    private AcquireLoop(DefaultReactiveRedLock owner, LockKeys keys, LockOptions options, long waitDeadline) {
+    private AcquireLoop(DefaultReactiveRedLock owner, LeaseSpec spec, LockOptions options, long waitDeadline) {
         this.owner = owner;
-        this.keys = keys;
+        this.spec = spec;
         this.options = options;
         this.waitDeadline = waitDeadline;
     }
 
     /** An acquire: one attempt at once, then (while maxWait allows) the local line and the loop. */
-    static Mono<DefaultLease> acquire(DefaultReactiveRedLock owner, LockKeys keys, LockOptions options) {
+    static Mono<DefaultLease> acquire(DefaultReactiveRedLock owner, LeaseSpec spec, LockOptions options) {
         return Mono.defer(() -> {
             long waitDeadline = owner.now() + options.maxWait().toNanos();
-            if (owner.localQueue().busy(keys.lock) && !options.maxWait().isZero()) {
+            if (owner.localQueue().busy(spec.lineKey()) && !options.maxWait().isZero()) {
                 // others in this client already wait for this key: queue behind them instead of adding a contender
                 // (an acquire that may not wait at all still makes its one attempt)
-                return waitInLine(owner, keys, options, waitDeadline, null);
+                return waitInLine(owner, spec, options, waitDeadline, null);
             }
             // Fast path: one attempt; the loop is only built once the lock turned out to be busy.
-            return owner.attempt(keys, options, options.nodeTimeout())
+            return owner.attempt(spec, options, options.nodeTimeout())
                     .flatMap(first -> first.lease != null
                             ? Mono.just(first.lease)
                             : options.maxWait().isZero()
                                     ? Mono.error(first.contended
-                                            ? new LockAcquireTimeoutException(keys.key, options.maxWait(), 1)
-                                            : first.unavailable(keys.key))
-                                    : waitInLine(owner, keys, options, waitDeadline, first));
+                                            ? new LockAcquireTimeoutException(spec.name(), options.maxWait(), 1)
+                                            : first.unavailable(spec.name()))
+                                    : waitInLine(owner, spec, options, waitDeadline, first));
         });
     }
 
@@ -79,17 +79,17 @@ final class AcquireLoop {
      * the line once the lease (or the error) went downstream, or on cancel. Not {@code Mono.usingWhen}: it holds the
      * value until its cleanup ran, and a cancel in that gap would drop the lease without a discard.
      */
-    private static Mono<DefaultLease> waitInLine(DefaultReactiveRedLock owner, LockKeys keys, LockOptions options,
+    private static Mono<DefaultLease> waitInLine(DefaultReactiveRedLock owner, LeaseSpec spec, LockOptions options,
             long waitDeadline, AcquireAttempt.Result first) {
         return Mono.defer(() -> {
-            LocalQueue.Ticket ticket = owner.localQueue().join(keys.lock);
+            LocalQueue.Ticket ticket = owner.localQueue().join(spec.lineKey());
             return ticket.turn(waitDeadline - owner.now())
                     .flatMap(myTurn -> {
                         if (!myTurn) {
-                            return Mono.error(new LockAcquireTimeoutException(keys.key, options.maxWait(),
+                            return Mono.error(new LockAcquireTimeoutException(spec.name(), options.maxWait(),
                                     first == null ? 0 : 1));
                         }
-                        AcquireLoop loop = new AcquireLoop(owner, keys, options, waitDeadline);
+                        AcquireLoop loop = new AcquireLoop(owner, spec, options, waitDeadline);
                         loop.attempts = first == null ? 0 : 1;
                         loop.last = first;
                         // Queued right behind a failed first attempt: start by waiting. After waiting in line: try at
@@ -148,7 +148,7 @@ final class AcquireLoop {
         long left = waitDeadline - owner.now();
         long timeout = Math.max(TimeUnit.MILLISECONDS.toNanos(1), Math.min(options.nodeTimeout().toNanos(), left));
         cutShort = timeout < options.nodeTimeout().toNanos();
-        return owner.attempt(keys, options, Duration.ofNanos(timeout)).flatMap(r -> {
+        return owner.attempt(spec, options, Duration.ofNanos(timeout)).flatMap(r -> {
             if (r.lease != null) {
                 return Mono.just(r.lease);
             }
@@ -167,13 +167,13 @@ final class AcquireLoop {
     private Mono<Long> pause() {
         AcquireAttempt.Result r = last;
         if (owner.isCloseStarted()) {
-            return Mono.error(owner.closedError(keys.key, "acquire"));
+            return Mono.error(owner.closedError(spec.name(), "acquire"));
         }
         long left = waitDeadline - owner.now();
         if (left <= 0) {
             return Mono.error(r.contended
-                    ? new LockAcquireTimeoutException(keys.key, options.maxWait(), attempts)
-                    : r.unavailable(keys.key));
+                    ? new LockAcquireTimeoutException(spec.name(), options.maxWait(), attempts)
+                    : r.unavailable(spec.name()));
         }
         long wait = Math.min(options.backoff().delay(attempts).toNanos(), left);
         if (!r.contended) {
@@ -194,7 +194,7 @@ final class AcquireLoop {
         if (listener == null) {
             // First contention: listen for releases, and retry as soon as the subscription stands, so a release that
             // happened meanwhile is not missed.
-            listener = owner.notifier().listen(keys.channel);
+            listener = owner.notifier().listen(spec.releaseChannel());
             return listener.ready(wait).thenReturn(0L);
         }
         return listener.await(wait).thenReturn(0L);

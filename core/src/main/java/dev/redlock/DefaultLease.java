@@ -26,7 +26,7 @@ final class DefaultLease implements Lease {
     private static final int LOST = 3;
 
     private final DefaultReactiveRedLock owner;
-    private final LockKeys keys;
+    private final LeaseSpec spec;
     private final String token;
     private final long fence;
     private final LockOptions options;
@@ -61,7 +61,7 @@ final class DefaultLease implements Lease {
 
     DefaultLease(
             DefaultReactiveRedLock owner,
-            LockKeys keys,
+            LeaseSpec spec,
             String token,
             long fence,
             LockOptions options,
@@ -70,7 +70,7 @@ final class DefaultLease implements Lease {
             long deadlineNanos,
             int granted) {
         this.owner = owner;
-        this.keys = keys;
+        this.spec = spec;
         this.token = token;
         this.fence = fence;
         this.options = options;
@@ -85,7 +85,7 @@ final class DefaultLease implements Lease {
 
     @Override
     public String key() {
-        return keys.key;
+        return spec.name();
     }
 
     @Override
@@ -125,8 +125,8 @@ final class DefaultLease implements Lease {
         return granted;
     }
 
-    LockKeys keys() {
-        return keys;
+    LeaseSpec spec() {
+        return spec;
     }
 
     LockOptions options() {
@@ -217,9 +217,10 @@ final class DefaultLease implements Lease {
             }
             QuorumCall call = new QuorumCall(
                     owner,
-                    LockScript.EXTEND,
-                    keys.lockOnly,
-                    new String[] {token, Long.toString(newLeaseTime.toMillis())},
+                    spec.renewScript(),
+                    spec.quorumRule(),
+                    spec.renewKeys(),
+                    spec.renewArgs(token, newLeaseTime),
                     Duration.ofNanos(renewalTimeoutNanos(t1)),
                     v -> v == 1,
                     true,
@@ -232,11 +233,15 @@ final class DefaultLease implements Lease {
 
     /** A watchdog renewal: sent with the other leases' renewals of the next few milliseconds ({@link RenewalBatcher}). */
     Mono<Lease> renewInBatch(Duration newLeaseTime) {
+        if (spec.batchRenewScript() == null) {
+            return renew(newLeaseTime);
+        }
         return Mono.create(sink -> owner.renewals().submit(new RenewalBatcher.Request(this, newLeaseTime, sink)));
     }
 
-    String lockKey() {
-        return keys.lock;
+    /** The key this lease's batched renewal renews ({@link LeaseSpec#batchKey()}). */
+    String batchKey() {
+        return spec.batchKey();
     }
 
     /**
@@ -260,7 +265,7 @@ final class DefaultLease implements Lease {
         if (s != HELD) {
             LeaseLostException closed = closedError;
             sink.error(closed != null ? closed
-                    : new IllegalStateException("lease on '" + keys.key + "' was released; it cannot be extended"));
+                    : new IllegalStateException("lease on '" + spec.name() + "' was released; it cannot be extended"));
             return -1;
         }
         if (t1 - deadlineNanos >= 0) {
@@ -336,7 +341,7 @@ final class DefaultLease implements Lease {
             rescheduleLossTimer();
             renewals++;
             lastRenewalFailure = null;
-            owner.eventBus().lease(LockEvent.Type.RENEWED, keys.key, token, Duration.ofNanos(deadlineNanos - at), null);
+            owner.eventBus().lease(LockEvent.Type.RENEWED, spec.name(), token, Duration.ofNanos(deadlineNanos - at), null);
             sink.success(this);
             return;
         }
@@ -344,7 +349,7 @@ final class DefaultLease implements Lease {
             LeaseLostException closed = closedError;
             sink.error(lostError != null ? lostError
                     : closed != null ? closed
-                    : new IllegalStateException("lease on '" + keys.key + "' was released"));
+                    : new IllegalStateException("lease on '" + spec.name() + "' was released"));
         } else if (yes || at - deadlineNanos >= 0) {
             // A quorum renewed, but only after the deadline: the lease had already ended.
             lossReported = true;
@@ -353,10 +358,10 @@ final class DefaultLease implements Lease {
             lossReported = true;
             sink.error(markLost(LeaseLostException.Reason.KEY_LOST, null));
         } else {
-            QuorumUnavailableException e = new QuorumUnavailableException(keys.key, "extend", call.nodeCount(),
+            QuorumUnavailableException e = new QuorumUnavailableException(spec.name(), "extend", call.nodeCount(),
                     call.quorum(), renewed, Duration.ofNanos(at - t1), false, call.failures());
             lastRenewalFailure = e;
-            owner.eventBus().lease(LockEvent.Type.RENEWAL_FAILED, keys.key, token, remaining(), e);
+            owner.eventBus().lease(LockEvent.Type.RENEWAL_FAILED, spec.name(), token, remaining(), e);
             sink.error(e);
         }
     }
@@ -417,7 +422,7 @@ final class DefaultLease implements Lease {
             } else if (loss != null) {
                 result.tryEmitEmpty();
             } else {
-                result.tryEmitError(owner.closedError(keys.key, "release"));
+                result.tryEmitError(owner.closedError(spec.name(), "release"));
             }
             return;
         }
@@ -427,9 +432,10 @@ final class DefaultLease implements Lease {
         owner.untrack(this);
         QuorumCall release = new QuorumCall(
                         owner,
-                        owner.releaseScript(),
-                        keys.lockOnly,
-                        new String[] {token, keys.channel},
+                        spec.releaseScript(),
+                        spec.quorumRule(),
+                        spec.releaseKeys(),
+                        spec.releaseArgs(token, true),
                         DefaultReactiveRedLock.releaseTimeout(options),
                         v -> v == 1,
                         // done once a quorum released (the lease can no longer be valid anywhere that matters); the
@@ -442,7 +448,7 @@ final class DefaultLease implements Lease {
         if (wasHeld) {
             release.allWritten().thenRun(() -> {
                 handBack();
-                owner.notifier().releasedLocally(keys.channel);
+                owner.notifier().releasedLocally(spec.releaseChannel());
             });
         }
     }
@@ -468,12 +474,12 @@ final class DefaultLease implements Lease {
             loss = newLoss(LeaseLostException.Reason.KEY_LOST, null);
         }
         QuorumUnavailableException unknown = ended ? null
-                : new QuorumUnavailableException(keys.key, "release", n, call.quorum(), released,
+                : new QuorumUnavailableException(spec.name(), "release", n, call.quorum(), released,
                         Duration.ofNanos(at - call.startNanos()), false, call.failures());
         if (wasHeld) {
             state.set(RELEASED);
             lostSink.tryEmitEmpty();
-            owner.eventBus().lease(ended ? LockEvent.Type.RELEASED : LockEvent.Type.RELEASE_UNCONFIRMED, keys.key,
+            owner.eventBus().lease(ended ? LockEvent.Type.RELEASED : LockEvent.Type.RELEASE_UNCONFIRMED, spec.name(),
                     token, Duration.ofNanos(at - acquiredNanos), unknown);
         }
         if (loss != null && !lossReported) {
@@ -549,7 +555,7 @@ final class DefaultLease implements Lease {
     }
 
     private LeaseLostException newLoss(LeaseLostException.Reason reason, Throwable cause) {
-        return new LeaseLostException(keys.key, deadline(), reason, renewals, cause != null ? cause : lastRenewalFailure);
+        return new LeaseLostException(spec.name(), deadline(), reason, renewals, cause != null ? cause : lastRenewalFailure);
     }
 
     /** Marks the lease lost (once), tells {@link #lost()} subscribers, and cleans up its keys. */
@@ -559,11 +565,11 @@ final class DefaultLease implements Lease {
             lostError = e;
             disarmLossTimer();
             owner.untrack(this);
-            owner.eventBus().lease(LockEvent.Type.LOST, keys.key, token, Duration.ZERO, e);
+            owner.eventBus().lease(LockEvent.Type.LOST, spec.name(), token, Duration.ZERO, e);
             lostSink.tryEmitValue(e);
             handBack();
             // Whatever keys of ours remain are worthless now: remove them so others need not wait for the TTL.
-            owner.releaseEverywhere(keys, token, acquireCall, true);
+            owner.releaseEverywhere(spec, token, acquireCall, true);
             return e;
         }
         return lostError != null ? lostError : e;

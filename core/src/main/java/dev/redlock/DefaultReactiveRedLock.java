@@ -72,7 +72,7 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
     private volatile boolean closed;
     // Strategies tests replace (EngineAccess) to build mutants and inject faults; production keeps these defaults.
     private volatile LongSupplier clock;
-    private volatile QuorumRule quorumRule = QuorumRule.MAJORITY;
+    private volatile QuorumRule quorumOverride;
     private volatile ValidityRule validityRule = ValidityRule.BEFORE_DEADLINE;
 
     DefaultReactiveRedLock(
@@ -129,19 +129,15 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
         return c != null ? c.getAsLong() : scheduler.now(TimeUnit.NANOSECONDS);
     }
 
-    /** The release script: compare-and-delete. */
-    Script releaseScript() {
-        return LockScript.RELEASE;
-    }
-
     // == Test seams (EngineAccess installs them before first use) ==
 
     void clock(LongSupplier clock) {
         this.clock = clock;
     }
 
+    /** Replaces every primitive's quorum rule (mutants in tests). */
     void quorumRule(QuorumRule rule) {
-        this.quorumRule = Checks.notNull(rule, "rule");
+        this.quorumOverride = Checks.notNull(rule, "rule");
     }
 
     void validityRule(ValidityRule rule) {
@@ -238,19 +234,20 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
     }
 
     /** Fire-and-forget compare-and-delete on every node, each sent after that node's part of {@code after}. */
-    void releaseEverywhere(LockKeys keys, String token, QuorumCall after, boolean publish) {
+    void releaseEverywhere(LeaseSpec spec, String token, QuorumCall after, boolean publish) {
         QuorumCall cleanup = new QuorumCall(
                         this,
-                        releaseScript(),
-                        keys.lockOnly,
-                        new String[] {token, publish ? keys.channel : ""},
+                        spec.releaseScript(),
+                        spec.quorumRule(),
+                        spec.releaseKeys(),
+                        spec.releaseArgs(token, publish),
                         releaseTimeout(defaults),
                         v -> v == 1,
                         false,
                         false,
                         (call, yes, at) -> {
                             if (call.failureCount() > 0 && log.isDebugEnabled()) {
-                                log.debug("cleanup of '{}' did not reach {}", keys.key, call.failures().keySet());
+                                log.debug("cleanup of '{}' did not reach {}", spec.name(), call.failures().keySet());
                             }
                         });
         cleanup.start(after);
@@ -358,9 +355,10 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
         return channels.length / 2 + 1;
     }
 
-    /** The quorum a call of this script needs (the engine's quorum rule). */
-    int quorumFor(Script script) {
-        return quorumRule.quorum(script, channels.length);
+    /** The quorum a call of {@code script} needs under {@code rule} (unless a test installed another rule). */
+    int quorumFor(QuorumRule rule, Script script) {
+        QuorumRule override = quorumOverride;
+        return (override != null ? override : rule).quorum(script, channels.length);
     }
 
     @Override
@@ -369,8 +367,8 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
     }
 
     /** One attempt whose nodes get {@code nodeTimeout} each. */
-    Mono<AcquireAttempt.Result> attempt(LockKeys keys, LockOptions options, Duration nodeTimeout) {
-        return Mono.create(sink -> new AcquireAttempt(this, keys, options, nodeTimeout, sink).start());
+    Mono<AcquireAttempt.Result> attempt(LeaseSpec spec, LockOptions options, Duration nodeTimeout) {
+        return Mono.create(sink -> new AcquireAttempt(this, spec, options, nodeTimeout, sink).start());
     }
 
     @Override
@@ -384,7 +382,7 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
     }
 
     Mono<DefaultLease> acquireLease(String key, LockOptions options) {
-        LockKeys keys = new LockKeys(keyPrefix, Checks.key(key));
+        LockSpec keys = new LockSpec(keyPrefix, Checks.key(key));
         checkOptions(options);
         return ensureOpen(keys.key, "acquire").then(AcquireLoop.acquire(this, keys, options))
                 .doOnDiscard(Object.class, DefaultReactiveRedLock::discardLease);
@@ -397,7 +395,7 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
 
     @Override
     public Mono<Lease> tryAcquire(String key, LockOptions options) {
-        LockKeys keys = new LockKeys(keyPrefix, Checks.key(key));
+        LockSpec keys = new LockSpec(keyPrefix, Checks.key(key));
         checkOptions(options);
         return ensureOpen(keys.key, "tryAcquire").then(Mono.defer(() -> attempt(keys, options, options.nodeTimeout())))
                 .flatMap(r -> r.lease != null
@@ -462,11 +460,12 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
 
     @Override
     public Mono<Boolean> isLocked(String key) {
-        LockKeys keys = new LockKeys(keyPrefix, Checks.key(key));
+        LockSpec keys = new LockSpec(keyPrefix, Checks.key(key));
         return ensureOpen(keys.key, "isLocked").then(Mono.create(sink -> new QuorumCall(
                         this,
                         LockScript.EXISTS,
-                        keys.lockOnly,
+                        QuorumRule.MAJORITY,
+                        keys.lockOnly(),
                         new String[0],
                         defaults.nodeTimeout(),
                         v -> v == 1,

@@ -105,6 +105,7 @@ final class QuorumCall {
     QuorumCall(
             DefaultReactiveRedLock owner,
             Script script,
+            QuorumRule rule,
             String[] keys,
             String[] args,
             Duration timeout,
@@ -119,7 +120,7 @@ final class QuorumCall {
         this.args = args;
         this.scheduler = owner.scheduler();
         this.timeout = timeout;
-        this.quorum = owner.quorumFor(script);
+        this.quorum = owner.quorumFor(rule, script);
         this.yes = yes;
         this.decideEarly = decideEarly;
         this.decideNoEarly = decideEarly

@@ -58,44 +58,30 @@ final class RenewalBatcher {
         }
     }
 
+    /**
+     * Sends what is queued, in batches of one batched-renewal script each (leases of different primitives do not
+     * share a script), and of one hash slot each where a node needs that ({@link NodeChannel#slotStrict()}: a
+     * cluster-mode node or a proxy in front of one refuses a script whose keys span slots with {@code CROSSSLOT}).
+     * Lock keys carry their user key as a hash tag, so different locks rarely share a slot, and on such nodes most
+     * batches hold one lease.
+     */
     private void flush() {
         // Reset before draining: a request queued after the drain schedules the next flush itself.
         flushScheduled.set(false);
-        if (owner.slotStrict()) {
-            flushBySlot();
-            return;
-        }
-        List<Request> batch = new ArrayList<>(MAX_BATCH);
+        boolean bySlot = owner.slotStrict();
+        Map<Object, List<Request>> groups = new HashMap<>();
         Request r;
         while ((r = queue.poll()) != null) {
-            batch.add(r);
-            if (batch.size() == MAX_BATCH) {
-                send(batch);
-                batch = new ArrayList<>(MAX_BATCH);
-            }
-        }
-        if (!batch.isEmpty()) {
-            send(batch);
-        }
-    }
-
-    /**
-     * Batches that each hold keys of one hash slot only: what a cluster-mode node (or a proxy in front of a cluster)
-     * accepts; a script whose keys span slots is refused with {@code CROSSSLOT}. Lock keys carry their user key as
-     * a hash tag, so different locks rarely share a slot and most of these batches hold one lease.
-     */
-    private void flushBySlot() {
-        Map<Integer, List<Request>> bySlot = new HashMap<>();
-        Request r;
-        while ((r = queue.poll()) != null) {
-            List<Request> batch = bySlot.computeIfAbsent(SlotHash.getSlot(r.lease.lockKey()), s -> new ArrayList<>());
+            Script script = r.lease.spec().batchRenewScript();
+            Object group = bySlot ? List.of(script, SlotHash.getSlot(r.lease.batchKey())) : script;
+            List<Request> batch = groups.computeIfAbsent(group, g -> new ArrayList<>());
             batch.add(r);
             if (batch.size() == MAX_BATCH) {
                 send(batch);
                 batch.clear();
             }
         }
-        for (List<Request> batch : bySlot.values()) {
+        for (List<Request> batch : groups.values()) {
             if (!batch.isEmpty()) {
                 send(batch);
             }
@@ -121,7 +107,7 @@ final class RenewalBatcher {
         long timeout = Long.MAX_VALUE;
         for (int i = 0; i < k; i++) {
             Request request = batch.get(i);
-            keys[i] = request.lease.lockKey();
+            keys[i] = request.lease.batchKey();
             args[2 * i] = request.lease.token();
             args[2 * i + 1] = Long.toString(request.leaseTime.toMillis());
             timeout = Math.min(timeout, request.lease.renewalTimeoutNanos(t1));
@@ -129,7 +115,8 @@ final class RenewalBatcher {
         long all = (1L << k) - 1; // k <= MAX_BATCH < 63
         new QuorumCall(
                         owner,
-                        LockScript.EXTEND_BATCH,
+                        batch.get(0).lease.spec().batchRenewScript(),
+                        batch.get(0).lease.spec().quorumRule(),
                         keys,
                         args,
                         Duration.ofNanos(timeout),
