@@ -135,7 +135,7 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
         this.clock = clock;
     }
 
-    /** Replaces every primitive's quorum rule (mutants in tests). */
+    /** Overrides every primitive's quorum rule where it answers a positive number (mutants in tests). */
     void quorumRule(QuorumRule rule) {
         this.quorumOverride = Checks.notNull(rule, "rule");
     }
@@ -358,7 +358,8 @@ final class DefaultReactiveRedLock implements ReactiveRedLock {
     /** The quorum a call of {@code script} needs under {@code rule} (unless a test installed another rule). */
     int quorumFor(QuorumRule rule, Script script) {
         QuorumRule override = quorumOverride;
-        return (override != null ? override : rule).quorum(script, channels.length);
+        int forced = override != null ? override.quorum(script, channels.length) : 0;
+        return forced > 0 ? forced : rule.quorum(script, channels.length);
     }
 
     @Override

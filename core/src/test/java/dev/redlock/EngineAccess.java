@@ -88,7 +88,7 @@ public final class EngineAccess {
             if ((script == LockScript.EXTEND || script == LockScript.EXTEND_BATCH) && extendQuorum > 0) {
                 return extendQuorum;
             }
-            return quorum > 0 ? quorum : QuorumRule.MAJORITY.quorum(script, nodes);
+            return quorum; // 0: the primitive's own rule
         }
 
         boolean grantable(long decidedAt, long deadline) {
