@@ -1,5 +1,6 @@
 package dev.redlock;
 
+import dev.redlock.internal.Checks;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 

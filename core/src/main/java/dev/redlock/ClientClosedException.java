@@ -14,7 +14,7 @@ public final class ClientClosedException extends IllegalStateException {
 
     private final String key;
 
-    ClientClosedException(String key, String message) {
+    public ClientClosedException(String key, String message) {
         super(message);
         this.key = key;
     }

@@ -1,5 +1,8 @@
 package dev.redlock;
 
+import dev.redlock.internal.Checks;
+import dev.redlock.internal.Digests;
+import dev.redlock.internal.script.LockScript;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.reactive.RedisReactiveCommands;

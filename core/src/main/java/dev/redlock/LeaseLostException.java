@@ -28,7 +28,7 @@ public final class LeaseLostException extends LockException {
     private final Reason reason;
     private final int renewals;
 
-    LeaseLostException(String key, Instant deadline, Reason reason, int renewals, Throwable lastRenewalFailure) {
+    public LeaseLostException(String key, Instant deadline, Reason reason, int renewals, Throwable lastRenewalFailure) {
         super(key, "lease on '" + key + "' lost (" + reason + ") at deadline " + deadline + " after " + renewals
                 + (renewals == 1 ? " renewal" : " renewals")
                 + (lastRenewalFailure == null ? "" : "; last renewal failure: " + lastRenewalFailure.getMessage()),

@@ -13,7 +13,7 @@ public final class LockAcquireTimeoutException extends LockException {
     private final Duration maxWait;
     private final int attempts;
 
-    LockAcquireTimeoutException(String key, Duration maxWait, int attempts) {
+    public LockAcquireTimeoutException(String key, Duration maxWait, int attempts) {
         super(key, "lock '" + key + "' is held by another owner: acquire gave up after maxWait " + maxWait + " and "
                 + attempts + (attempts == 1 ? " attempt" : " attempts"), null);
         this.maxWait = maxWait;

@@ -45,7 +45,7 @@ public final class LockEvent {
     private final Duration duration;
     private final Throwable error;
 
-    LockEvent(Type type, String key, String node, String tokenHash, Instant timestamp, Duration duration, Throwable error) {
+    public LockEvent(Type type, String key, String node, String tokenHash, Instant timestamp, Duration duration, Throwable error) {
         this.type = type;
         this.key = key;
         this.node = node;

@@ -1,5 +1,6 @@
 package dev.redlock;
 
+import dev.redlock.internal.Checks;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
@@ -127,7 +128,7 @@ public final class LockOptions {
     }
 
     /** The clock drift allowance for a lease of this length: lease × factor + 2 ms, in nanoseconds. */
-    long driftNanos(Duration lease) {
+    public long driftNanos(Duration lease) {
         return (long) (lease.toNanos() * clockDriftFactor) + 2_000_000L;
     }
 

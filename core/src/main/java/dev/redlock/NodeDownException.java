@@ -1,5 +1,6 @@
 package dev.redlock;
 
+import dev.redlock.internal.Checks;
 import java.time.Duration;
 
 /**
@@ -12,13 +13,13 @@ public final class NodeDownException extends RuntimeException {
 
     private final String node;
 
-    NodeDownException(String node, Throwable lastFailure, long retryInNanos) {
+    public NodeDownException(String node, Throwable lastFailure, long retryInNanos) {
         super("node " + node + " is down (next connection attempt in " + Duration.ofNanos(Math.max(0, retryInNanos)).toMillis()
                 + " ms)" + (lastFailure == null ? "" : ": " + Checks.describe(lastFailure)), lastFailure, false, false);
         this.node = node;
     }
 
-    NodeDownException(String node, String reason) {
+    public NodeDownException(String node, String reason) {
         super("node " + node + " is down: " + reason, null, false, false);
         this.node = node;
     }

@@ -13,7 +13,7 @@ public final class NodeHeldOutException extends RuntimeException {
     private final String node;
     private final Duration remaining;
 
-    NodeHeldOutException(String node, String reason, Duration remaining) {
+    public NodeHeldOutException(String node, String reason, Duration remaining) {
         super("node " + node + " is held out of quorums for another " + remaining + " by the restart guard: " + reason,
                 null, false, false);
         this.node = node;

@@ -13,7 +13,7 @@ public final class NodeStatus {
     private final Duration heldOutFor;
     private final String lastError;
 
-    NodeStatus(String node, boolean up, Duration pingLatency, String circuitBreaker, Duration heldOutFor, String lastError) {
+    public NodeStatus(String node, boolean up, Duration pingLatency, String circuitBreaker, Duration heldOutFor, String lastError) {
         this.node = node;
         this.up = up;
         this.pingLatency = pingLatency;

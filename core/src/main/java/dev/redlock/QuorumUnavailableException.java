@@ -1,5 +1,6 @@
 package dev.redlock;
 
+import dev.redlock.internal.Checks;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -22,7 +23,7 @@ public final class QuorumUnavailableException extends LockException {
     private final boolean validityExpired;
     private final transient Map<String, Throwable> nodeFailures;
 
-    QuorumUnavailableException(
+    public QuorumUnavailableException(
             String key,
             String operation,
             int nodes,

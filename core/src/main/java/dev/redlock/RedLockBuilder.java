@@ -1,5 +1,10 @@
 package dev.redlock;
 
+import dev.redlock.internal.Checks;
+import dev.redlock.internal.Tokens;
+import dev.redlock.internal.engine.DefaultReactiveRedLock;
+import dev.redlock.internal.health.NodeGuard;
+import dev.redlock.internal.node.NodeFactory;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.lettuce.core.SslOptions;
 import java.security.GeneralSecurityException;
@@ -221,10 +226,5 @@ public final class RedLockBuilder {
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("cannot load the JDK's default trust store for rediss:// nodes: " + e, e);
         }
-    }
-
-    /** Creates node channels; the default makes Lettuce nodes. */
-    interface NodeFactory {
-        NodeChannel create(RedisNode node, EventBus events);
     }
 }

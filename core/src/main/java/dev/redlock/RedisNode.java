@@ -1,5 +1,6 @@
 package dev.redlock;
 
+import dev.redlock.internal.Checks;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SslVerifyMode;
 import java.net.URI;
@@ -254,7 +255,7 @@ public final class RedisNode {
         return uri.isSsl();
     }
 
-    RedisURI uri() {
+    public RedisURI uri() {
         return uri;
     }
 

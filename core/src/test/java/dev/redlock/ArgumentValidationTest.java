@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import dev.redlock.internal.Checks;
+import dev.redlock.internal.engine.DefaultReactiveRedLock;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;

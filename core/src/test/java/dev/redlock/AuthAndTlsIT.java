@@ -1,5 +1,6 @@
 package dev.redlock;
 
+import dev.redlock.internal.Checks;
 import static dev.redlock.RedisFixtures.lockKeys;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -2,6 +2,7 @@ package dev.redlock;
 
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.redlock.internal.Tokens;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import reactor.blockhound.BlockingOperationError;

@@ -1,5 +1,10 @@
 package dev.redlock;
 
+import dev.redlock.internal.engine.DefaultReactiveRedLock;
+import dev.redlock.internal.engine.ValidityRule;
+import dev.redlock.internal.node.NodeChannel;
+import dev.redlock.internal.script.LockScript;
+import dev.redlock.internal.script.Script;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;

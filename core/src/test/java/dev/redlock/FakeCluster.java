@@ -1,5 +1,6 @@
 package dev.redlock;
 
+import dev.redlock.internal.engine.DefaultReactiveRedLock;
 import java.util.ArrayList;
 import java.util.List;
 import reactor.core.scheduler.Scheduler;

@@ -1,5 +1,8 @@
 package dev.redlock;
 
+import dev.redlock.internal.node.NodeChannel;
+import dev.redlock.internal.script.LockScript;
+import dev.redlock.internal.script.Script;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.HashMap;

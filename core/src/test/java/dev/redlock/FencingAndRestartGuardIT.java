@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.redlock.internal.node.LettuceNode;
 import dev.redlock.testkit.FaultProxies;
 import dev.redlock.testkit.RedisNodes;
 import dev.redlock.testkit.RedisServers;
@@ -15,9 +16,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
-import reactor.core.publisher.Mono;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 
 /**
  * Fencing tokens and the restart guard on real nodes: tokens strictly increase across successive leases, also with

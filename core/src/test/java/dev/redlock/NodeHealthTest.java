@@ -2,6 +2,8 @@ package dev.redlock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.redlock.internal.engine.DefaultReactiveRedLock;
+import dev.redlock.internal.script.LockScript;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;

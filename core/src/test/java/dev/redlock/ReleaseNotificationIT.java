@@ -2,6 +2,9 @@ package dev.redlock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.redlock.internal.event.EventBus;
+import dev.redlock.internal.node.HoldOutTime;
+import dev.redlock.internal.node.LettuceNode;
 import dev.redlock.testkit.RedisNodes;
 import dev.redlock.testkit.RedisServers;
 import io.lettuce.core.resource.ClientResources;

@@ -2,6 +2,8 @@ package dev.redlock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.redlock.internal.node.NodeChannel;
+import dev.redlock.internal.notify.ReleaseNotifier;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import reactor.test.scheduler.VirtualTimeScheduler;

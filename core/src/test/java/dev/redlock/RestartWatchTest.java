@@ -2,6 +2,9 @@ package dev.redlock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.redlock.internal.event.EventBus;
+import dev.redlock.internal.node.HoldOutTime;
+import dev.redlock.internal.node.RestartWatch;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;

@@ -5,6 +5,7 @@ import static dev.redlock.RedisFixtures.lockKeys;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.redlock.internal.engine.DefaultReactiveRedLock;
 import dev.redlock.testkit.FaultProxies;
 import dev.redlock.testkit.FaultProxy;
 import dev.redlock.testkit.RedisNodes;

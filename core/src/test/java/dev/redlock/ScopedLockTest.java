@@ -2,6 +2,9 @@ package dev.redlock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.redlock.internal.engine.DefaultReactiveRedLock;
+import dev.redlock.internal.lease.DefaultLease;
+import dev.redlock.internal.script.LockScript;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;

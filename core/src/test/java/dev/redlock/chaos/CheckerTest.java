@@ -3,6 +3,7 @@ package dev.redlock.chaos;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.redlock.Lease;
+import dev.redlock.LeaseLostException;
 import dev.redlock.LockOptions;
 import java.nio.file.Path;
 import java.time.Duration;

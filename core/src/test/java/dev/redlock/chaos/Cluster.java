@@ -4,6 +4,7 @@ import static java.util.concurrent.TimeUnit.MILLISECONDS;
 
 import dev.redlock.EngineAccess;
 import dev.redlock.LockOptions;
+import dev.redlock.NodeStatus;
 import dev.redlock.ReactiveRedLock;
 import dev.redlock.RestartGuard;
 import dev.redlock.testkit.FaultProxies;

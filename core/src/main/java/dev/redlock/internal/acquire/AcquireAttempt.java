@@ -1,0 +1,222 @@
+package dev.redlock.internal.acquire;
+
+import dev.redlock.LockEvent;
+import dev.redlock.LockOptions;
+import dev.redlock.QuorumUnavailableException;
+import dev.redlock.internal.Tokens;
+import dev.redlock.internal.engine.DefaultReactiveRedLock;
+import dev.redlock.internal.engine.LeaseSpec;
+import dev.redlock.internal.lease.DefaultLease;
+import dev.redlock.internal.quorum.QuorumCall;
+import dev.redlock.internal.script.LockScript;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import reactor.core.publisher.MonoSink;
+
+/**
+ * One Redlock acquire attempt: the acquire script to all nodes in parallel, the validity check after the deciding
+ * reply, the optional fencing write-back, and the release on every node when the attempt fails or is cancelled.
+ *
+ * <p>T1 is read before the first command is sent; T2 in the continuation that delivered the deciding reply. The
+ * lease is valid until {@code T1 + lease − drift} and only granted if T2 is before that. A pause anywhere before T2
+ * is read therefore only makes the attempt fail.
+ */
+public final class AcquireAttempt implements QuorumCall.Listener {
+
+    private static final int RUNNING = 0;
+    private static final int FINISHED = 1;
+    private static final int CANCELLED = 2;
+
+    /** What an attempt produced. */
+    public static final class Result {
+        public final DefaultLease lease;
+        public final boolean contended;
+        final long holderTtlMillis;
+        final QuorumCall call;
+        final boolean validityExpired;
+        final long elapsedNanos;
+        final String operation;
+
+        Result(DefaultLease lease, boolean contended, long holderTtlMillis, QuorumCall call, boolean validityExpired,
+                long elapsedNanos, String operation) {
+            this.lease = lease;
+            this.contended = contended;
+            this.holderTtlMillis = holderTtlMillis;
+            this.call = call;
+            this.validityExpired = validityExpired;
+            this.elapsedNanos = elapsedNanos;
+            this.operation = operation;
+        }
+
+        public QuorumUnavailableException unavailable(String key) {
+            return new QuorumUnavailableException(key, operation, call.nodeCount(), call.quorum(), call.yesCount(),
+                    Duration.ofNanos(elapsedNanos), validityExpired, call.failures());
+        }
+    }
+
+    private final DefaultReactiveRedLock owner;
+    private final LeaseSpec spec;
+    private final LockOptions options;
+    private final Duration nodeTimeout;
+    private final MonoSink<Result> sink;
+    private final String token = Tokens.next();
+    private final AtomicInteger state = new AtomicInteger(RUNNING);
+    private final long driftNanos;
+    private long t1;
+    private long deadline;
+    private QuorumCall acquire;
+    private long fence = -1;
+
+    public AcquireAttempt(
+            DefaultReactiveRedLock owner, LeaseSpec spec, LockOptions options, Duration nodeTimeout, MonoSink<Result> sink) {
+        this.owner = owner;
+        this.nodeTimeout = nodeTimeout;
+        this.spec = spec;
+        this.options = options;
+        this.sink = sink;
+        this.driftNanos = options.driftNanos(options.leaseTime());
+    }
+
+    public void start() {
+        // close() waits for the attempts that began: each one that begins ends with one endAttempt() (on leaving
+        // RUNNING), once it can no longer grant a lease
+        if (!owner.beginAttempt()) {
+            sink.error(owner.closedError(spec.name(), "acquire"));
+            return;
+        }
+        t1 = owner.now();
+        deadline = t1 + options.leaseTime().toNanos() - driftNanos;
+        acquire = new QuorumCall(
+                        owner,
+                spec.acquireScript(),
+                spec.quorumRule(),
+                spec.acquireKeys(),
+                spec.acquireArgs(token, options.leaseTime(), options),
+                nodeTimeout,
+                spec::granted,
+                true,
+                true,
+                this);
+        acquire.start(null);
+        // Registered after the commands are on their way, so a cancel (even one that came before this subscription
+        // started) releases each node after that node's acquire, never before it.
+        sink.onCancel(this::cancel);
+    }
+
+    @Override
+    public void decided(QuorumCall call, boolean yes, long at) {
+        if (call == acquire) {
+            onAcquireDecided(yes, at);
+        } else {
+            onFenceDecided(call, yes, at);
+        }
+    }
+
+    private void onAcquireDecided(boolean yes, long at) {
+        if (!yes) {
+            int denied = acquire.countReplies(v -> !spec.granted(v));
+            long ttl = -1;
+            for (int i = 0; i < acquire.nodeCount(); i++) {
+                Long v = acquire.countedReply(i);
+                long holderTtl = v == null || spec.granted(v) ? -1 : spec.holderTtlMillis(v);
+                if (holderTtl >= 0) {
+                    ttl = ttl < 0 ? holderTtl : Math.min(ttl, holderTtl);
+                }
+            }
+            fail(denied > 0 && acquire.failureCount() <= acquire.nodeCount() - acquire.quorum(), ttl, false, at);
+            return;
+        }
+        if (!owner.validityRule().grantable(at, deadline)) {
+            fail(false, -1, true, at);
+            return;
+        }
+        if (!spec.fenced(options)) {
+            succeed(at);
+            return;
+        }
+        long max = 0;
+        for (int i = 0; i < acquire.nodeCount(); i++) {
+            Long v = acquire.countedReply(i);
+            if (v != null && spec.granted(v)) {
+                max = Math.max(max, v);
+            }
+        }
+        if (max >= LockScript.MAX_EXACT) {
+            // The next token would not fit a Lua number exactly: the nodes could no longer compare counters, and
+            // a resource could no longer order tokens. Someone wrote such a counter; refuse rather than repeat one.
+            failWith(new IllegalStateException("the fencing counter of '" + spec.name() + "' is " + max
+                    + ", at the end of the exact integers a Lua number holds (2^53 - 1): no larger token can be made"));
+            return;
+        }
+        fence = max + 1;
+        if (state.get() != RUNNING) {
+            return; // cancelled: the release is already on its way
+        }
+        new QuorumCall(
+                        owner,
+                        spec.fenceScript(),
+                        spec.quorumRule(),
+                        spec.acquireKeys(),
+                        spec.fenceArgs(token, fence),
+                        options.nodeTimeout(),
+                        v -> v == 1,
+                        true,
+                        false,
+                        this)
+                .start(acquire);
+    }
+
+    private void onFenceDecided(QuorumCall call, boolean yes, long at) {
+        if (!yes) {
+            fail(false, -1, false, at, call, "fencing write-back");
+        } else if (at - deadline >= 0) {
+            fail(false, -1, true, at, call, "fencing write-back");
+        } else {
+            succeed(at);
+        }
+    }
+
+    private void succeed(long at) {
+        DefaultLease lease = new DefaultLease(owner, spec, token, fence, options, acquire, t1, deadline,
+                acquire.yesCount());
+        if (state.compareAndSet(RUNNING, FINISHED)) {
+            owner.track(lease);
+            owner.endAttempt();
+            // Handed over before anything else can run: a cancel that comes from now on finds the result either
+            // delivered (the subscriber owns the lease) or discarded, and the discard hook releases it.
+            sink.success(new Result(lease, false, -1, acquire, false, at - t1, "acquire"));
+            owner.eventBus().lease(LockEvent.Type.ACQUIRED, spec.name(), token, Duration.ofNanos(deadline - at), null);
+        }
+        // else: cancelled meanwhile, and cancel() already released everywhere
+    }
+
+    private void fail(boolean contended, long holderTtlMillis, boolean validityExpired, long at) {
+        fail(contended, holderTtlMillis, validityExpired, at, acquire, "acquire");
+    }
+
+    private void fail(boolean contended, long holderTtlMillis, boolean validityExpired, long at, QuorumCall call,
+            String operation) {
+        if (state.compareAndSet(RUNNING, FINISHED)) {
+            // Release on ALL nodes, also those that said no or did not answer: a late or unseen grant must not linger.
+            owner.releaseEverywhere(spec, token, acquire, false);
+            owner.endAttempt();
+            sink.success(new Result(null, contended, holderTtlMillis, call, validityExpired, at - t1, operation));
+        }
+    }
+
+    /** Ends the attempt with an error that is not about the nodes' answers: released everywhere, then signalled. */
+    private void failWith(RuntimeException error) {
+        if (state.compareAndSet(RUNNING, FINISHED)) {
+            owner.releaseEverywhere(spec, token, acquire, false);
+            owner.endAttempt();
+            sink.error(error);
+        }
+    }
+
+    private void cancel() {
+        if (state.compareAndSet(RUNNING, CANCELLED)) {
+            owner.releaseEverywhere(spec, token, acquire, false);
+            owner.endAttempt();
+        }
+    }
+}

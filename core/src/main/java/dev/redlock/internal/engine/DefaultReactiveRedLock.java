@@ -1,0 +1,604 @@
+package dev.redlock.internal.engine;
+
+import dev.redlock.ClientClosedException;
+import dev.redlock.Lease;
+import dev.redlock.LockEvent;
+import dev.redlock.LockOptions;
+import dev.redlock.NodeStatus;
+import dev.redlock.QuorumUnavailableException;
+import dev.redlock.ReactiveRedLock;
+import dev.redlock.RedLockBuilder;
+import dev.redlock.RedisNode;
+import dev.redlock.RestartGuard;
+import dev.redlock.internal.Checks;
+import dev.redlock.internal.InFlight;
+import dev.redlock.internal.acquire.AcquireAttempt;
+import dev.redlock.internal.acquire.AcquireLoop;
+import dev.redlock.internal.acquire.LocalQueue;
+import dev.redlock.internal.event.EventBus;
+import dev.redlock.internal.health.HealthMonitor;
+import dev.redlock.internal.health.NodeGuard;
+import dev.redlock.internal.lease.DefaultLease;
+import dev.redlock.internal.lease.RenewalBatcher;
+import dev.redlock.internal.lease.Scope;
+import dev.redlock.internal.lock.LockSpec;
+import dev.redlock.internal.node.HoldOutTime;
+import dev.redlock.internal.node.LettuceNode;
+import dev.redlock.internal.node.NodeChannel;
+import dev.redlock.internal.node.NodeFactory;
+import dev.redlock.internal.notify.ReleaseNotifier;
+import dev.redlock.internal.quorum.QuorumCall;
+import dev.redlock.internal.script.LockScript;
+import dev.redlock.internal.script.Script;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.lettuce.core.SslOptions;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.NettyCustomizer;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+import java.util.function.LongSupplier;
+import java.util.function.UnaryOperator;
+import org.reactivestreams.Publisher;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+
+/** The engine behind {@link ReactiveRedLock}. */
+public final class DefaultReactiveRedLock implements ReactiveRedLock {
+
+    private static final Logger log = LoggerFactory.getLogger(DefaultReactiveRedLock.class);
+
+    /**
+     * Node connections close with RST (SO_LINGER 0): bytes still unsent are dropped instead of being retransmitted
+     * by the kernel after the close. A connection is closed when its node stopped answering; an acquire stuck in its
+     * socket must not reach the node after the release that followed it on a new connection (see
+     * {@link QuorumCall#settled(int)}).
+     */
+    private static final NettyCustomizer ABORTIVE_CLOSE = new NettyCustomizer() {
+        @Override
+        public void afterBootstrapInitialized(Bootstrap bootstrap) {
+            bootstrap.option(ChannelOption.SO_LINGER, 0);
+        }
+    };
+
+    private final List<RedisNode> nodes;
+    private final NodeChannel[] channels;
+    private final LockOptions defaults;
+    private final String keyPrefix;
+    private final Scheduler scheduler;
+    private final Duration maxLeaseTime;
+    private final Duration connectTimeout;
+    private final ClientResources resources;
+    private final EventBus events;
+    private final ReleaseNotifier notifier;
+    private final RenewalBatcher renewals = new RenewalBatcher(this);
+    private final LocalQueue localQueue;
+    private final Scope scope = new Scope(this);
+    private final NodeGuard[] guards;
+    private final HealthMonitor health;
+    private final Set<DefaultLease> active = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger watchdogs = new AtomicInteger();
+    /** Releases (of leases and of failed attempts) whose nodes have not all answered yet. */
+    private final InFlight releases = new InFlight();
+    /** Acquire attempts in flight: close() lets them end before it releases what they got. */
+    private final InFlight attempts = new InFlight();
+    private final AtomicReference<Mono<Void>> closing = new AtomicReference<>();
+    /** Set as close() starts: no operation starts any more. */
+    private volatile boolean closeStarted;
+    /** Set once close() released everything and closes the connections. */
+    private volatile boolean closed;
+    // Strategies tests replace (EngineAccess) to build mutants and inject faults; production keeps these defaults.
+    private volatile LongSupplier clock;
+    private volatile QuorumRule quorumOverride;
+    private volatile ValidityRule validityRule = ValidityRule.BEFORE_DEADLINE;
+
+    public DefaultReactiveRedLock(
+            List<RedisNode> nodes,
+            LockOptions defaults,
+            String keyPrefix,
+            Scheduler scheduler,
+            Scheduler eventScheduler,
+            RestartGuard restartGuard,
+            Duration maxLeaseTime,
+            Duration connectTimeout,
+            NodeFactory nodeFactory,
+            CircuitBreakerConfig circuitBreaker,
+            Duration healthCheckInterval,
+            SslOptions sslOptions) {
+        this.nodes = nodes;
+        this.defaults = defaults;
+        this.keyPrefix = keyPrefix;
+        this.scheduler = scheduler;
+        this.maxLeaseTime = maxLeaseTime;
+        this.connectTimeout = connectTimeout;
+        this.events = new EventBus(scheduler, eventScheduler);
+        this.channels = new NodeChannel[nodes.size()];
+        HoldOutTime holdOut = new HoldOutTime(maxLeaseTime);
+        if (nodeFactory == null) {
+            this.resources = DefaultClientResources.builder().nettyCustomizer(ABORTIVE_CLOSE).build();
+            for (int i = 0; i < channels.length; i++) {
+                channels[i] = new LettuceNode(nodes.get(i), resources, scheduler, restartGuard, holdOut, keyPrefix,
+                        connectTimeout, sslOptions, events);
+            }
+        } else {
+            this.resources = null;
+            for (int i = 0; i < channels.length; i++) {
+                channels[i] = nodeFactory.create(nodes.get(i), events);
+            }
+        }
+        this.notifier = new ReleaseNotifier(channels, scheduler);
+        this.localQueue = new LocalQueue(scheduler);
+        this.guards = new NodeGuard[channels.length];
+        for (int i = 0; i < channels.length; i++) {
+            guards[i] = new NodeGuard(channels[i].name(), circuitBreaker, this);
+        }
+        Duration pingTimeout = defaults.nodeTimeout().compareTo(Duration.ofMillis(250)) > 0
+                ? defaults.nodeTimeout()
+                : Duration.ofMillis(250);
+        this.health = new HealthMonitor(this, healthCheckInterval, pingTimeout);
+    }
+
+    // == Internal access ==
+
+    /** The engine's clock in nanoseconds: the scheduler's monotonic clock (a test may install another). */
+    public long now() {
+        LongSupplier c = clock;
+        return c != null ? c.getAsLong() : scheduler.now(TimeUnit.NANOSECONDS);
+    }
+
+    // == Test seams (EngineAccess installs them before first use) ==
+
+    public void clock(LongSupplier clock) {
+        this.clock = clock;
+    }
+
+    /** Overrides every primitive's quorum rule where it answers a positive number (mutants in tests). */
+    public void quorumRule(QuorumRule rule) {
+        this.quorumOverride = Checks.notNull(rule, "rule");
+    }
+
+    public void validityRule(ValidityRule rule) {
+        this.validityRule = Checks.notNull(rule, "rule");
+    }
+
+    public ValidityRule validityRule() {
+        return validityRule;
+    }
+
+    /** Wraps every node (a fault-injecting decorator); call before first use. */
+    public void decorateNodes(UnaryOperator<NodeChannel> decorator) {
+        for (int i = 0; i < channels.length; i++) {
+            channels[i] = decorator.apply(channels[i]);
+        }
+    }
+
+    public NodeChannel[] channels() {
+        return channels;
+    }
+
+    public NodeGuard[] guards() {
+        return guards;
+    }
+
+    public Scheduler scheduler() {
+        return scheduler;
+    }
+
+    public EventBus eventBus() {
+        return events;
+    }
+
+    /** Whether renewal batches must keep to one hash slot (see {@link NodeChannel#slotStrict()}). */
+    public boolean slotStrict() {
+        for (NodeChannel c : channels) {
+            if (c.slotStrict()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    public RenewalBatcher renewals() {
+        return renewals;
+    }
+
+    public ReleaseNotifier notifier() {
+        return notifier;
+    }
+
+    /** Watchdogs currently running (for tests and metrics). */
+    public int runningWatchdogs() {
+        return watchdogs.get();
+    }
+
+    public AtomicInteger watchdogCounter() {
+        return watchdogs;
+    }
+
+    public void track(DefaultLease lease) {
+        active.add(lease);
+    }
+
+    public void untrack(DefaultLease lease) {
+        active.remove(lease);
+    }
+
+    public void checkLeaseTime(Duration leaseTime, String name) {
+        Checks.positiveMillis(leaseTime, name);
+        if (leaseTime.compareTo(maxLeaseTime) > 0) {
+            throw new IllegalArgumentException(
+                    name + " " + leaseTime + " exceeds this client's maxLeaseTime " + maxLeaseTime);
+        }
+    }
+
+    private LockOptions checkOptions(LockOptions options) {
+        Checks.notNull(options, "options");
+        checkLeaseTime(options.leaseTime(), "leaseTime");
+        return options;
+    }
+
+    /** Minimum time a release waits for its nodes: see {@link #releaseTimeout(LockOptions)}. */
+    private static final Duration MIN_RELEASE_TIMEOUT = Duration.ofSeconds(1);
+
+    /**
+     * How long a release waits for its nodes: the node timeout, but at least 1 s. A release is not in a hurry (the
+     * lock is free for others as soon as a quorum released), and its outcome is only "unknown" when fewer than
+     * N - quorum + 1 nodes answered: a node slowed down for a moment (a cold connection, a loaded machine) should not
+     * turn a release into an error.
+     */
+    public static Duration releaseTimeout(LockOptions options) {
+        return options.nodeTimeout().compareTo(MIN_RELEASE_TIMEOUT) > 0 ? options.nodeTimeout() : MIN_RELEASE_TIMEOUT;
+    }
+
+    /** Fire-and-forget compare-and-delete on every node, each sent after that node's part of {@code after}. */
+    public void releaseEverywhere(LeaseSpec spec, String token, QuorumCall after, boolean publish) {
+        QuorumCall cleanup = new QuorumCall(
+                        this,
+                        spec.releaseScript(),
+                        spec.quorumRule(),
+                        spec.releaseKeys(),
+                        spec.releaseArgs(token, publish),
+                        releaseTimeout(defaults),
+                        v -> v == 1,
+                        false,
+                        false,
+                        (call, yes, at) -> {
+                            if (call.failureCount() > 0 && log.isDebugEnabled()) {
+                                log.debug("cleanup of '{}' did not reach {}", spec.name(), call.failures().keySet());
+                            }
+                        });
+        cleanup.start(after);
+        trackRelease(cleanup);
+    }
+
+    /** A release whose nodes close() lets answer before it closes the connections. */
+    public void trackRelease(QuorumCall release) {
+        CompletableFuture<Void> finished = release.finished();
+        if (!finished.isDone()) {
+            releases.enter();
+            finished.whenComplete((v, e) -> releases.exit());
+        }
+    }
+
+    /**
+     * Registers an acquire attempt about to send; false (and nothing registered) once close() started, so that
+     * close() knows every attempt that can still grant a lease. Each true is followed by one {@link #endAttempt()}.
+     */
+    public boolean beginAttempt() {
+        return attempts.tryEnter();
+    }
+
+    /** The attempt can no longer grant a lease (it succeeded, failed or was cancelled). */
+    public void endAttempt() {
+        attempts.exit();
+    }
+
+    public LocalQueue localQueue() {
+        return localQueue;
+    }
+
+    /** Whether close() started: no operation starts any more. */
+    public boolean isCloseStarted() {
+        return closeStarted;
+    }
+
+    /** Whether close() finished releasing and closes (or closed) the connections. */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    public ClientClosedException closedError(String key, String operation) {
+        return new ClientClosedException(key, operation + (key == null ? "" : " of '" + key + "'")
+                + ": this ReactiveRedLock is closed");
+    }
+
+    private Mono<Void> ensureOpen(String key, String operation) {
+        return Mono.defer(() -> {
+            if (closeStarted) {
+                return Mono.error(closedError(key, operation));
+            }
+            health.start();
+            return Mono.empty();
+        });
+    }
+
+    /**
+     * Releases a lease that was granted but never reached its subscriber (cancelled in between): Reactor hands such
+     * a value, or the attempt result carrying it, to the discard hook.
+     */
+    private static void discardLease(Object discarded) {
+        DefaultLease lease = discarded instanceof DefaultLease ? (DefaultLease) discarded
+                : discarded instanceof AcquireAttempt.Result ? ((AcquireAttempt.Result) discarded).lease
+                : null;
+        if (lease != null) {
+            lease.release().subscribe(v -> {}, e -> {});
+        }
+    }
+
+    @Override
+    public Mono<Void> connect() {
+        return ensureOpen(null, "connect").then(Mono.defer(() -> {
+            Map<String, Throwable> failures = new ConcurrentHashMap<>();
+            return Flux.range(0, channels.length)
+                    .flatMap(i -> Mono.fromCompletionStage(channels[i]::connect)
+                            .timeout(connectTimeout, scheduler)
+                            .thenReturn(1)
+                            .onErrorResume(e -> {
+                                failures.put(channels[i].name(), LettuceNode.unwrap(e));
+                                return Mono.just(0);
+                            }))
+                    .reduce(0, Integer::sum)
+                    .flatMap(connected -> connected >= quorum()
+                            ? Mono.<Void>empty()
+                            : Mono.<Void>error(new QuorumUnavailableException("*", "connect", channels.length, quorum(),
+                                    connected, connectTimeout, false, failures)));
+        }));
+    }
+
+    // == Acquire ==
+
+    @Override
+    public LockOptions defaults() {
+        return defaults;
+    }
+
+    @Override
+    public List<RedisNode> nodes() {
+        return nodes;
+    }
+
+    @Override
+    public int quorum() {
+        return channels.length / 2 + 1;
+    }
+
+    /** The quorum a call of {@code script} needs under {@code rule} (unless a test installed another rule). */
+    public int quorumFor(QuorumRule rule, Script script) {
+        QuorumRule override = quorumOverride;
+        int forced = override != null ? override.quorum(script, channels.length) : 0;
+        return forced > 0 ? forced : rule.quorum(script, channels.length);
+    }
+
+    @Override
+    public Duration maxLeaseTime() {
+        return maxLeaseTime;
+    }
+
+    /** One attempt whose nodes get {@code nodeTimeout} each. */
+    public Mono<AcquireAttempt.Result> attempt(LeaseSpec spec, LockOptions options, Duration nodeTimeout) {
+        return Mono.create(sink -> new AcquireAttempt(this, spec, options, nodeTimeout, sink).start());
+    }
+
+    @Override
+    public Mono<Lease> acquire(String key) {
+        return acquire(key, defaults);
+    }
+
+    @Override
+    public Mono<Lease> acquire(String key, LockOptions options) {
+        return acquireLease(key, options).cast(Lease.class);
+    }
+
+    public Mono<DefaultLease> acquireLease(String key, LockOptions options) {
+        LockSpec keys = new LockSpec(keyPrefix, Checks.key(key));
+        checkOptions(options);
+        return ensureOpen(keys.key, "acquire").then(AcquireLoop.acquire(this, keys, options))
+                .doOnDiscard(Object.class, DefaultReactiveRedLock::discardLease);
+    }
+
+    @Override
+    public Mono<Lease> tryAcquire(String key) {
+        return tryAcquire(key, defaults);
+    }
+
+    @Override
+    public Mono<Lease> tryAcquire(String key, LockOptions options) {
+        LockSpec keys = new LockSpec(keyPrefix, Checks.key(key));
+        checkOptions(options);
+        return ensureOpen(keys.key, "tryAcquire").then(Mono.defer(() -> attempt(keys, options, options.nodeTimeout())))
+                .flatMap(r -> r.lease != null
+                        ? Mono.<Lease>just(r.lease)
+                        : r.contended ? Mono.<Lease>empty() : Mono.<Lease>error(r.unavailable(keys.key)))
+                .doOnDiscard(Object.class, DefaultReactiveRedLock::discardLease);
+    }
+
+    // == Scoped use ==
+
+    @Override
+    public <T> Flux<T> withLock(String key, Function<? super Lease, ? extends Publisher<? extends T>> body) {
+        return withLock(key, defaults, body);
+    }
+
+    @Override
+    public <T> Flux<T> withLock(
+            String key, LockOptions options, Function<? super Lease, ? extends Publisher<? extends T>> body) {
+        Checks.key(key);
+        checkOptions(options);
+        Checks.notNull(body, "body");
+        return scope.flux(key, options, body);
+    }
+
+    @Override
+    public <T> Flux<T> withLock(String key, Flux<? extends T> body) {
+        return withLock(key, defaults, body);
+    }
+
+    @Override
+    public <T> Flux<T> withLock(String key, LockOptions options, Flux<? extends T> body) {
+        Checks.notNull(body, "body");
+        return withLock(key, options, lease -> body);
+    }
+
+    @Override
+    public <T> Mono<T> withLock(String key, Mono<? extends T> body) {
+        return withLock(key, defaults, body);
+    }
+
+    @Override
+    public <T> Mono<T> withLock(String key, LockOptions options, Mono<? extends T> body) {
+        Checks.notNull(body, "body");
+        return withLockMono(key, options, lease -> body);
+    }
+
+    @Override
+    public <T> Mono<T> withLockMono(String key, Function<? super Lease, ? extends Mono<? extends T>> body) {
+        return withLockMono(key, defaults, body);
+    }
+
+    @Override
+    public <T> Mono<T> withLockMono(
+            String key, LockOptions options, Function<? super Lease, ? extends Mono<? extends T>> body) {
+        Checks.key(key);
+        checkOptions(options);
+        Checks.notNull(body, "body");
+        return scope.mono(key, options, body);
+    }
+
+    // == Queries and lifecycle ==
+
+    @Override
+    public Mono<Boolean> isLocked(String key) {
+        LockSpec keys = new LockSpec(keyPrefix, Checks.key(key));
+        return ensureOpen(keys.key, "isLocked").then(Mono.create(sink -> new QuorumCall(
+                        this,
+                        LockScript.EXISTS,
+                        QuorumRule.MAJORITY,
+                        keys.lockOnly(),
+                        new String[0],
+                        defaults.nodeTimeout(),
+                        v -> v == 1,
+                        false,
+                        false,
+                        (call, yes, at) -> {
+                            if (yes) {
+                                sink.success(true);
+                            } else if (call.countReplies(v -> v == 0) >= call.quorum()) {
+                                sink.success(false);
+                            } else {
+                                sink.error(new QuorumUnavailableException(keys.key, "isLocked", call.nodeCount(),
+                                        call.quorum(), call.yesCount(), Duration.ofNanos(at - call.startNanos()), false,
+                                        call.failures()));
+                            }
+                        })
+                .start(null)));
+    }
+
+    @Override
+    public Flux<LockEvent> events() {
+        return events.flux();
+    }
+
+    @Override
+    public int activeLeases() {
+        // A manual lease nobody released or watched ends at its deadline unnoticed: count it lost there (which also
+        // stops tracking it), so neither the count nor the set grows with leases their owners dropped.
+        for (DefaultLease lease : active) {
+            lease.lostAtEnd();
+        }
+        return active.size();
+    }
+
+    @Override
+    public List<NodeStatus> nodeStatus() {
+        long now = now();
+        List<NodeStatus> statuses = new java.util.ArrayList<>(channels.length);
+        for (int i = 0; i < channels.length; i++) {
+            statuses.add(guards[i].status(channels[i].heldOut(now)));
+        }
+        return statuses;
+    }
+
+    /** Longest wait of each close() phase for nodes that do not answer (a dead node must not hold close up). */
+    private static final Duration CLOSE_PHASE_BOUND = Duration.ofSeconds(3);
+
+    @Override
+    public Mono<Void> closeAsync() {
+        return Mono.defer(() -> {
+            Mono<Void> existing = closing.get();
+            if (existing != null) {
+                return existing;
+            }
+            Mono<Void> close = Mono.defer(() -> {
+                        // 1. nothing new starts; attempts in flight end (they may still grant leases)
+                        closeStarted = true;
+                        return awaitBounded(attempts.drain());
+                    })
+                    // 2. every lease held now, including those granted during the close: scopes end with CLIENT_CLOSED
+                    .then(Mono.defer(() -> Flux.fromIterable(List.copyOf(active))
+                            .flatMap(DefaultLease::releaseOnClose)
+                            .then()))
+                    // 3. every release (of leases and of failed or cancelled attempts) hears from each node, so none
+                    // is cut off by closing its connection
+                    .then(Mono.defer(() -> awaitBounded(releases.drain())))
+                    .then(Mono.defer(() -> {
+                        closed = true;
+                        health.stop();
+                        localQueue.releaseAll();
+                        CompletableFuture<?>[] closes = new CompletableFuture<?>[channels.length];
+                        for (int i = 0; i < channels.length; i++) {
+                            closes[i] = channels[i].closeAsync().toCompletableFuture();
+                        }
+                        return Mono.fromFuture(CompletableFuture.allOf(closes));
+                    }))
+                    .then(Mono.defer(() -> resources == null
+                            ? Mono.<Void>empty()
+                            : Mono.<Void>create(sink -> resources.shutdown(0, 2, TimeUnit.SECONDS)
+                                    .addListener(f -> sink.success()))))
+                    .doFinally(s -> events.complete())
+                    .cache();
+            if (!closing.compareAndSet(null, close)) {
+                return closing.get();
+            }
+            closeStarted = true;
+            return close;
+        });
+    }
+
+    /** Waits for the future, at most {@link #CLOSE_PHASE_BOUND}. */
+    private Mono<Void> awaitBounded(CompletableFuture<Void> future) {
+        if (future.isDone()) {
+            return Mono.empty();
+        }
+        return Mono.fromFuture(future, true)
+                .timeout(CLOSE_PHASE_BOUND, scheduler)
+                .onErrorResume(e -> Mono.empty());
+    }
+
+    @Override
+    public void close() {
+        closeAsync().block(Duration.ofSeconds(10));
+    }
+}

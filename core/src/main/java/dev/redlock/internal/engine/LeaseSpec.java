@@ -1,0 +1,104 @@
+package dev.redlock.internal.engine;
+
+import dev.redlock.LockOptions;
+import dev.redlock.internal.lease.RenewalBatcher;
+import dev.redlock.internal.lock.LockSpec;
+import dev.redlock.internal.script.Script;
+import java.time.Duration;
+
+/**
+ * The engine SPI: what a primitive tells the engine about a lease on one name. A primitive is its scripts, a quorum
+ * rule, and a lease whose renewal is a script; the engine does the rest, written once for every primitive: the
+ * parallel quorum call with per-node timeouts and the {@code NOSCRIPT} rule, the validity after the deciding reply,
+ * the release on every node of a failed or cancelled attempt (each after that node's acquire), the acquire loop with
+ * the local waiting line and release notifications, the watchdog and the lost-lease signal, the restart guard, the
+ * breakers and health checks, and {@code close()}.
+ *
+ * <p>The lock ({@link LockSpec}) is the first implementation. Every script a spec names answers one integer per
+ * node, which {@link #granted(long)} reads as that node's yes or no; {@link #quorumRule()} says how many yes votes
+ * decide. Implementations are immutable and cheap: one is made per operation.
+ */
+public interface LeaseSpec {
+
+    /** The name as the user gave it: in errors, events and metrics. */
+    String name();
+
+    /** Identifies the resource within one client: waiters on the same line key queue locally. */
+    String lineKey();
+
+    /** The channel a release publishes on, and waiters listen on. */
+    String releaseChannel();
+
+    /** How many yes votes decide each of this lease's calls. */
+    default QuorumRule quorumRule() {
+        return QuorumRule.MAJORITY;
+    }
+
+    // == Acquire ==
+
+    /** The acquire script, of kind {@link Script.Kind#ACQUIRE} (loaded on every new connection). */
+    Script acquireScript();
+
+    String[] acquireKeys();
+
+    String[] acquireArgs(String token, Duration leaseTime, LockOptions options);
+
+    /** Whether a node's reply to the acquire script grants. */
+    boolean granted(long reply);
+
+    /** For a refusal: how long the holder still holds on that node in ms, or -1 when the reply does not say. */
+    long holderTtlMillis(long reply);
+
+    /**
+     * Whether leases carry a fencing token with these options: the granting replies are the nodes' counters, and
+     * {@link #fenceScript()} writes the token back before the lease is handed out.
+     */
+    default boolean fenced(LockOptions options) {
+        return false;
+    }
+
+    /** The write-back of a fencing token (when {@link #fenced} is true). */
+    default Script fenceScript() {
+        throw new UnsupportedOperationException(name() + " has no fencing tokens");
+    }
+
+    default String[] fenceArgs(String token, long fence) {
+        throw new UnsupportedOperationException(name() + " has no fencing tokens");
+    }
+
+    // == Renewal ==
+
+    /** The renewal script: replies 1 where renewed, 0 where no key of this lease is left, -1 for another owner's. */
+    Script renewScript();
+
+    String[] renewKeys();
+
+    String[] renewArgs(String token, Duration leaseTime);
+
+    /**
+     * The batched renewal the watchdog may use ({@link RenewalBatcher}), or {@code null} to renew alone. It takes the
+     * {@link #batchKey()} and then token and lease ms of up to {@link RenewalBatcher#MAX_BATCH} leases and answers a
+     * bit mask.
+     */
+    default Script batchRenewScript() {
+        return null;
+    }
+
+    /** The key of this lease in a batched renewal. */
+    default String batchKey() {
+        return null;
+    }
+
+    // == Release ==
+
+    /**
+     * The release script, of kind {@link Script.Kind#RELEASE}: replies 1 released, 0 nothing of this lease left, -1
+     * another owner's; it publishes on the release channel when told to.
+     */
+    Script releaseScript();
+
+    String[] releaseKeys();
+
+    /** The release's arguments; {@code notify} whether to wake waiters (a failed attempt's cleanup does not). */
+    String[] releaseArgs(String token, boolean notify);
+}

@@ -1,0 +1,90 @@
+package dev.redlock.internal.event;
+
+import dev.redlock.LockEvent;
+import dev.redlock.ReactiveRedLock;
+import dev.redlock.internal.Tokens;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Scheduler;
+
+/**
+ * Multicasts {@link LockEvent}s to whoever subscribed to {@link ReactiveRedLock#events()}. Best effort: a slow
+ * subscriber misses events instead of slowing locks down, and nothing is built while nobody listens.
+ *
+ * <p>Events come from the threads that run lock operations (Lettuce's event loops, the client's scheduler). They
+ * never call a subscriber there: an emitter only puts the event in a lock-free queue, one emitter at a time hands
+ * the queue to the sink (a queue-drain loop instead of a monitor, so nobody waits for anybody), and each subscriber
+ * receives on the delivery scheduler with a buffer of {@link #BUFFER} events. A subscriber that is slow or blocks
+ * delays only itself; once its buffer is full it misses events.
+ */
+public final class EventBus {
+
+    /** Events buffered per subscriber before it starts missing them. */
+    static final int BUFFER = 256;
+
+    private final Sinks.Many<LockEvent> sink = Sinks.many().multicast().directBestEffort();
+    private final Queue<Object> queue = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger wip = new AtomicInteger();
+    private final Scheduler clock;
+    private final Flux<LockEvent> flux;
+
+    private static final Object COMPLETE = new Object();
+
+    public EventBus(Scheduler clock, Scheduler delivery) {
+        this.clock = clock;
+        this.flux = sink.asFlux().publishOn(delivery, BUFFER);
+    }
+
+    public Flux<LockEvent> flux() {
+        return flux;
+    }
+
+    boolean listening() {
+        return sink.currentSubscriberCount() > 0;
+    }
+
+    public void lease(LockEvent.Type type, String key, String token, Duration duration, Throwable error) {
+        if (listening()) {
+            emit(new LockEvent(type, key, null, Tokens.shortHash(token), now(), duration, error));
+        }
+    }
+
+    public void node(LockEvent.Type type, String node, Duration duration, Throwable error) {
+        if (listening()) {
+            emit(new LockEvent(type, null, node, null, now(), duration, error));
+        }
+    }
+
+    public void complete() {
+        emit(COMPLETE);
+    }
+
+    private Instant now() {
+        return Instant.ofEpochMilli(clock.now(TimeUnit.MILLISECONDS));
+    }
+
+    private void emit(Object event) {
+        queue.offer(event);
+        if (wip.getAndIncrement() != 0) {
+            return; // the thread draining now hands it over too
+        }
+        int missed = 1;
+        do {
+            Object next;
+            while ((next = queue.poll()) != null) {
+                if (next == COMPLETE) {
+                    sink.tryEmitComplete();
+                } else {
+                    sink.tryEmitNext((LockEvent) next);
+                }
+            }
+            missed = wip.addAndGet(-missed);
+        } while (missed != 0);
+    }
+}

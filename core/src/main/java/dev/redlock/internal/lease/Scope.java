@@ -1,0 +1,142 @@
+package dev.redlock.internal.lease;
+
+import dev.redlock.Lease;
+import dev.redlock.LeaseLostException;
+import dev.redlock.LockOptions;
+import dev.redlock.internal.engine.DefaultReactiveRedLock;
+import java.util.Objects;
+import java.util.function.Function;
+import org.reactivestreams.Publisher;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.util.context.ContextView;
+
+/**
+ * The {@code withLock} scope, written once for {@code Flux} and {@code Mono} bodies: acquire on subscribe, run the
+ * body under the lease, release on complete, error and cancel ({@code usingWhen}), renew with the watchdog while it
+ * runs, cancel it and fail with {@link LeaseLostException} when the lease is lost, and let nested scopes on the same
+ * key reuse the lease through the Reactor {@code Context}.
+ *
+ * <p>The {@code Mono} form differs only in its outer {@code usingWhen}: {@code Mono.usingWhen} emits the body's value
+ * once the lease was released, {@code Flux.usingWhen} emits elements as they come.
+ */
+public final class Scope {
+
+    private final DefaultReactiveRedLock owner;
+
+    public Scope(DefaultReactiveRedLock owner) {
+        this.owner = owner;
+    }
+
+    /** A scope whose body is any publisher; arguments are checked by the caller. */
+    public <T> Flux<T> flux(String key, LockOptions options, Function<? super Lease, ? extends Publisher<? extends T>> body) {
+        HeldKey heldKey = new HeldKey(owner, key);
+        return Flux.deferContextual(ctx -> {
+            DefaultLease held = held(ctx, heldKey);
+            if (held != null) {
+                // reentrant: the outer scope renews and releases
+                return reenter(held, options).flatMapMany(h -> Flux.<T>from(body.apply(h)));
+            }
+            return Flux.usingWhen(
+                    owner.acquireLease(key, options),
+                    lease -> guarded(lease, options, heldKey, body),
+                    DefaultLease::releaseFromScope,
+                    (lease, error) -> lease.releaseFromScope(),
+                    DefaultLease::releaseFromScope);
+        });
+    }
+
+    /** A scope whose body is a {@code Mono}: its value is emitted after the lease was released. */
+    public <T> Mono<T> mono(String key, LockOptions options, Function<? super Lease, ? extends Mono<? extends T>> body) {
+        HeldKey heldKey = new HeldKey(owner, key);
+        return Mono.deferContextual(ctx -> {
+            DefaultLease held = held(ctx, heldKey);
+            if (held != null) {
+                return reenter(held, options).flatMap(h -> Mono.<T>from(body.apply(h)));
+            }
+            return Mono.usingWhen(
+                    owner.acquireLease(key, options),
+                    lease -> this.<T>guarded(lease, options, heldKey, body).singleOrEmpty(),
+                    DefaultLease::releaseFromScope,
+                    (lease, error) -> lease.releaseFromScope(),
+                    DefaultLease::releaseFromScope);
+        });
+    }
+
+    /** The lease an enclosing scope of this client holds for {@code key}, if any (for {@code heldLease}). */
+    Lease held(ContextView ctx, String key) {
+        return held(ctx, new HeldKey(owner, key));
+    }
+
+    private static DefaultLease held(ContextView ctx, HeldKey heldKey) {
+        DefaultLease held = ctx.getOrDefault(heldKey, null);
+        return held != null && !held.isReleased() ? held : null;
+    }
+
+    /**
+     * The body under the lease: the watchdog (or the deadline check) runs while it does; a loss cancels it and
+     * becomes the scope's error, also a loss found when the body ends (past the deadline before the loss timer ran).
+     */
+    private <T> Flux<T> guarded(DefaultLease lease, LockOptions options, HeldKey heldKey,
+            Function<? super Lease, ? extends Publisher<? extends T>> body) {
+        return Flux.defer(() -> {
+            Disposable watchdog = options.watchdog() ? lease.startWatchdog() : lease.lost().subscribe(x -> {}, e -> {});
+            return Flux.<T>from(body.apply(lease))
+                    .takeUntilOther(lease.lost())
+                    .concatWith(Mono.defer(() -> lostOrEmpty(lease)))
+                    .doFinally(s -> watchdog.dispose())
+                    .contextWrite(c -> c.put(heldKey, lease));
+        });
+    }
+
+    /**
+     * A nested scope on a key whose lease an enclosing scope holds: it runs under that lease, if the lease is still
+     * valid (a lease past its deadline or lost fails the nested scope with the loss, rather than running it
+     * unprotected) and gives what the nested options ask for (a fenced scope needs the lease to carry a token).
+     */
+    private static Mono<DefaultLease> reenter(DefaultLease held, LockOptions options) {
+        return Mono.defer(() -> {
+            LeaseLostException lost = held.lostAtEnd();
+            if (lost != null) {
+                return Mono.error(lost);
+            }
+            if (options.fencing() && held.fencingToken().isEmpty()) {
+                return Mono.error(new IllegalStateException("a nested withLock on '" + held.key() + "' asks for a "
+                        + "fencing token, but the enclosing scope's lease has none: take the outer lock with "
+                        + "LockOptions.fencing(true)"));
+            }
+            return Mono.just(held);
+        });
+    }
+
+    /**
+     * At the end of a scope: the loss if the lease was lost, also when the body finished after the deadline but
+     * before the loss timer ran (a busy scheduler); else empty.
+     */
+    private static <T> Mono<T> lostOrEmpty(DefaultLease lease) {
+        LeaseLostException lost = lease.lostAtEnd();
+        return lost != null ? Mono.error(lost) : Mono.empty();
+    }
+
+    /** Context key under which a scope keeps its lease, per client and lock key. */
+    private static final class HeldKey {
+        private final DefaultReactiveRedLock client;
+        private final String key;
+
+        HeldKey(DefaultReactiveRedLock client, String key) {
+            this.client = client;
+            this.key = key;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof HeldKey && ((HeldKey) o).client == client && ((HeldKey) o).key.equals(key);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(System.identityHashCode(client), key);
+        }
+    }
+}
