@@ -1,6 +1,5 @@
 package dev.redlock.demo;
 
-import dev.redlock.Lease;
 import dev.redlock.LockOptions;
 import dev.redlock.ReactiveRedLock;
 import dev.redlock.RedLockBuilder;
@@ -24,13 +23,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import org.HdrHistogram.Histogram;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine;
 
 /**
  * The demo: K reactive workers contend for H hot keys through {@code withLock} on real Redis nodes, each critical
