@@ -1,11 +1,11 @@
 package dev.redlock;
 
-import dev.redlock.internal.Checks;
 import static dev.redlock.RedisFixtures.lockKeys;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.redlock.internal.Checks;
 import dev.redlock.testkit.RedisServer;
 import dev.redlock.testkit.RedisServers;
 import io.lettuce.core.AclSetuserArgs;
