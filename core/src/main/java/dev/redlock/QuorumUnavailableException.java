@@ -15,7 +15,34 @@ public final class QuorumUnavailableException extends LockException {
 
     private static final long serialVersionUID = 1L;
 
-    private final String operation;
+    /** The operation that could not reach a quorum. */
+    public enum Operation {
+        /** Acquiring a lease. */
+        ACQUIRE("acquire"),
+        /** Writing a fencing token back to a quorum before the lease is handed out. */
+        FENCING_WRITE_BACK("fencing write-back"),
+        /** Renewing a lease ({@code extend} or the watchdog). */
+        EXTEND("extend"),
+        /** Releasing a lease: fewer than N − quorum + 1 nodes confirmed it is gone. */
+        RELEASE("release"),
+        /** {@code isLocked}: neither a quorum holding the key nor a quorum without it answered. */
+        IS_LOCKED("isLocked"),
+        /** {@code connect()}: fewer than a quorum of nodes could be connected. */
+        CONNECT("connect");
+
+        private final String label;
+
+        Operation(String label) {
+            this.label = label;
+        }
+
+        /** How messages name it ({@code acquire}, {@code fencing write-back}, ...). */
+        public String label() {
+            return label;
+        }
+    }
+
+    private final Operation operation;
     private final int nodes;
     private final int required;
     private final int granted;
@@ -25,7 +52,7 @@ public final class QuorumUnavailableException extends LockException {
 
     public QuorumUnavailableException(
             String key,
-            String operation,
+            Operation operation,
             int nodes,
             int required,
             int granted,
@@ -45,7 +72,7 @@ public final class QuorumUnavailableException extends LockException {
 
     private static String message(
             String key,
-            String operation,
+            Operation operation,
             int nodes,
             int required,
             int granted,
@@ -53,7 +80,7 @@ public final class QuorumUnavailableException extends LockException {
             boolean validityExpired,
             Map<String, Throwable> failures) {
         StringBuilder sb = new StringBuilder()
-                .append(operation)
+                .append(operation.label())
                 .append(" of '")
                 .append(key)
                 .append("' reached ")
@@ -76,8 +103,8 @@ public final class QuorumUnavailableException extends LockException {
         return sb.toString();
     }
 
-    /** The operation: {@code acquire}, {@code extend}, {@code release} or {@code isLocked}. */
-    public String operation() {
+    /** The operation that could not reach a quorum. */
+    public Operation operation() {
         return operation;
     }
 

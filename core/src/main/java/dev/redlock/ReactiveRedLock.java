@@ -59,6 +59,30 @@ public interface ReactiveRedLock extends AutoCloseable {
      */
     Mono<Void> connect();
 
+    // == One lock by name ==
+
+    /**
+     * A handle on one lock: its operations are this client's operations for {@code name}, with the client's default
+     * options (or others, through {@link RedLock#withOptions}). No I/O.
+     *
+     * @param name the lock's name (its key)
+     * @return the handle
+     * @throws IllegalArgumentException at call time for a null or blank name, one longer than 512 UTF-8 bytes, or one
+     *     with control characters or unpaired surrogates
+     */
+    RedLock lock(String name);
+
+    /**
+     * The lease an enclosing {@code withLock} scope of this client holds on {@code key}: read from the subscriber's
+     * Reactor {@code Context}, where scopes keep their lease for reentrancy. Emits the lease (valid or not: check
+     * {@link Lease#isValid()}), or completes empty outside such a scope. No I/O.
+     *
+     * @param key the lock key
+     * @return a lazy {@code Mono} of the held lease
+     * @throws IllegalArgumentException at call time for a bad key
+     */
+    Mono<Lease> heldLease(String key);
+
     // == Manual acquire ==
 
     /** {@link #acquire(String, LockOptions)} with the client's default options. */
@@ -99,7 +123,10 @@ public interface ReactiveRedLock extends AutoCloseable {
 
     // == Scoped use ==
 
-    /** {@link #withLock(String, LockOptions, Function)} with the client's default options. */
+    /**
+     * {@link #withLock(String, LockOptions, Function)} with the client's default options. A lambda that returns a
+     * {@code Mono} makes a {@code Flux} here; {@link #withLockMono(String, Function)} keeps the {@code Mono}.
+     */
     <T> Flux<T> withLock(String key, Function<? super Lease, ? extends Publisher<? extends T>> body);
 
     /**
@@ -132,13 +159,21 @@ public interface ReactiveRedLock extends AutoCloseable {
      */
     <T> Flux<T> withLock(String key, LockOptions options, Function<? super Lease, ? extends Publisher<? extends T>> body);
 
-    /** {@link #withLock(String, LockOptions, Function)} for a body that does not need the lease. */
+    /**
+     * {@link #withLock(String, LockOptions, Function)} for a body that does not need the lease. The body is built
+     * before the lock is held: work it does when it is built (not when subscribed) runs unprotected; prefer the
+     * function form, or {@code Flux.defer}.
+     */
     <T> Flux<T> withLock(String key, Flux<? extends T> body);
 
     /** {@link #withLock(String, LockOptions, Function)} for a body that does not need the lease. */
     <T> Flux<T> withLock(String key, LockOptions options, Flux<? extends T> body);
 
-    /** The {@code Mono} form: emits the body's value after the lease was released. */
+    /**
+     * The {@code Mono} form: emits the body's value after the lease was released. As with the {@code Flux} form, work
+     * done while building {@code body} happens before the lock is held: prefer {@link #withLockMono} or
+     * {@code Mono.defer}.
+     */
     <T> Mono<T> withLock(String key, Mono<? extends T> body);
 
     /** The {@code Mono} form: emits the body's value after the lease was released. */

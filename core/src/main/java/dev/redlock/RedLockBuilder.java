@@ -2,8 +2,9 @@ package dev.redlock;
 
 import dev.redlock.internal.Checks;
 import dev.redlock.internal.Tokens;
-import dev.redlock.internal.engine.DefaultReactiveRedLock;
+import dev.redlock.internal.engine.Engine;
 import dev.redlock.internal.health.NodeGuard;
+import dev.redlock.internal.lock.LockClient;
 import dev.redlock.internal.node.NodeFactory;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.lettuce.core.SslOptions;
@@ -209,9 +210,10 @@ public final class RedLockBuilder {
         if (ssl == null && nodes.stream().anyMatch(RedisNode::tls)) {
             ssl = defaultTls();
         }
-        return new DefaultReactiveRedLock(
+        Engine engine = new Engine(
                 List.copyOf(nodes), defaults, keyPrefix, scheduler, eventScheduler, restartGuard, maxLeaseTime,
                 connectTimeout, nodeFactory, circuitBreaker, healthCheckInterval, ssl);
+        return new LockClient(engine, keyPrefix, defaults);
     }
 
     /**

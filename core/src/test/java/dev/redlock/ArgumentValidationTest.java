@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.redlock.internal.Checks;
-import dev.redlock.internal.engine.DefaultReactiveRedLock;
+import dev.redlock.internal.lock.LockClient;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -21,7 +21,7 @@ class ArgumentValidationTest {
 
     private final VirtualTimeScheduler vts = VirtualTimeScheduler.create();
     private final FakeCluster cluster = new FakeCluster(3, vts);
-    private final DefaultReactiveRedLock lock = cluster.client(LockOptions.defaults());
+    private final LockClient lock = cluster.client(LockOptions.defaults());
 
     @AfterEach
     void noIoHappened() {

@@ -1,6 +1,7 @@
 package dev.redlock;
 
-import dev.redlock.internal.engine.DefaultReactiveRedLock;
+import dev.redlock.internal.engine.Engine;
+import dev.redlock.internal.lock.LockClient;
 import dev.redlock.internal.engine.ValidityRule;
 import dev.redlock.internal.node.NodeChannel;
 import dev.redlock.internal.script.LockScript;
@@ -35,7 +36,7 @@ public final class EngineAccess {
      * jump in the middle of a hold).
      */
     public static Hooks installHooks(ReactiveRedLock client) {
-        DefaultReactiveRedLock engine = engine(client);
+        Engine engine = engine(client);
         Hooks hooks = new Hooks(engine);
         engine.clock(hooks::now);
         engine.quorumRule(hooks::quorum);
@@ -54,16 +55,16 @@ public final class EngineAccess {
         return engine(client).now();
     }
 
-    private static DefaultReactiveRedLock engine(ReactiveRedLock client) {
-        if (!(client instanceof DefaultReactiveRedLock)) {
+    private static Engine engine(ReactiveRedLock client) {
+        if (!(client instanceof LockClient)) {
             throw new IllegalArgumentException("not an engine client: " + client);
         }
-        return (DefaultReactiveRedLock) client;
+        return ((LockClient) client).engine();
     }
 
     /** A handle on one client's seams. */
     public static final class Hooks {
-        private final DefaultReactiveRedLock engine;
+        private final Engine engine;
         private volatile int quorum;
         private volatile int extendQuorum;
         private volatile boolean skipValidityCheck;
@@ -78,7 +79,7 @@ public final class EngineAccess {
         private final java.util.concurrent.atomic.AtomicReference<String> lastPaused =
                 new java.util.concurrent.atomic.AtomicReference<>();
 
-        private Hooks(DefaultReactiveRedLock engine) {
+        private Hooks(Engine engine) {
             this.engine = engine;
         }
 

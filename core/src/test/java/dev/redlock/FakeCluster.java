@@ -1,6 +1,6 @@
 package dev.redlock;
 
-import dev.redlock.internal.engine.DefaultReactiveRedLock;
+import dev.redlock.internal.lock.LockClient;
 import java.util.ArrayList;
 import java.util.List;
 import reactor.core.scheduler.Scheduler;
@@ -33,8 +33,8 @@ final class FakeCluster {
         return b;
     }
 
-    DefaultReactiveRedLock client(LockOptions defaults) {
-        return (DefaultReactiveRedLock) builder().defaults(defaults).build();
+    LockClient client(LockOptions defaults) {
+        return (LockClient) builder().defaults(defaults).build();
     }
 
     long liveLockKeys() {

@@ -2,7 +2,7 @@ package dev.redlock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.redlock.internal.engine.DefaultReactiveRedLock;
+import dev.redlock.internal.lock.LockClient;
 import dev.redlock.internal.script.LockScript;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
@@ -18,7 +18,7 @@ class FollowUpOrderTest {
     private final VirtualTimeScheduler vts = VirtualTimeScheduler.create();
     private final FakeCluster cluster = new FakeCluster(5, vts);
 
-    private DefaultReactiveRedLock lock() {
+    private LockClient lock() {
         cluster.nodes.forEach(n -> n.latency(Duration.ofMillis(1)));
         return cluster.client(LockOptions.builder()
                 .leaseTime(Duration.ofSeconds(30))
@@ -27,7 +27,7 @@ class FollowUpOrderTest {
                 .build());
     }
 
-    private Lease acquire(DefaultReactiveRedLock lock) {
+    private Lease acquire(LockClient lock) {
         AtomicReference<Lease> lease = new AtomicReference<>();
         lock.acquire("k").subscribe(lease::set);
         vts.advanceTimeBy(Duration.ofMillis(5));
@@ -36,7 +36,7 @@ class FollowUpOrderTest {
 
     @Test
     void aReleaseWaitsForItsNodesAcquireToReplyNotJustToTimeOut() {
-        DefaultReactiveRedLock lock = lock();
+        LockClient lock = lock();
         FakeNode slow = cluster.node(0);
         slow.latency(Duration.ofMillis(300)); // its acquire times out at 100 ms and runs at 300 ms
         Lease lease = acquire(lock);
@@ -54,7 +54,7 @@ class FollowUpOrderTest {
 
     @Test
     void aReleaseOfATimedOutAcquireGoesOnceItsConnectionIsClosed() {
-        DefaultReactiveRedLock lock = lock();
+        LockClient lock = lock();
         FakeNode stuck = cluster.node(0);
         stuck.blackhole = true; // the acquire never answers
         Lease lease = acquire(lock);
@@ -75,7 +75,7 @@ class FollowUpOrderTest {
      */
     @Test
     void aFailedAttemptLeavesNoKeyEvenWhereALaterWriteCanOvertakeAnEarlierOne() {
-        DefaultReactiveRedLock lock = lock();
+        LockClient lock = lock();
         for (int i = 1; i <= 3; i++) {
             cluster.node(i).set("lock:{k}", "another owner", 60_000); // the attempt is refused by a quorum
         }

@@ -3,7 +3,7 @@ package dev.redlock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.redlock.internal.engine.DefaultReactiveRedLock;
+import dev.redlock.internal.lock.LockClient;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -25,7 +25,7 @@ class LeaseRenewalTest {
     private final VirtualTimeScheduler vts = VirtualTimeScheduler.create();
     private final FakeCluster cluster = new FakeCluster(5, vts);
 
-    private DefaultReactiveRedLock lock(Duration lease) {
+    private LockClient lock(Duration lease) {
         cluster.nodes.forEach(n -> n.latency(Duration.ofMillis(1)));
         return cluster.client(LockOptions.builder()
                 .leaseTime(lease)
@@ -43,7 +43,7 @@ class LeaseRenewalTest {
 
     @Test
     void aShorterExtendWhoseRepliesAreLostBringsTheDeadlineDownBeforeItIsSent() {
-        DefaultReactiveRedLock lock = lock(Duration.ofSeconds(2));
+        LockClient lock = lock(Duration.ofSeconds(2));
         Lease first = await(lock.acquire("k"));
         assertThat(first.remaining()).isGreaterThan(Duration.ofMillis(1900));
 
@@ -66,7 +66,7 @@ class LeaseRenewalTest {
 
     @Test
     void withoutTheWatchdogAShortenedLeaseIsLostAtItsNewDeadline() {
-        DefaultReactiveRedLock lock = lock(Duration.ofSeconds(9));
+        LockClient lock = lock(Duration.ofSeconds(9));
         LockOptions noWatchdog = lock.defaults().mutate().watchdog(false).build();
         AtomicLong extendedAt = new AtomicLong();
         AtomicLong lostAt = new AtomicLong();
@@ -91,7 +91,7 @@ class LeaseRenewalTest {
 
     @Test
     void theWatchdogRenewsAShortenedLeaseAtItsNewPeriod() {
-        DefaultReactiveRedLock lock = lock(Duration.ofSeconds(9));
+        LockClient lock = lock(Duration.ofSeconds(9));
         List<LockEvent> events = new CopyOnWriteArrayList<>();
         Disposable subscription = lock.events().subscribe(events::add);
         AtomicLong longestTtl = new AtomicLong();
@@ -124,7 +124,7 @@ class LeaseRenewalTest {
 
     @Test
     void anExtendTooShortToLeaveAnyValidityIsRejectedAtCallTime() {
-        DefaultReactiveRedLock lock = lock(Duration.ofSeconds(2));
+        LockClient lock = lock(Duration.ofSeconds(2));
         Lease lease = await(lock.acquire("k"));
         int before = cluster.commands();
         assertThatThrownBy(() -> lease.extend(Duration.ofMillis(1)))

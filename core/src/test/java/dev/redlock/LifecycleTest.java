@@ -2,7 +2,7 @@ package dev.redlock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.redlock.internal.engine.DefaultReactiveRedLock;
+import dev.redlock.internal.lock.LockClient;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -23,7 +23,7 @@ class LifecycleTest {
     private final VirtualTimeScheduler vts = VirtualTimeScheduler.create();
     private final FakeCluster cluster = new FakeCluster(5, vts);
 
-    private DefaultReactiveRedLock lock() {
+    private LockClient lock() {
         cluster.nodes.forEach(n -> n.latency(Duration.ofMillis(1)));
         return cluster.client(LockOptions.builder()
                 .leaseTime(Duration.ofSeconds(30))
@@ -31,7 +31,7 @@ class LifecycleTest {
                 .build());
     }
 
-    private Lease acquire(DefaultReactiveRedLock lock, String key) {
+    private Lease acquire(LockClient lock, String key) {
         AtomicReference<Lease> lease = new AtomicReference<>();
         lock.acquire(key).subscribe(lease::set);
         vts.advanceTimeBy(Duration.ofMillis(10));
@@ -40,7 +40,7 @@ class LifecycleTest {
 
     @Test
     void aReleaseThatReachesNoNodeIsATypedErrorNotASuccess() {
-        DefaultReactiveRedLock lock = lock();
+        LockClient lock = lock();
         List<LockEvent> events = new CopyOnWriteArrayList<>();
         Disposable subscription = lock.events().subscribe(events::add);
         Lease lease = acquire(lock, "k");
@@ -50,7 +50,7 @@ class LifecycleTest {
                 .thenAwait(Duration.ofSeconds(1))
                 .expectErrorSatisfies(e -> {
                     assertThat(e).isInstanceOf(QuorumUnavailableException.class);
-                    assertThat(((QuorumUnavailableException) e).operation()).isEqualTo("release");
+                    assertThat(((QuorumUnavailableException) e).operation()).isEqualTo(QuorumUnavailableException.Operation.RELEASE);
                     assertThat(((QuorumUnavailableException) e).nodeFailures()).hasSize(5);
                 })
                 .verify(Duration.ofSeconds(5));
@@ -63,7 +63,7 @@ class LifecycleTest {
 
     @Test
     void aReleaseConfirmedByEnoughNodesThatTheKeyIsGoneSucceeds() {
-        DefaultReactiveRedLock lock = lock();
+        LockClient lock = lock();
         Lease lease = acquire(lock, "k");
         cluster.node(0).down = true;
         cluster.node(1).down = true;
@@ -75,7 +75,7 @@ class LifecycleTest {
 
     @Test
     void closeReleasesALeaseGrantedWhileItRuns() {
-        DefaultReactiveRedLock lock = lock();
+        LockClient lock = lock();
         cluster.nodes.forEach(n -> n.latency(Duration.ofMillis(50)));
         AtomicReference<Lease> granted = new AtomicReference<>();
         lock.acquire("k").subscribe(granted::set);
@@ -95,7 +95,7 @@ class LifecycleTest {
 
     @Test
     void closeEndsARunningScopeWithATypedError() {
-        DefaultReactiveRedLock lock = lock();
+        LockClient lock = lock();
         AtomicBoolean bodyCancelled = new AtomicBoolean();
         StepVerifier.withVirtualTime(
                         () -> lock.withLockMono("k", lease -> Mono.delay(Duration.ofSeconds(10), vts)
@@ -115,7 +115,7 @@ class LifecycleTest {
 
     @Test
     void aWaiterOfAClosingClientFailsWithClientClosedException() {
-        DefaultReactiveRedLock lock = lock();
+        LockClient lock = lock();
         acquire(lock, "k"); // held: the next acquire waits
         StepVerifier.withVirtualTime(() -> lock.acquire("k"), () -> vts, Long.MAX_VALUE)
                 .expectSubscription()
@@ -132,7 +132,7 @@ class LifecycleTest {
 
     @Test
     void aCancelFromAnEventsSubscriberOnAcquiredLeavesNoLease() {
-        DefaultReactiveRedLock lock = lock();
+        LockClient lock = lock();
         AtomicReference<Disposable> acquire = new AtomicReference<>();
         AtomicReference<Disposable> scope = new AtomicReference<>();
         Disposable events = lock.events().filter(e -> e.type() == LockEvent.Type.ACQUIRED).subscribe(e -> {
@@ -154,7 +154,7 @@ class LifecycleTest {
 
     @Test
     void aManualLeaseNobodyReleasedStopsCountingAtItsDeadline() {
-        DefaultReactiveRedLock lock = lock();
+        LockClient lock = lock();
         Lease dropped = acquire(lock, "k"); // the owner never releases it (nor watches it)
         assertThat(lock.activeLeases()).isEqualTo(1);
         vts.advanceTimeBy(dropped.remaining().plusMillis(1));

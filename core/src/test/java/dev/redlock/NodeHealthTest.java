@@ -2,7 +2,7 @@ package dev.redlock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.redlock.internal.engine.DefaultReactiveRedLock;
+import dev.redlock.internal.lock.LockClient;
 import dev.redlock.internal.script.LockScript;
 import java.time.Duration;
 import java.util.List;
@@ -18,14 +18,14 @@ class NodeHealthTest {
     private final VirtualTimeScheduler vts = VirtualTimeScheduler.create();
     private final FakeCluster cluster = new FakeCluster(5, vts);
 
-    private DefaultReactiveRedLock lock() {
+    private LockClient lock() {
         cluster.nodes.forEach(n -> n.latency(Duration.ofMillis(1)));
-        return (DefaultReactiveRedLock) cluster.builder()
+        return (LockClient) cluster.builder()
                 .defaults(LockOptions.builder().maxWait(Duration.ZERO).nodeTimeout(Duration.ofMillis(100)).build())
                 .build();
     }
 
-    private void cycle(DefaultReactiveRedLock lock, int times) {
+    private void cycle(LockClient lock, int times) {
         for (int i = 0; i < times; i++) {
             String key = "k" + i;
             // one virtual clock for the whole test: advanced by hand, not reset by StepVerifier.withVirtualTime
@@ -38,7 +38,7 @@ class NodeHealthTest {
 
     @Test
     void aSilentNodeIsSkippedOnceItsBreakerOpensAndProbedBackInAfterwards() {
-        DefaultReactiveRedLock lock = lock();
+        LockClient lock = lock();
         cluster.node(2).blackhole = true;
         cycle(lock, 5); // 5 timeouts in a row on node 2 open its breaker
         assertThat(lock.nodeStatus().get(2).circuitBreaker()).isEqualTo("OPEN");
@@ -58,7 +58,7 @@ class NodeHealthTest {
 
     @Test
     void breakersNeverSkipSoManyNodesThatNoQuorumIsLeft() {
-        DefaultReactiveRedLock lock = lock();
+        LockClient lock = lock();
         // every node times out (as when the client itself is starved): every breaker opens
         cluster.nodes.forEach(n -> n.blackhole = true);
         for (int i = 0; i < 5; i++) {
@@ -80,7 +80,7 @@ class NodeHealthTest {
 
     @Test
     void healthChecksMarkNodesDownAndUpWithEvents() {
-        DefaultReactiveRedLock lock = lock();
+        LockClient lock = lock();
         List<LockEvent> events = new CopyOnWriteArrayList<>();
         Disposable subscription = lock.events().subscribe(events::add);
         cycle(lock, 1); // the first operation starts the health checks

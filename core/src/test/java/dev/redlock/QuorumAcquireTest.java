@@ -2,7 +2,7 @@ package dev.redlock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.redlock.internal.engine.DefaultReactiveRedLock;
+import dev.redlock.internal.lock.LockClient;
 import dev.redlock.internal.script.LockScript;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
@@ -27,7 +27,7 @@ class QuorumAcquireTest {
     @Test
     void grantsOnQuorumWithValidityLeaseMinusElapsedMinusDrift() {
         cluster.nodes.forEach(n -> n.latency(Duration.ofMillis(3)));
-        DefaultReactiveRedLock lock = cluster.client(options(Duration.ofSeconds(10), Duration.ZERO));
+        LockClient lock = cluster.client(options(Duration.ofSeconds(10), Duration.ZERO));
         AtomicReference<Lease> lease = new AtomicReference<>();
 
         StepVerifier.withVirtualTime(() -> lock.acquire("orders:42"), () -> vts, Long.MAX_VALUE)
@@ -47,7 +47,7 @@ class QuorumAcquireTest {
     void twoOfFiveDownStillAcquires() {
         cluster.node(0).down = true;
         cluster.node(3).down = true;
-        DefaultReactiveRedLock lock = cluster.client(options(Duration.ofSeconds(1), Duration.ZERO));
+        LockClient lock = cluster.client(options(Duration.ofSeconds(1), Duration.ZERO));
 
         StepVerifier.withVirtualTime(() -> lock.acquire("k"), () -> vts, Long.MAX_VALUE)
                 .expectSubscription()
@@ -60,7 +60,7 @@ class QuorumAcquireTest {
         cluster.nodes.forEach(n -> n.latency(Duration.ofMillis(1)));
         cluster.node(1).blackhole = true;
         cluster.node(2).blackhole = true;
-        DefaultReactiveRedLock lock = cluster.client(options(Duration.ofSeconds(1), Duration.ZERO));
+        LockClient lock = cluster.client(options(Duration.ofSeconds(1), Duration.ZERO));
 
         // decided at the third grant (1 ms), not at the 100 ms node timeout of the silent nodes
         StepVerifier.withVirtualTime(() -> lock.acquire("k"), () -> vts, Long.MAX_VALUE)
@@ -77,7 +77,7 @@ class QuorumAcquireTest {
         cluster.node(2).down = true;
         cluster.node(3).blackhole = true;
         cluster.node(4).blackhole = true;
-        DefaultReactiveRedLock lock = cluster.client(maxWait300NodeTimeout100Backoff80());
+        LockClient lock = cluster.client(maxWait300NodeTimeout100Backoff80());
 
         // full attempts at 0 and 180 ms end at their 100 ms timeout (one refusal, two silent nodes, two grants);
         // the last, at 300 ms, gets 1 ms: too short for the live nodes' 5 ms
@@ -97,7 +97,7 @@ class QuorumAcquireTest {
         for (int i = 0; i < 3; i++) {
             cluster.node(i).down = true; // refused: "connection refused by nX"
         }
-        DefaultReactiveRedLock lock = cluster.client(maxWait300NodeTimeout100Backoff80());
+        LockClient lock = cluster.client(maxWait300NodeTimeout100Backoff80());
         // attempts at 0, 80, 160 and 240 ms are refused; the last one, at 300 ms, gets 1 ms and sees only silence
         vts.schedule(() -> cluster.nodes.forEach(n -> {
             n.down = false;
@@ -121,7 +121,7 @@ class QuorumAcquireTest {
         cluster.node(0).blackhole = true;
         cluster.node(1).down = true;
         cluster.node(2).down = true;
-        DefaultReactiveRedLock lock = cluster.client(options(Duration.ofSeconds(1), Duration.ofMillis(500)));
+        LockClient lock = cluster.client(options(Duration.ofSeconds(1), Duration.ofMillis(500)));
 
         StepVerifier.withVirtualTime(() -> lock.acquire("k"), () -> vts, Long.MAX_VALUE)
                 .expectSubscription()
@@ -141,7 +141,7 @@ class QuorumAcquireTest {
 
     @Test
     void contendedLockTimesOutAfterMaxWaitAndLeavesTheHolderAlone() {
-        DefaultReactiveRedLock lock = cluster.client(options(Duration.ofSeconds(30), Duration.ofSeconds(2)));
+        LockClient lock = cluster.client(options(Duration.ofSeconds(30), Duration.ofSeconds(2)));
         Lease holder = lock.acquire("k").block();
 
         StepVerifier.withVirtualTime(() -> lock.acquire("k"), () -> vts, Long.MAX_VALUE)
@@ -167,7 +167,7 @@ class QuorumAcquireTest {
     }
 
     /** Long waits, 10 s backoff: a waiter that gets the lock sooner was woken by a release. */
-    private DefaultReactiveRedLock clientWaitingOnNotifications() {
+    private LockClient clientWaitingOnNotifications() {
         return cluster.client(options(Duration.ofSeconds(30), Duration.ofSeconds(20)).mutate()
                 .backoff(Backoff.constant(Duration.ofSeconds(10)))
                 .build());
@@ -175,7 +175,7 @@ class QuorumAcquireTest {
 
     @Test
     void releaseNotificationWakesWaiterLongBeforeItsBackoff() {
-        DefaultReactiveRedLock lock = clientWaitingOnNotifications();
+        LockClient lock = clientWaitingOnNotifications();
         Lease holder = lock.acquire("k").block();
 
         Mono.delay(Duration.ofSeconds(1), vts).then(holder.release()).subscribe();
@@ -190,7 +190,7 @@ class QuorumAcquireTest {
 
     @Test
     void aWaiterOfTheSameClientGoesRightAfterTheReleaseWithoutWaitingForItsReplies() {
-        DefaultReactiveRedLock lock = clientWaitingOnNotifications();
+        LockClient lock = clientWaitingOnNotifications();
         Lease holder = lock.acquire("k").block();
         cluster.nodes.forEach(n -> n.latency(Duration.ofMillis(5)));
 
@@ -209,7 +209,7 @@ class QuorumAcquireTest {
 
     @Test
     void theNextInLineWaitsForTheLocalHolderInsteadOfTryingWhileItHolds() {
-        DefaultReactiveRedLock lock = clientWaitingOnNotifications();
+        LockClient lock = clientWaitingOnNotifications();
         Lease holder = lock.acquire("k").block();
         cluster.nodes.forEach(n -> n.latency(Duration.ofMillis(5)));
         AtomicReference<Lease> first = new AtomicReference<>();
@@ -241,7 +241,7 @@ class QuorumAcquireTest {
     @Test
     void cancelledAcquireLeavesNoKeyOnAnyNode() {
         cluster.nodes.forEach(n -> n.latency(Duration.ofMillis(10)));
-        DefaultReactiveRedLock lock = cluster.client(options(Duration.ofSeconds(30), Duration.ZERO));
+        LockClient lock = cluster.client(options(Duration.ofSeconds(30), Duration.ZERO));
 
         StepVerifier.withVirtualTime(() -> lock.acquire("k"), () -> vts, Long.MAX_VALUE)
                 .expectSubscription()
@@ -255,7 +255,7 @@ class QuorumAcquireTest {
 
     @Test
     void pauseBetweenRepliesAndValidityCheckFailsTheAttemptAndCleansUp() {
-        DefaultReactiveRedLock lock = cluster.client(options(Duration.ofMillis(500), Duration.ZERO));
+        LockClient lock = cluster.client(options(Duration.ofMillis(500), Duration.ZERO));
         EngineAccess.installHooks(lock).pauseAfterReplies(Duration.ofMillis(600));
 
         StepVerifier.withVirtualTime(() -> lock.acquire("k"), () -> vts, Long.MAX_VALUE)
@@ -269,7 +269,7 @@ class QuorumAcquireTest {
 
     @Test
     void releasingAnExpiredLeaseReportsItAndKeepsTheNewOwnersKey() {
-        DefaultReactiveRedLock lock = cluster.client(options(Duration.ofSeconds(1), Duration.ZERO));
+        LockClient lock = cluster.client(options(Duration.ofSeconds(1), Duration.ZERO));
         Lease first = lock.acquire("k").block();
         vts.advanceTimeBy(Duration.ofMillis(1500));
         Lease second = lock.acquire("k").block();
@@ -286,7 +286,7 @@ class QuorumAcquireTest {
 
     @Test
     void releaseIsIdempotent() {
-        DefaultReactiveRedLock lock = cluster.client(options(Duration.ofSeconds(1), Duration.ZERO));
+        LockClient lock = cluster.client(options(Duration.ofSeconds(1), Duration.ZERO));
         Lease lease = lock.acquire("k").block();
         StepVerifier.create(lease.release()).verifyComplete();
         int commands = cluster.commands();
@@ -298,7 +298,7 @@ class QuorumAcquireTest {
 
     @Test
     void extendMovesTheDeadlineAndNeverResurrectsAnExpiredKey() {
-        DefaultReactiveRedLock lock = cluster.client(options(Duration.ofSeconds(1), Duration.ZERO));
+        LockClient lock = cluster.client(options(Duration.ofSeconds(1), Duration.ZERO));
         Lease lease = lock.acquire("k").block();
         vts.advanceTimeBy(Duration.ofMillis(500));
         StepVerifier.create(lease.extend(Duration.ofSeconds(2))).expectNext(lease).verifyComplete();
@@ -313,7 +313,7 @@ class QuorumAcquireTest {
 
     @Test
     void extendFindingTheKeysGoneIsALoss() {
-        DefaultReactiveRedLock lock = cluster.client(options(Duration.ofSeconds(10), Duration.ZERO));
+        LockClient lock = cluster.client(options(Duration.ofSeconds(10), Duration.ZERO));
         Lease lease = lock.acquire("k").block();
         for (int i = 0; i < 3; i++) {
             cluster.node(i).del("lock:{k}");
@@ -327,7 +327,7 @@ class QuorumAcquireTest {
 
     @Test
     void isLockedAnswersFromAQuorum() {
-        DefaultReactiveRedLock lock = cluster.client(options(Duration.ofSeconds(10), Duration.ZERO));
+        LockClient lock = cluster.client(options(Duration.ofSeconds(10), Duration.ZERO));
         assertThat(lock.isLocked("k").block()).isFalse();
         Lease lease = lock.acquire("k").block();
         assertThat(lock.isLocked("k").block()).isTrue();
@@ -341,7 +341,7 @@ class QuorumAcquireTest {
 
     @Test
     void closeReleasesEveryActiveLease() {
-        DefaultReactiveRedLock lock = cluster.client(options(Duration.ofSeconds(10), Duration.ZERO));
+        LockClient lock = cluster.client(options(Duration.ofSeconds(10), Duration.ZERO));
         lock.acquire("a").block();
         lock.acquire("b").block();
         assertThat(lock.activeLeases()).isEqualTo(2);

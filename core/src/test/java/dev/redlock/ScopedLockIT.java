@@ -5,7 +5,7 @@ import static dev.redlock.RedisFixtures.lockKeys;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.redlock.internal.engine.DefaultReactiveRedLock;
+import dev.redlock.internal.lock.LockClient;
 import dev.redlock.testkit.FaultProxies;
 import dev.redlock.testkit.FaultProxy;
 import dev.redlock.testkit.RedisNodes;
@@ -67,7 +67,7 @@ class ScopedLockIT {
             assertThat(TimeUnit.NANOSECONDS.toMillis(errorNanos.get() - deadlineNanos.get()))
                     .as("loss signalled relative to the deadline (ms)")
                     .isLessThanOrEqualTo(50);
-            assertThat(((DefaultReactiveRedLock) lock).runningWatchdogs()).isZero();
+            assertThat(((LockClient) lock).runningWatchdogs()).isZero();
         }
     }
 
@@ -168,7 +168,7 @@ class ScopedLockIT {
             await().atMost(Duration.ofSeconds(2)).until(() -> lockKeys(servers) == 5);
             running.dispose();
             await().atMost(Duration.ofSeconds(1)).until(() -> lockKeys(servers) == 0);
-            await().atMost(Duration.ofSeconds(1)).until(() -> ((DefaultReactiveRedLock) lock).runningWatchdogs() == 0);
+            await().atMost(Duration.ofSeconds(1)).until(() -> ((LockClient) lock).runningWatchdogs() == 0);
         }
     }
 
@@ -185,7 +185,7 @@ class ScopedLockIT {
             }
             await().atMost(Duration.ofSeconds(10)).until(() -> scopes.stream().allMatch(Disposable::isDisposed));
             await().atMost(Duration.ofSeconds(3)).until(() -> lockKeys(servers) == 0);
-            DefaultReactiveRedLock engine = (DefaultReactiveRedLock) lock;
+            LockClient engine = (LockClient) lock;
             await().atMost(Duration.ofSeconds(3)).until(() -> engine.runningWatchdogs() == 0 && engine.activeLeases() == 0);
         }
     }

@@ -2,7 +2,7 @@ package dev.redlock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.redlock.internal.engine.DefaultReactiveRedLock;
+import dev.redlock.internal.lock.LockClient;
 import dev.redlock.internal.lease.DefaultLease;
 import dev.redlock.internal.script.LockScript;
 import java.time.Duration;
@@ -24,14 +24,14 @@ class ScopedLockTest {
     private final VirtualTimeScheduler vts = VirtualTimeScheduler.create();
     private final FakeCluster cluster = new FakeCluster(5, vts);
 
-    private DefaultReactiveRedLock lock(Duration lease) {
+    private LockClient lock(Duration lease) {
         cluster.nodes.forEach(n -> n.latency(Duration.ofMillis(1)));
         return cluster.client(LockOptions.builder().leaseTime(lease).maxWait(Duration.ofSeconds(1)).build());
     }
 
     @Test
     void thirtySecondLeaseHeldForFiveMinutesUnderTheWatchdog() {
-        DefaultReactiveRedLock lock = lock(Duration.ofSeconds(30));
+        LockClient lock = lock(Duration.ofSeconds(30));
         List<LockEvent> events = new CopyOnWriteArrayList<>();
         Disposable subscription = lock.events().subscribe(events::add);
 
@@ -57,7 +57,7 @@ class ScopedLockTest {
 
     @Test
     void renewalsSlowerThanTheNodeTimeoutButInsideTheValidityKeepTheLease() {
-        DefaultReactiveRedLock lock = lock(Duration.ofSeconds(3)); // nodeTimeout 100 ms, renewed every second
+        LockClient lock = lock(Duration.ofSeconds(3)); // nodeTimeout 100 ms, renewed every second
         List<LockEvent> events = new CopyOnWriteArrayList<>();
         Disposable subscription = lock.events().subscribe(events::add);
 
@@ -81,7 +81,7 @@ class ScopedLockTest {
 
     @Test
     void watchdogRenewalsOfManyLeasesShareOneScriptPerNode() {
-        DefaultReactiveRedLock lock = lock(Duration.ofSeconds(3)); // renewed every second
+        LockClient lock = lock(Duration.ofSeconds(3)); // renewed every second
         List<LockEvent> events = new CopyOnWriteArrayList<>();
         Disposable subscription = lock.events().subscribe(events::add);
 
@@ -110,7 +110,7 @@ class ScopedLockTest {
 
     @Test
     void aBatchDecidesEachLeaseOnItsOwn() {
-        DefaultReactiveRedLock lock = lock(Duration.ofSeconds(30));
+        LockClient lock = lock(Duration.ofSeconds(30));
         cluster.node(4).down = true; // one node down: the others still make a quorum for a and c
         List<Lease> leases = new CopyOnWriteArrayList<>();
         Flux.concat(lock.acquire("a"), lock.acquire("b"), lock.acquire("c")).subscribe(leases::add);
@@ -140,7 +140,7 @@ class ScopedLockTest {
 
     @Test
     void leaseLostWhenRenewalCannotReachAQuorumCancelsTheBodyAtTheDeadline() {
-        DefaultReactiveRedLock lock = lock(Duration.ofSeconds(3));
+        LockClient lock = lock(Duration.ofSeconds(3));
         AtomicBoolean bodyCancelled = new AtomicBoolean();
         AtomicLong errorAtMillis = new AtomicLong();
 
@@ -176,7 +176,7 @@ class ScopedLockTest {
 
     @Test
     void withoutWatchdogTheBodyIsCancelledWhenTheLeaseExpires() {
-        DefaultReactiveRedLock lock = lock(Duration.ofSeconds(2));
+        LockClient lock = lock(Duration.ofSeconds(2));
         LockOptions noWatchdog = lock.defaults().mutate().watchdog(false).build();
 
         StepVerifier.withVirtualTime(
@@ -192,7 +192,7 @@ class ScopedLockTest {
 
     @Test
     void maxHoldTimeStopsRenewing() {
-        DefaultReactiveRedLock lock = lock(Duration.ofSeconds(3));
+        LockClient lock = lock(Duration.ofSeconds(3));
         LockOptions bounded = lock.defaults().mutate().maxHoldTime(Duration.ofSeconds(10)).build();
 
         StepVerifier.withVirtualTime(
@@ -208,7 +208,7 @@ class ScopedLockTest {
 
     @Test
     void keysGoneDuringTheHoldIsAKeyLoss() {
-        DefaultReactiveRedLock lock = lock(Duration.ofSeconds(3));
+        LockClient lock = lock(Duration.ofSeconds(3));
 
         StepVerifier.withVirtualTime(
                         () -> lock.withLock("k", Mono.delay(Duration.ofSeconds(30), vts)),
@@ -225,7 +225,7 @@ class ScopedLockTest {
 
     @Test
     void cancellingTheScopeReleasesAndStopsTheWatchdog() {
-        DefaultReactiveRedLock lock = lock(Duration.ofSeconds(3));
+        LockClient lock = lock(Duration.ofSeconds(3));
 
         StepVerifier.withVirtualTime(
                         () -> lock.withLock("k", Flux.interval(Duration.ofSeconds(1), vts)),
@@ -246,7 +246,7 @@ class ScopedLockTest {
     void cancelWhileTheAcquireIsInFlightReleasesEveryNodeThatGranted() {
         cluster.nodes.forEach(n -> n.latency(Duration.ofMillis(1)));
         cluster.node(4).latency(Duration.ofMillis(40));
-        DefaultReactiveRedLock lock = cluster.client(LockOptions.defaults());
+        LockClient lock = cluster.client(LockOptions.defaults());
 
         StepVerifier.withVirtualTime(() -> lock.withLock("k", Mono.just(1)), () -> vts, Long.MAX_VALUE)
                 .expectSubscription()
@@ -260,7 +260,7 @@ class ScopedLockTest {
 
     @Test
     void nestedWithLockOnTheSameKeyReusesTheLease() {
-        DefaultReactiveRedLock lock = lock(Duration.ofSeconds(10));
+        LockClient lock = lock(Duration.ofSeconds(10));
         Mono<String> nested = lock.withLockMono("k", outer -> lock.withLockMono("k", inner -> Mono.just(
                 outer == inner ? "same lease" : "different lease")));
 
@@ -273,7 +273,7 @@ class ScopedLockTest {
 
     @Test
     void nestedWithLockOnAnotherKeyLocksIndependently() {
-        DefaultReactiveRedLock lock = lock(Duration.ofSeconds(10));
+        LockClient lock = lock(Duration.ofSeconds(10));
         Mono<Boolean> nested = lock.withLockMono("a", a -> lock.withLockMono("b", b -> Mono.fromCallable(
                 () -> !a.token().equals(b.token()) && holders("lock:{a}", a) >= 3 && holders("lock:{b}", b) >= 3)));
 
@@ -286,7 +286,7 @@ class ScopedLockTest {
 
     @Test
     void aNestedFencedScopeNeedsTheOuterLeaseToCarryAToken() {
-        DefaultReactiveRedLock lock = lock(Duration.ofSeconds(10));
+        LockClient lock = lock(Duration.ofSeconds(10));
         LockOptions fenced = lock.defaults().mutate().fencing(true).build();
         Mono<Long> nested = lock.withLockMono("k", outer -> lock.withLockMono("k", fenced,
                 inner -> Mono.just(inner.fencingToken().orElseThrow())));
@@ -302,7 +302,7 @@ class ScopedLockTest {
 
     @Test
     void aNestedFencedScopeRunsUnderAFencedOuterLease() {
-        DefaultReactiveRedLock lock = lock(Duration.ofSeconds(10));
+        LockClient lock = lock(Duration.ofSeconds(10));
         LockOptions fenced = lock.defaults().mutate().fencing(true).build();
         Mono<Long> bothFenced = lock.withLockMono("k", fenced, outer -> lock.withLockMono("k", fenced,
                 inner -> Mono.just(inner.fencingToken().orElseThrow() - outer.fencingToken().orElseThrow())));
@@ -314,7 +314,7 @@ class ScopedLockTest {
 
     @Test
     void anAcquireThatMayNotWaitMakesItsAttemptEvenBehindALocalLine() {
-        DefaultReactiveRedLock lock = lock(Duration.ofSeconds(10));
+        LockClient lock = lock(Duration.ofSeconds(10));
         List<Lease> held = new CopyOnWriteArrayList<>();
         lock.acquire("k").subscribe(held::add);
         vts.advanceTimeBy(Duration.ofMillis(10));
@@ -333,7 +333,7 @@ class ScopedLockTest {
 
     @Test
     void fencingTokensIncreaseAcrossSuccessiveLeasesEvenWithAnInflatedCounter() {
-        DefaultReactiveRedLock lock = lock(Duration.ofSeconds(10));
+        LockClient lock = lock(Duration.ofSeconds(10));
         cluster.nodes.forEach(n -> n.latency(Duration.ZERO));
         LockOptions fenced = lock.defaults().mutate().fencing(true).build();
         long previous = 0;

@@ -4,7 +4,7 @@ import dev.redlock.LockEvent;
 import dev.redlock.LockOptions;
 import dev.redlock.QuorumUnavailableException;
 import dev.redlock.internal.Tokens;
-import dev.redlock.internal.engine.DefaultReactiveRedLock;
+import dev.redlock.internal.engine.Engine;
 import dev.redlock.internal.engine.LeaseSpec;
 import dev.redlock.internal.lease.DefaultLease;
 import dev.redlock.internal.quorum.QuorumCall;
@@ -35,10 +35,10 @@ public final class AcquireAttempt implements QuorumCall.Listener {
         final QuorumCall call;
         final boolean validityExpired;
         final long elapsedNanos;
-        final String operation;
+        public final QuorumUnavailableException.Operation operation;
 
         Result(DefaultLease lease, boolean contended, long holderTtlMillis, QuorumCall call, boolean validityExpired,
-                long elapsedNanos, String operation) {
+                long elapsedNanos, QuorumUnavailableException.Operation operation) {
             this.lease = lease;
             this.contended = contended;
             this.holderTtlMillis = holderTtlMillis;
@@ -54,7 +54,7 @@ public final class AcquireAttempt implements QuorumCall.Listener {
         }
     }
 
-    private final DefaultReactiveRedLock owner;
+    private final Engine owner;
     private final LeaseSpec spec;
     private final LockOptions options;
     private final Duration nodeTimeout;
@@ -68,7 +68,7 @@ public final class AcquireAttempt implements QuorumCall.Listener {
     private long fence = -1;
 
     public AcquireAttempt(
-            DefaultReactiveRedLock owner, LeaseSpec spec, LockOptions options, Duration nodeTimeout, MonoSink<Result> sink) {
+            Engine owner, LeaseSpec spec, LockOptions options, Duration nodeTimeout, MonoSink<Result> sink) {
         this.owner = owner;
         this.nodeTimeout = nodeTimeout;
         this.spec = spec;
@@ -168,9 +168,9 @@ public final class AcquireAttempt implements QuorumCall.Listener {
 
     private void onFenceDecided(QuorumCall call, boolean yes, long at) {
         if (!yes) {
-            fail(false, -1, false, at, call, "fencing write-back");
+            fail(false, -1, false, at, call, QuorumUnavailableException.Operation.FENCING_WRITE_BACK);
         } else if (at - deadline >= 0) {
-            fail(false, -1, true, at, call, "fencing write-back");
+            fail(false, -1, true, at, call, QuorumUnavailableException.Operation.FENCING_WRITE_BACK);
         } else {
             succeed(at);
         }
@@ -184,18 +184,18 @@ public final class AcquireAttempt implements QuorumCall.Listener {
             owner.endAttempt();
             // Handed over before anything else can run: a cancel that comes from now on finds the result either
             // delivered (the subscriber owns the lease) or discarded, and the discard hook releases it.
-            sink.success(new Result(lease, false, -1, acquire, false, at - t1, "acquire"));
+            sink.success(new Result(lease, false, -1, acquire, false, at - t1, QuorumUnavailableException.Operation.ACQUIRE));
             owner.eventBus().lease(LockEvent.Type.ACQUIRED, spec.name(), token, Duration.ofNanos(deadline - at), null);
         }
         // else: cancelled meanwhile, and cancel() already released everywhere
     }
 
     private void fail(boolean contended, long holderTtlMillis, boolean validityExpired, long at) {
-        fail(contended, holderTtlMillis, validityExpired, at, acquire, "acquire");
+        fail(contended, holderTtlMillis, validityExpired, at, acquire, QuorumUnavailableException.Operation.ACQUIRE);
     }
 
     private void fail(boolean contended, long holderTtlMillis, boolean validityExpired, long at, QuorumCall call,
-            String operation) {
+            QuorumUnavailableException.Operation operation) {
         if (state.compareAndSet(RUNNING, FINISHED)) {
             // Release on ALL nodes, also those that said no or did not answer: a late or unseen grant must not linger.
             owner.releaseEverywhere(spec, token, acquire, false);

@@ -2,7 +2,7 @@ package dev.redlock.internal.acquire;
 
 import dev.redlock.LockAcquireTimeoutException;
 import dev.redlock.LockOptions;
-import dev.redlock.internal.engine.DefaultReactiveRedLock;
+import dev.redlock.internal.engine.Engine;
 import dev.redlock.internal.engine.LeaseSpec;
 import dev.redlock.internal.lease.DefaultLease;
 import dev.redlock.internal.notify.ReleaseNotifier;
@@ -35,7 +35,7 @@ public final class AcquireLoop {
     private static final long SPLIT_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final int MAX_FAST_SPLIT_RETRIES = 5;
 
-    private final DefaultReactiveRedLock owner;
+    private final Engine owner;
     private final LeaseSpec spec;
     private final LockOptions options;
     private final long waitDeadline;
@@ -52,7 +52,7 @@ public final class AcquireLoop {
     private DefaultLease localHolder;
     private ReleaseNotifier.Listener listener;
 
-    private AcquireLoop(DefaultReactiveRedLock owner, LeaseSpec spec, LockOptions options, long waitDeadline) {
+    private AcquireLoop(Engine owner, LeaseSpec spec, LockOptions options, long waitDeadline) {
         this.owner = owner;
         this.spec = spec;
         this.options = options;
@@ -60,7 +60,7 @@ public final class AcquireLoop {
     }
 
     /** An acquire: one attempt at once, then (while maxWait allows) the local line and the loop. */
-    public static Mono<DefaultLease> acquire(DefaultReactiveRedLock owner, LeaseSpec spec, LockOptions options) {
+    public static Mono<DefaultLease> acquire(Engine owner, LeaseSpec spec, LockOptions options) {
         return Mono.defer(() -> {
             long waitDeadline = owner.now() + options.maxWait().toNanos();
             if (owner.localQueue().busy(spec.lineKey()) && !options.maxWait().isZero()) {
@@ -85,7 +85,7 @@ public final class AcquireLoop {
      * the line once the lease (or the error) went downstream, or on cancel. Not {@code Mono.usingWhen}: it holds the
      * value until its cleanup ran, and a cancel in that gap would drop the lease without a discard.
      */
-    private static Mono<DefaultLease> waitInLine(DefaultReactiveRedLock owner, LeaseSpec spec, LockOptions options,
+    private static Mono<DefaultLease> waitInLine(Engine owner, LeaseSpec spec, LockOptions options,
             long waitDeadline, AcquireAttempt.Result first) {
         return Mono.defer(() -> {
             LocalQueue.Ticket ticket = owner.localQueue().join(spec.lineKey());

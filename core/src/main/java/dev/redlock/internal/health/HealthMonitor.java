@@ -1,7 +1,7 @@
 package dev.redlock.internal.health;
 
 import dev.redlock.LockEvent;
-import dev.redlock.internal.engine.DefaultReactiveRedLock;
+import dev.redlock.internal.engine.Engine;
 import dev.redlock.internal.node.LettuceNode;
 import dev.redlock.internal.node.NodeChannel;
 import dev.redlock.internal.script.LockScript;
@@ -25,14 +25,14 @@ public final class HealthMonitor {
 
     static final int FAILURES_TO_DOWN = 2;
 
-    private final DefaultReactiveRedLock owner;
+    private final Engine owner;
     private final Duration interval;
     private final Duration timeout;
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicIntegerArray inFlight;
     private volatile Disposable ticks;
 
-    public HealthMonitor(DefaultReactiveRedLock owner, Duration interval, Duration timeout) {
+    public HealthMonitor(Engine owner, Duration interval, Duration timeout) {
         this.owner = owner;
         this.interval = interval;
         this.timeout = timeout;

@@ -2,7 +2,7 @@ package dev.redlock.internal.health;
 
 import dev.redlock.NodeHeldOutException;
 import dev.redlock.NodeStatus;
-import dev.redlock.internal.engine.DefaultReactiveRedLock;
+import dev.redlock.internal.engine.Engine;
 import dev.redlock.internal.script.Script;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
@@ -36,13 +36,13 @@ public final class NodeGuard {
 
     private final String name;
     private final CircuitBreaker breaker;
-    private final DefaultReactiveRedLock owner;
+    private final Engine owner;
     private volatile boolean up = true;
     private volatile long lastPingNanos = -1;
     private volatile Throwable lastError;
     private final AtomicInteger consecutivePingFailures = new AtomicInteger();
 
-    public NodeGuard(String name, CircuitBreakerConfig config, DefaultReactiveRedLock owner) {
+    public NodeGuard(String name, CircuitBreakerConfig config, Engine owner) {
         this.name = name;
         this.owner = owner;
         this.breaker = config == null
@@ -139,9 +139,9 @@ public final class NodeGuard {
 
     /** The resilience4j breaker reads the client's scheduler clock, so breaker timing runs in virtual time too. */
     private static final class SchedulerClock extends Clock {
-        private final DefaultReactiveRedLock owner;
+        private final Engine owner;
 
-        SchedulerClock(DefaultReactiveRedLock owner) {
+        SchedulerClock(Engine owner) {
             this.owner = owner;
         }
 

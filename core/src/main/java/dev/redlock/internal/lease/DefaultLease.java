@@ -5,7 +5,7 @@ import dev.redlock.LeaseLostException;
 import dev.redlock.LockEvent;
 import dev.redlock.LockOptions;
 import dev.redlock.QuorumUnavailableException;
-import dev.redlock.internal.engine.DefaultReactiveRedLock;
+import dev.redlock.internal.engine.Engine;
 import dev.redlock.internal.engine.LeaseSpec;
 import dev.redlock.internal.quorum.QuorumCall;
 import java.time.Duration;
@@ -33,7 +33,7 @@ public final class DefaultLease implements Lease {
     private static final int RELEASED = 2;
     private static final int LOST = 3;
 
-    private final DefaultReactiveRedLock owner;
+    private final Engine owner;
     private final LeaseSpec spec;
     private final String token;
     private final long fence;
@@ -68,7 +68,7 @@ public final class DefaultLease implements Lease {
     private volatile boolean handedBack;
 
     public DefaultLease(
-            DefaultReactiveRedLock owner,
+            Engine owner,
             LeaseSpec spec,
             String token,
             long fence,
@@ -141,7 +141,7 @@ public final class DefaultLease implements Lease {
         return options;
     }
 
-    DefaultReactiveRedLock owner() {
+    Engine owner() {
         return owner;
     }
 
@@ -366,7 +366,7 @@ public final class DefaultLease implements Lease {
             lossReported = true;
             sink.error(markLost(LeaseLostException.Reason.KEY_LOST, null));
         } else {
-            QuorumUnavailableException e = new QuorumUnavailableException(spec.name(), "extend", call.nodeCount(),
+            QuorumUnavailableException e = new QuorumUnavailableException(spec.name(), QuorumUnavailableException.Operation.EXTEND, call.nodeCount(),
                     call.quorum(), renewed, Duration.ofNanos(at - t1), false, call.failures());
             lastRenewalFailure = e;
             owner.eventBus().lease(LockEvent.Type.RENEWAL_FAILED, spec.name(), token, remaining(), e);
@@ -444,7 +444,7 @@ public final class DefaultLease implements Lease {
                         spec.quorumRule(),
                         spec.releaseKeys(),
                         spec.releaseArgs(token, true),
-                        DefaultReactiveRedLock.releaseTimeout(options),
+                        Engine.releaseTimeout(options),
                         v -> v == 1,
                         // done once a quorum released (the lease can no longer be valid anywhere that matters); the
                         // other nodes' releases still go out and finish in the background
@@ -482,7 +482,7 @@ public final class DefaultLease implements Lease {
             loss = newLoss(LeaseLostException.Reason.KEY_LOST, null);
         }
         QuorumUnavailableException unknown = ended ? null
-                : new QuorumUnavailableException(spec.name(), "release", n, call.quorum(), released,
+                : new QuorumUnavailableException(spec.name(), QuorumUnavailableException.Operation.RELEASE, n, call.quorum(), released,
                         Duration.ofNanos(at - call.startNanos()), false, call.failures());
         if (wasHeld) {
             state.set(RELEASED);

@@ -1,7 +1,7 @@
 package dev.redlock.internal.lease;
 
 import dev.redlock.Lease;
-import dev.redlock.internal.engine.DefaultReactiveRedLock;
+import dev.redlock.internal.engine.Engine;
 import dev.redlock.internal.node.NodeChannel;
 import dev.redlock.internal.quorum.QuorumCall;
 import dev.redlock.internal.script.LockScript;
@@ -48,11 +48,11 @@ public final class RenewalBatcher {
         }
     }
 
-    private final DefaultReactiveRedLock owner;
+    private final Engine owner;
     private final ConcurrentLinkedQueue<Request> queue = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean flushScheduled = new AtomicBoolean();
 
-    public RenewalBatcher(DefaultReactiveRedLock owner) {
+    public RenewalBatcher(Engine owner) {
         this.owner = owner;
     }
 

@@ -3,7 +3,8 @@ package dev.redlock.internal.lease;
 import dev.redlock.Lease;
 import dev.redlock.LeaseLostException;
 import dev.redlock.LockOptions;
-import dev.redlock.internal.engine.DefaultReactiveRedLock;
+import dev.redlock.internal.engine.Engine;
+import dev.redlock.internal.engine.LeaseSpec;
 import java.util.Objects;
 import java.util.function.Function;
 import org.reactivestreams.Publisher;
@@ -23,15 +24,16 @@ import reactor.util.context.ContextView;
  */
 public final class Scope {
 
-    private final DefaultReactiveRedLock owner;
+    private final Engine owner;
 
-    public Scope(DefaultReactiveRedLock owner) {
+    public Scope(Engine owner) {
         this.owner = owner;
     }
 
-    /** A scope whose body is any publisher; arguments are checked by the caller. */
-    public <T> Flux<T> flux(String key, LockOptions options, Function<? super Lease, ? extends Publisher<? extends T>> body) {
-        HeldKey heldKey = new HeldKey(owner, key);
+    /** A scope on a lease of {@code spec} whose body is any publisher; arguments are checked by the caller. */
+    public <T> Flux<T> flux(LeaseSpec spec, LockOptions options,
+            Function<? super Lease, ? extends Publisher<? extends T>> body) {
+        HeldKey heldKey = new HeldKey(owner, spec.lineKey());
         return Flux.deferContextual(ctx -> {
             DefaultLease held = held(ctx, heldKey);
             if (held != null) {
@@ -39,7 +41,7 @@ public final class Scope {
                 return reenter(held, options).flatMapMany(h -> Flux.<T>from(body.apply(h)));
             }
             return Flux.usingWhen(
-                    owner.acquireLease(key, options),
+                    owner.acquire(spec, options),
                     lease -> guarded(lease, options, heldKey, body),
                     DefaultLease::releaseFromScope,
                     (lease, error) -> lease.releaseFromScope(),
@@ -47,16 +49,17 @@ public final class Scope {
         });
     }
 
-    /** A scope whose body is a {@code Mono}: its value is emitted after the lease was released. */
-    public <T> Mono<T> mono(String key, LockOptions options, Function<? super Lease, ? extends Mono<? extends T>> body) {
-        HeldKey heldKey = new HeldKey(owner, key);
+    /** A scope on a lease of {@code spec} whose body is a {@code Mono}: its value comes after the release. */
+    public <T> Mono<T> mono(LeaseSpec spec, LockOptions options,
+            Function<? super Lease, ? extends Mono<? extends T>> body) {
+        HeldKey heldKey = new HeldKey(owner, spec.lineKey());
         return Mono.deferContextual(ctx -> {
             DefaultLease held = held(ctx, heldKey);
             if (held != null) {
                 return reenter(held, options).flatMap(h -> Mono.<T>from(body.apply(h)));
             }
             return Mono.usingWhen(
-                    owner.acquireLease(key, options),
+                    owner.acquire(spec, options),
                     lease -> this.<T>guarded(lease, options, heldKey, body).singleOrEmpty(),
                     DefaultLease::releaseFromScope,
                     (lease, error) -> lease.releaseFromScope(),
@@ -64,9 +67,9 @@ public final class Scope {
         });
     }
 
-    /** The lease an enclosing scope of this client holds for {@code key}, if any (for {@code heldLease}). */
-    Lease held(ContextView ctx, String key) {
-        return held(ctx, new HeldKey(owner, key));
+    /** The lease an enclosing scope of this engine holds on {@code spec}'s resource in {@code ctx}, or null. */
+    public Lease held(ContextView ctx, LeaseSpec spec) {
+        return held(ctx, new HeldKey(owner, spec.lineKey()));
     }
 
     private static DefaultLease held(ContextView ctx, HeldKey heldKey) {
@@ -121,12 +124,12 @@ public final class Scope {
 
     /** Context key under which a scope keeps its lease, per client and lock key. */
     private static final class HeldKey {
-        private final DefaultReactiveRedLock client;
+        private final Engine client;
         private final String key;
 
-        HeldKey(DefaultReactiveRedLock client, String key) {
+        HeldKey(Engine client, String lineKey) {
             this.client = client;
-            this.key = key;
+            this.key = lineKey;
         }
 
         @Override

@@ -2,7 +2,7 @@ package dev.redlock.internal.lease;
 
 import dev.redlock.LockOptions;
 import dev.redlock.QuorumUnavailableException;
-import dev.redlock.internal.engine.DefaultReactiveRedLock;
+import dev.redlock.internal.engine.Engine;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -28,7 +28,7 @@ public final class Watchdog implements Disposable {
 
     private final DefaultLease lease;
     private final Scheduler scheduler;
-    private final DefaultReactiveRedLock owner;
+    private final Engine owner;
     private final long retryDelayNanos;
     private final long holdLimitAt;
     private final AtomicBoolean disposed = new AtomicBoolean();
@@ -38,7 +38,7 @@ public final class Watchdog implements Disposable {
     /** Scheduler time the last renewal was started (or the watchdog, before the first one). */
     private volatile long lastStart;
 
-    Watchdog(DefaultLease lease, DefaultReactiveRedLock owner) {
+    Watchdog(DefaultLease lease, Engine owner) {
         this.lease = lease;
         this.owner = owner;
         this.scheduler = owner.scheduler();

@@ -2,7 +2,7 @@ package dev.redlock.internal.quorum;
 
 import dev.redlock.NodeDownException;
 import dev.redlock.NodeHeldOutException;
-import dev.redlock.internal.engine.DefaultReactiveRedLock;
+import dev.redlock.internal.engine.Engine;
 import dev.redlock.internal.engine.QuorumRule;
 import dev.redlock.internal.health.NodeGuard;
 import dev.redlock.internal.node.LettuceNode;
@@ -66,7 +66,7 @@ public final class QuorumCall {
     private static final int LATE = 7;
     private static final int LATE_SENT = 8;
 
-    private final DefaultReactiveRedLock owner;
+    private final Engine owner;
     private final NodeChannel[] nodes;
     private final Script script;
     private final String[] keys;
@@ -111,7 +111,7 @@ public final class QuorumCall {
 
     @SuppressWarnings("unchecked")
     public QuorumCall(
-            DefaultReactiveRedLock owner,
+            Engine owner,
             Script script,
             QuorumRule rule,
             String[] keys,

@@ -1,13 +1,11 @@
 package dev.redlock.internal.engine;
 
 import dev.redlock.ClientClosedException;
-import dev.redlock.Lease;
 import dev.redlock.LockEvent;
 import dev.redlock.LockOptions;
 import dev.redlock.NodeStatus;
 import dev.redlock.QuorumUnavailableException;
 import dev.redlock.ReactiveRedLock;
-import dev.redlock.RedLockBuilder;
 import dev.redlock.RedisNode;
 import dev.redlock.RestartGuard;
 import dev.redlock.internal.Checks;
@@ -21,14 +19,12 @@ import dev.redlock.internal.health.NodeGuard;
 import dev.redlock.internal.lease.DefaultLease;
 import dev.redlock.internal.lease.RenewalBatcher;
 import dev.redlock.internal.lease.Scope;
-import dev.redlock.internal.lock.LockSpec;
 import dev.redlock.internal.node.HoldOutTime;
 import dev.redlock.internal.node.LettuceNode;
 import dev.redlock.internal.node.NodeChannel;
 import dev.redlock.internal.node.NodeFactory;
 import dev.redlock.internal.notify.ReleaseNotifier;
 import dev.redlock.internal.quorum.QuorumCall;
-import dev.redlock.internal.script.LockScript;
 import dev.redlock.internal.script.Script;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.lettuce.core.SslOptions;
@@ -46,20 +42,24 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Function;
 import java.util.function.LongSupplier;
 import java.util.function.UnaryOperator;
-import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 
-/** The engine behind {@link ReactiveRedLock}. */
-public final class DefaultReactiveRedLock implements ReactiveRedLock {
+/**
+ * The engine: the nodes and their connections, health checks and breakers, the event bus, the release notifier, the
+ * renewal batcher, the local waiting lines, the leases in flight, and {@code close()}. Primitives reach it through
+ * {@link LeaseSpec}: {@link #acquire}, {@link #tryAcquire} and {@link #scope()}; the parts it wires each live in
+ * their own package ({@code quorum}, {@code acquire}, {@code lease}, {@code node}, {@code notify}, {@code health},
+ * {@code event}, {@code script}). Not API.
+ */
+public final class Engine {
 
-    private static final Logger log = LoggerFactory.getLogger(DefaultReactiveRedLock.class);
+    private static final Logger log = LoggerFactory.getLogger(Engine.class);
 
     /**
      * Node connections close with RST (SO_LINGER 0): bytes still unsent are dropped instead of being retransmitted
@@ -105,7 +105,7 @@ public final class DefaultReactiveRedLock implements ReactiveRedLock {
     private volatile QuorumRule quorumOverride;
     private volatile ValidityRule validityRule = ValidityRule.BEFORE_DEADLINE;
 
-    public DefaultReactiveRedLock(
+    public Engine(
             List<RedisNode> nodes,
             LockOptions defaults,
             String keyPrefix,
@@ -244,12 +244,6 @@ public final class DefaultReactiveRedLock implements ReactiveRedLock {
         }
     }
 
-    private LockOptions checkOptions(LockOptions options) {
-        Checks.notNull(options, "options");
-        checkLeaseTime(options.leaseTime(), "leaseTime");
-        return options;
-    }
-
     /** Minimum time a release waits for its nodes: see {@link #releaseTimeout(LockOptions)}. */
     private static final Duration MIN_RELEASE_TIMEOUT = Duration.ofSeconds(1);
 
@@ -325,7 +319,7 @@ public final class DefaultReactiveRedLock implements ReactiveRedLock {
                 + ": this ReactiveRedLock is closed");
     }
 
-    private Mono<Void> ensureOpen(String key, String operation) {
+    public Mono<Void> ensureOpen(String key, String operation) {
         return Mono.defer(() -> {
             if (closeStarted) {
                 return Mono.error(closedError(key, operation));
@@ -348,7 +342,6 @@ public final class DefaultReactiveRedLock implements ReactiveRedLock {
         }
     }
 
-    @Override
     public Mono<Void> connect() {
         return ensureOpen(null, "connect").then(Mono.defer(() -> {
             Map<String, Throwable> failures = new ConcurrentHashMap<>();
@@ -363,24 +356,21 @@ public final class DefaultReactiveRedLock implements ReactiveRedLock {
                     .reduce(0, Integer::sum)
                     .flatMap(connected -> connected >= quorum()
                             ? Mono.<Void>empty()
-                            : Mono.<Void>error(new QuorumUnavailableException("*", "connect", channels.length, quorum(),
+                            : Mono.<Void>error(new QuorumUnavailableException("*", QuorumUnavailableException.Operation.CONNECT, channels.length, quorum(),
                                     connected, connectTimeout, false, failures)));
         }));
     }
 
     // == Acquire ==
 
-    @Override
     public LockOptions defaults() {
         return defaults;
     }
 
-    @Override
     public List<RedisNode> nodes() {
         return nodes;
     }
 
-    @Override
     public int quorum() {
         return channels.length / 2 + 1;
     }
@@ -392,7 +382,6 @@ public final class DefaultReactiveRedLock implements ReactiveRedLock {
         return forced > 0 ? forced : rule.quorum(script, channels.length);
     }
 
-    @Override
     public Duration maxLeaseTime() {
         return maxLeaseTime;
     }
@@ -402,126 +391,37 @@ public final class DefaultReactiveRedLock implements ReactiveRedLock {
         return Mono.create(sink -> new AcquireAttempt(this, spec, options, nodeTimeout, sink).start());
     }
 
-    @Override
-    public Mono<Lease> acquire(String key) {
-        return acquire(key, defaults);
+    /**
+     * Acquires a lease of {@code spec} with {@code options}: one attempt, then the acquire loop until maxWait
+     * ({@link AcquireLoop}). A lease granted while the subscriber cancels, which never reaches it, is released.
+     */
+    public Mono<DefaultLease> acquire(LeaseSpec spec, LockOptions options) {
+        return ensureOpen(spec.name(), "acquire")
+                .then(AcquireLoop.acquire(this, spec, options))
+                .doOnDiscard(Object.class, Engine::discardLease);
     }
 
-    @Override
-    public Mono<Lease> acquire(String key, LockOptions options) {
-        return acquireLease(key, options).cast(Lease.class);
-    }
-
-    public Mono<DefaultLease> acquireLease(String key, LockOptions options) {
-        LockSpec keys = new LockSpec(keyPrefix, Checks.key(key));
-        checkOptions(options);
-        return ensureOpen(keys.key, "acquire").then(AcquireLoop.acquire(this, keys, options))
-                .doOnDiscard(Object.class, DefaultReactiveRedLock::discardLease);
-    }
-
-    @Override
-    public Mono<Lease> tryAcquire(String key) {
-        return tryAcquire(key, defaults);
-    }
-
-    @Override
-    public Mono<Lease> tryAcquire(String key, LockOptions options) {
-        LockSpec keys = new LockSpec(keyPrefix, Checks.key(key));
-        checkOptions(options);
-        return ensureOpen(keys.key, "tryAcquire").then(Mono.defer(() -> attempt(keys, options, options.nodeTimeout())))
+    /** One attempt: the lease, empty when held elsewhere, or the quorum error. */
+    public Mono<DefaultLease> tryAcquire(LeaseSpec spec, LockOptions options) {
+        return ensureOpen(spec.name(), "tryAcquire")
+                .then(Mono.defer(() -> attempt(spec, options, options.nodeTimeout())))
                 .flatMap(r -> r.lease != null
-                        ? Mono.<Lease>just(r.lease)
-                        : r.contended ? Mono.<Lease>empty() : Mono.<Lease>error(r.unavailable(keys.key)))
-                .doOnDiscard(Object.class, DefaultReactiveRedLock::discardLease);
+                        ? Mono.just(r.lease)
+                        : r.contended ? Mono.<DefaultLease>empty() : Mono.<DefaultLease>error(r.unavailable(spec.name())))
+                .doOnDiscard(Object.class, Engine::discardLease);
     }
 
-    // == Scoped use ==
-
-    @Override
-    public <T> Flux<T> withLock(String key, Function<? super Lease, ? extends Publisher<? extends T>> body) {
-        return withLock(key, defaults, body);
-    }
-
-    @Override
-    public <T> Flux<T> withLock(
-            String key, LockOptions options, Function<? super Lease, ? extends Publisher<? extends T>> body) {
-        Checks.key(key);
-        checkOptions(options);
-        Checks.notNull(body, "body");
-        return scope.flux(key, options, body);
-    }
-
-    @Override
-    public <T> Flux<T> withLock(String key, Flux<? extends T> body) {
-        return withLock(key, defaults, body);
-    }
-
-    @Override
-    public <T> Flux<T> withLock(String key, LockOptions options, Flux<? extends T> body) {
-        Checks.notNull(body, "body");
-        return withLock(key, options, lease -> body);
-    }
-
-    @Override
-    public <T> Mono<T> withLock(String key, Mono<? extends T> body) {
-        return withLock(key, defaults, body);
-    }
-
-    @Override
-    public <T> Mono<T> withLock(String key, LockOptions options, Mono<? extends T> body) {
-        Checks.notNull(body, "body");
-        return withLockMono(key, options, lease -> body);
-    }
-
-    @Override
-    public <T> Mono<T> withLockMono(String key, Function<? super Lease, ? extends Mono<? extends T>> body) {
-        return withLockMono(key, defaults, body);
-    }
-
-    @Override
-    public <T> Mono<T> withLockMono(
-            String key, LockOptions options, Function<? super Lease, ? extends Mono<? extends T>> body) {
-        Checks.key(key);
-        checkOptions(options);
-        Checks.notNull(body, "body");
-        return scope.mono(key, options, body);
+    /** The {@code withLock} scope of this engine. */
+    public Scope scope() {
+        return scope;
     }
 
     // == Queries and lifecycle ==
 
-    @Override
-    public Mono<Boolean> isLocked(String key) {
-        LockSpec keys = new LockSpec(keyPrefix, Checks.key(key));
-        return ensureOpen(keys.key, "isLocked").then(Mono.create(sink -> new QuorumCall(
-                        this,
-                        LockScript.EXISTS,
-                        QuorumRule.MAJORITY,
-                        keys.lockOnly(),
-                        new String[0],
-                        defaults.nodeTimeout(),
-                        v -> v == 1,
-                        false,
-                        false,
-                        (call, yes, at) -> {
-                            if (yes) {
-                                sink.success(true);
-                            } else if (call.countReplies(v -> v == 0) >= call.quorum()) {
-                                sink.success(false);
-                            } else {
-                                sink.error(new QuorumUnavailableException(keys.key, "isLocked", call.nodeCount(),
-                                        call.quorum(), call.yesCount(), Duration.ofNanos(at - call.startNanos()), false,
-                                        call.failures()));
-                            }
-                        })
-                .start(null)));
-    }
-
-    @Override
     public Flux<LockEvent> events() {
         return events.flux();
     }
 
-    @Override
     public int activeLeases() {
         // A manual lease nobody released or watched ends at its deadline unnoticed: count it lost there (which also
         // stops tracking it), so neither the count nor the set grows with leases their owners dropped.
@@ -531,7 +431,6 @@ public final class DefaultReactiveRedLock implements ReactiveRedLock {
         return active.size();
     }
 
-    @Override
     public List<NodeStatus> nodeStatus() {
         long now = now();
         List<NodeStatus> statuses = new java.util.ArrayList<>(channels.length);
@@ -544,7 +443,6 @@ public final class DefaultReactiveRedLock implements ReactiveRedLock {
     /** Longest wait of each close() phase for nodes that do not answer (a dead node must not hold close up). */
     private static final Duration CLOSE_PHASE_BOUND = Duration.ofSeconds(3);
 
-    @Override
     public Mono<Void> closeAsync() {
         return Mono.defer(() -> {
             Mono<Void> existing = closing.get();
@@ -595,10 +493,5 @@ public final class DefaultReactiveRedLock implements ReactiveRedLock {
         return Mono.fromFuture(future, true)
                 .timeout(CLOSE_PHASE_BOUND, scheduler)
                 .onErrorResume(e -> Mono.empty());
-    }
-
-    @Override
-    public void close() {
-        closeAsync().block(Duration.ofSeconds(10));
     }
 }

@@ -1,0 +1,94 @@
+package dev.redlock;
+
+import java.util.function.Function;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * One lock, by name: {@code redlock.lock("orders:42")}. A handle costs nothing (no I/O, no state beyond the name and
+ * the options it uses); every operation is the client's operation for that name, with the same laziness,
+ * cancellation and errors ({@link ReactiveRedLock}).
+ *
+ * <pre>{@code
+ * RedLock order = redlock.lock("orders:42");
+ * Mono<Receipt> paid = order.withLockMono(lease -> payments.pay(order42));
+ * Flux<Row> rows = order.withOptions(fenced).withLock(lease -> export(lease.fencingToken().getAsLong()));
+ * }</pre>
+ *
+ * @since 0.1.0
+ */
+public interface RedLock {
+
+    /**
+     * The lock's name, as given.
+     *
+     * @return the name
+     */
+    String name();
+
+    /**
+     * The options this handle's operations use: the client's defaults unless {@link #withOptions} set others.
+     *
+     * @return the options
+     */
+    LockOptions options();
+
+    /**
+     * A handle on the same lock whose operations use {@code options}.
+     *
+     * @param options the options, checked as the client checks them
+     * @return a new handle; this one is unchanged
+     * @throws IllegalArgumentException for null options or a lease time above the client's maximum lease time
+     */
+    RedLock withOptions(LockOptions options);
+
+    /**
+     * Acquires the lock, waiting up to {@code maxWait}: {@link ReactiveRedLock#acquire(String, LockOptions)}.
+     *
+     * @return a lazy {@code Mono} of the lease, which the subscriber must release
+     */
+    Mono<Lease> acquire();
+
+    /**
+     * One attempt: {@link ReactiveRedLock#tryAcquire(String, LockOptions)}.
+     *
+     * @return a lazy {@code Mono} of the lease, empty when the lock is held elsewhere
+     */
+    Mono<Lease> tryAcquire();
+
+    /**
+     * Runs {@code body} while holding the lock: {@link ReactiveRedLock#withLock(String, LockOptions, Function)}.
+     * For a body that returns a {@code Mono}, {@link #withLockMono} keeps the {@code Mono}.
+     *
+     * @param body builds the publisher to run under the lease, when the lease is held (build work there, not before)
+     * @param <T> the element type
+     * @return a lazy {@code Flux}: acquire on subscribe, release on complete, error and cancel
+     */
+    <T> Flux<T> withLock(Function<? super Lease, ? extends Publisher<? extends T>> body);
+
+    /**
+     * Runs a {@code Mono} body while holding the lock:
+     * {@link ReactiveRedLock#withLockMono(String, LockOptions, Function)}.
+     *
+     * @param body builds the {@code Mono} to run under the lease, when the lease is held
+     * @param <T> the value type
+     * @return a lazy {@code Mono} that emits the body's value after the lease was released
+     */
+    <T> Mono<T> withLockMono(Function<? super Lease, ? extends Mono<? extends T>> body);
+
+    /**
+     * Whether some owner holds the lock on a quorum: {@link ReactiveRedLock#isLocked(String)}.
+     *
+     * @return a lazy {@code Mono} of the answer
+     */
+    Mono<Boolean> isLocked();
+
+    /**
+     * The lease an enclosing {@code withLock} scope of this client holds on this lock, read from the subscriber's
+     * Reactor {@code Context}: {@link ReactiveRedLock#heldLease(String)}.
+     *
+     * @return a lazy {@code Mono} of the lease, empty outside such a scope
+     */
+    Mono<Lease> heldLease();
+}

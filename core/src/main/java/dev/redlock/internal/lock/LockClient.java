@@ -1,0 +1,234 @@
+package dev.redlock.internal.lock;
+
+import dev.redlock.Lease;
+import dev.redlock.LockEvent;
+import dev.redlock.LockOptions;
+import dev.redlock.NodeStatus;
+import dev.redlock.QuorumUnavailableException;
+import dev.redlock.ReactiveRedLock;
+import dev.redlock.RedLock;
+import dev.redlock.RedisNode;
+import dev.redlock.internal.Checks;
+import dev.redlock.internal.engine.Engine;
+import dev.redlock.internal.engine.QuorumRule;
+import dev.redlock.internal.quorum.QuorumCall;
+import dev.redlock.internal.script.LockScript;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Function;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * The lock client: {@link ReactiveRedLock} on the {@link Engine}, with the lock as its {@link LockSpec}. Checks the
+ * arguments at call time, names the keys ({@code <prefix>{<key>}}), and adds the lock's own query ({@code isLocked}).
+ * Not API: {@code ReactiveRedLock.builder()} makes it.
+ */
+public final class LockClient implements ReactiveRedLock {
+
+    private final Engine engine;
+    private final String keyPrefix;
+    private final LockOptions defaults;
+
+    public LockClient(Engine engine, String keyPrefix, LockOptions defaults) {
+        this.engine = engine;
+        this.keyPrefix = keyPrefix;
+        this.defaults = defaults;
+    }
+
+    /** The engine (tests reach its strategies through it). */
+    public Engine engine() {
+        return engine;
+    }
+
+    /** Watchdogs currently running (for tests and metrics). */
+    public int runningWatchdogs() {
+        return engine.runningWatchdogs();
+    }
+
+    LockSpec spec(String key) {
+        return new LockSpec(keyPrefix, Checks.key(key));
+    }
+
+    LockOptions checked(LockOptions options) {
+        Checks.notNull(options, "options");
+        engine.checkLeaseTime(options.leaseTime(), "leaseTime");
+        return options;
+    }
+
+    // == One lock by name ==
+
+    @Override
+    public RedLock lock(String name) {
+        return new LockHandle(this, spec(name), defaults);
+    }
+
+    @Override
+    public Mono<Lease> heldLease(String key) {
+        LockSpec spec = spec(key);
+        return Mono.deferContextual(ctx -> Mono.justOrEmpty(engine.scope().held(ctx, spec)));
+    }
+
+    // == Manual acquire ==
+
+    @Override
+    public Mono<Lease> acquire(String key) {
+        return acquire(key, defaults);
+    }
+
+    @Override
+    public Mono<Lease> acquire(String key, LockOptions options) {
+        LockSpec spec = spec(key);
+        checked(options);
+        return engine.acquire(spec, options).cast(Lease.class);
+    }
+
+    @Override
+    public Mono<Lease> tryAcquire(String key) {
+        return tryAcquire(key, defaults);
+    }
+
+    @Override
+    public Mono<Lease> tryAcquire(String key, LockOptions options) {
+        LockSpec spec = spec(key);
+        checked(options);
+        return engine.tryAcquire(spec, options).cast(Lease.class);
+    }
+
+    // == Scoped use ==
+
+    @Override
+    public <T> Flux<T> withLock(String key, Function<? super Lease, ? extends Publisher<? extends T>> body) {
+        return withLock(key, defaults, body);
+    }
+
+    @Override
+    public <T> Flux<T> withLock(
+            String key, LockOptions options, Function<? super Lease, ? extends Publisher<? extends T>> body) {
+        LockSpec spec = spec(key);
+        checked(options);
+        Checks.notNull(body, "body");
+        return engine.scope().flux(spec, options, body);
+    }
+
+    @Override
+    public <T> Flux<T> withLock(String key, Flux<? extends T> body) {
+        return withLock(key, defaults, body);
+    }
+
+    @Override
+    public <T> Flux<T> withLock(String key, LockOptions options, Flux<? extends T> body) {
+        Checks.notNull(body, "body");
+        return withLock(key, options, lease -> body);
+    }
+
+    @Override
+    public <T> Mono<T> withLock(String key, Mono<? extends T> body) {
+        return withLock(key, defaults, body);
+    }
+
+    @Override
+    public <T> Mono<T> withLock(String key, LockOptions options, Mono<? extends T> body) {
+        Checks.notNull(body, "body");
+        return withLockMono(key, options, lease -> body);
+    }
+
+    @Override
+    public <T> Mono<T> withLockMono(String key, Function<? super Lease, ? extends Mono<? extends T>> body) {
+        return withLockMono(key, defaults, body);
+    }
+
+    @Override
+    public <T> Mono<T> withLockMono(
+            String key, LockOptions options, Function<? super Lease, ? extends Mono<? extends T>> body) {
+        LockSpec spec = spec(key);
+        checked(options);
+        Checks.notNull(body, "body");
+        return engine.scope().mono(spec, options, body);
+    }
+
+    // == Queries and lifecycle ==
+
+    @Override
+    public Mono<Boolean> isLocked(String key) {
+        return isLocked(spec(key));
+    }
+
+    /** Whether a quorum holds the lock's key: yes at a quorum with the key, no at a quorum without it. */
+    Mono<Boolean> isLocked(LockSpec spec) {
+        return engine.ensureOpen(spec.name(), "isLocked").then(Mono.create(sink -> new QuorumCall(
+                        engine,
+                        LockScript.EXISTS,
+                        QuorumRule.MAJORITY,
+                        spec.lockOnly(),
+                        new String[0],
+                        defaults.nodeTimeout(),
+                        v -> v == 1,
+                        false,
+                        false,
+                        (call, yes, at) -> {
+                            if (yes) {
+                                sink.success(true);
+                            } else if (call.countReplies(v -> v == 0) >= call.quorum()) {
+                                sink.success(false);
+                            } else {
+                                sink.error(new QuorumUnavailableException(spec.name(),
+                                        QuorumUnavailableException.Operation.IS_LOCKED, call.nodeCount(),
+                                        call.quorum(), call.yesCount(), Duration.ofNanos(at - call.startNanos()), false,
+                                        call.failures()));
+                            }
+                        })
+                .start(null)));
+    }
+
+    @Override
+    public LockOptions defaults() {
+        return defaults;
+    }
+
+    @Override
+    public List<RedisNode> nodes() {
+        return engine.nodes();
+    }
+
+    @Override
+    public int quorum() {
+        return engine.quorum();
+    }
+
+    @Override
+    public Duration maxLeaseTime() {
+        return engine.maxLeaseTime();
+    }
+
+    @Override
+    public Mono<Void> connect() {
+        return engine.connect();
+    }
+
+    @Override
+    public Flux<LockEvent> events() {
+        return engine.events();
+    }
+
+    @Override
+    public int activeLeases() {
+        return engine.activeLeases();
+    }
+
+    @Override
+    public List<NodeStatus> nodeStatus() {
+        return engine.nodeStatus();
+    }
+
+    @Override
+    public Mono<Void> closeAsync() {
+        return engine.closeAsync();
+    }
+
+    @Override
+    public void close() {
+        closeAsync().block(Duration.ofSeconds(10));
+    }
+}
