@@ -3,17 +3,44 @@ package dev.redlock;
 import java.time.Duration;
 import java.util.Optional;
 
-/** A snapshot of what a client knows about one node, from {@link ReactiveRedLock#nodeStatus()}. Immutable. */
+/**
+ * A snapshot of what a client knows about one node, from {@link ReactiveRedLock#nodeStatus()}. Immutable.
+ *
+ * @since 0.1.0
+ */
 public final class NodeStatus {
+
+    /** The state of a node's circuit breaker ({@link BreakerOptions}). */
+    public enum BreakerState {
+        /** Calls go to the node. */
+        CLOSED,
+        /** The node is skipped while the other nodes can form a quorum. */
+        OPEN,
+        /** A few calls probe whether the node is back. */
+        HALF_OPEN,
+        /** The client has no breakers ({@link BreakerOptions#disabled()}). */
+        DISABLED
+    }
 
     private final String node;
     private final boolean up;
     private final Duration pingLatency;
-    private final String circuitBreaker;
+    private final BreakerState circuitBreaker;
     private final Duration heldOutFor;
     private final String lastError;
 
-    public NodeStatus(String node, boolean up, Duration pingLatency, String circuitBreaker, Duration heldOutFor, String lastError) {
+    /**
+     * A snapshot.
+     *
+     * @param node {@code host:port}
+     * @param up whether health checks say the node is up
+     * @param pingLatency the last health-check round trip, or {@code null} before the first
+     * @param circuitBreaker the breaker's state
+     * @param heldOutFor how much longer the restart guard holds the node out (zero when it counts)
+     * @param lastError the message of the last error seen on the node, or {@code null}
+     */
+    public NodeStatus(String node, boolean up, Duration pingLatency, BreakerState circuitBreaker, Duration heldOutFor,
+            String lastError) {
         this.node = node;
         this.up = up;
         this.pingLatency = pingLatency;
@@ -37,8 +64,12 @@ public final class NodeStatus {
         return Optional.ofNullable(pingLatency);
     }
 
-    /** The circuit breaker's state: {@code CLOSED}, {@code OPEN}, {@code HALF_OPEN}, or {@code DISABLED}. */
-    public String circuitBreaker() {
+    /**
+     * The circuit breaker's state.
+     *
+     * @return the state
+     */
+    public BreakerState circuitBreaker() {
         return circuitBreaker;
     }
 
@@ -49,7 +80,7 @@ public final class NodeStatus {
 
     /** Whether this node may count toward a quorum now (up, breaker not open, not held out). */
     public boolean counts() {
-        return up && !"OPEN".equals(circuitBreaker) && heldOutFor.isZero();
+        return up && circuitBreaker != BreakerState.OPEN && heldOutFor.isZero();
     }
 
     /** The message of the last error seen on this node, if any. */

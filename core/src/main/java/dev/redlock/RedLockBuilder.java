@@ -3,11 +3,12 @@ package dev.redlock;
 import dev.redlock.internal.Checks;
 import dev.redlock.internal.Tokens;
 import dev.redlock.internal.engine.Engine;
-import dev.redlock.internal.health.NodeGuard;
+import dev.redlock.internal.engine.EngineConfig;
 import dev.redlock.internal.lock.LockClient;
 import dev.redlock.internal.node.NodeFactory;
-import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import dev.redlock.metrics.LockMetricsRecorder;
 import io.lettuce.core.SslOptions;
+import io.lettuce.core.resource.ClientResources;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.time.Duration;
@@ -44,7 +45,9 @@ public final class RedLockBuilder {
     private Duration maxLeaseTime = DEFAULT_MAX_LEASE_TIME;
     private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
     private NodeFactory nodeFactory;
-    private CircuitBreakerConfig circuitBreaker = NodeGuard.defaultConfig().build();
+    private BreakerOptions breaker = BreakerOptions.defaults();
+    private ClientResources clientResources;
+    private LockMetricsRecorder metricsRecorder = LockMetricsRecorder.NOOP;
     private Duration healthCheckInterval = DEFAULT_HEALTH_CHECK_INTERVAL;
     private SslOptions sslOptions;
 
@@ -143,13 +146,46 @@ public final class RedLockBuilder {
     }
 
     /**
-     * The per-node circuit breaker (resilience4j). Default: count-based window of 20 calls, opens at a 50 % failure
-     * rate after at least 5 calls, stays open 1 s, then lets 3 calls probe the node (a successful health check also
-     * moves it to half-open). An open breaker makes that node fail at once in acquires, extensions and queries;
-     * releases always go out. {@code null} disables the breakers. Its clock is replaced by the client's scheduler.
+     * The per-node circuit breakers (default {@link BreakerOptions#defaults()}; {@link BreakerOptions#disabled()}
+     * turns them off). An open breaker makes its node fail at once in acquires, extensions and queries while the other
+     * nodes can form a quorum; releases always go out. Breakers read the client's scheduler clock.
+     *
+     * @param breaker the breaker options
+     * @return this builder
+     * @throws IllegalArgumentException for null
      */
-    public RedLockBuilder circuitBreaker(CircuitBreakerConfig circuitBreaker) {
-        this.circuitBreaker = circuitBreaker;
+    public RedLockBuilder breaker(BreakerOptions breaker) {
+        this.breaker = Checks.notNull(breaker, "breaker");
+        return this;
+    }
+
+    /**
+     * Lettuce {@link ClientResources} to share with the application (its event loops, timer and DNS resolver). The
+     * client uses them and never shuts them down; without them it creates its own and shuts those down on close.
+     * Node connections the client closes (a node that stopped answering) close with RST when the client owns its
+     * resources; with shared resources they close gracefully unless those resources' {@code NettyCustomizer} sets
+     * {@code SO_LINGER} to 0 on its bootstrap, so that an unsent acquire cannot reach its node after the release that
+     * followed it on a new connection.
+     *
+     * @param clientResources the application's resources
+     * @return this builder
+     * @throws IllegalArgumentException for null
+     */
+    public RedLockBuilder clientResources(ClientResources clientResources) {
+        this.clientResources = Checks.notNull(clientResources, "clientResources");
+        return this;
+    }
+
+    /**
+     * Where the client reports its measurements (default {@link LockMetricsRecorder#NOOP}): acquire outcomes and
+     * waits, validity at grant, renewals, losses, releases and node state. See the Micrometer binding.
+     *
+     * @param metricsRecorder the recorder; it must not block
+     * @return this builder
+     * @throws IllegalArgumentException for null
+     */
+    public RedLockBuilder metricsRecorder(LockMetricsRecorder metricsRecorder) {
+        this.metricsRecorder = Checks.notNull(metricsRecorder, "metricsRecorder");
         return this;
     }
 
@@ -210,9 +246,9 @@ public final class RedLockBuilder {
         if (ssl == null && nodes.stream().anyMatch(RedisNode::tls)) {
             ssl = defaultTls();
         }
-        Engine engine = new Engine(
-                List.copyOf(nodes), defaults, keyPrefix, scheduler, eventScheduler, restartGuard, maxLeaseTime,
-                connectTimeout, nodeFactory, circuitBreaker, healthCheckInterval, ssl);
+        Engine engine = new Engine(new EngineConfig(List.copyOf(nodes), defaults, keyPrefix, scheduler, eventScheduler,
+                restartGuard, maxLeaseTime, connectTimeout, nodeFactory, breaker, healthCheckInterval, ssl,
+                clientResources, metricsRecorder));
         return new LockClient(engine, keyPrefix, defaults);
     }
 

@@ -41,7 +41,7 @@ class NodeHealthTest {
         LockClient lock = lock();
         cluster.node(2).blackhole = true;
         cycle(lock, 5); // 5 timeouts in a row on node 2 open its breaker
-        assertThat(lock.nodeStatus().get(2).circuitBreaker()).isEqualTo("OPEN");
+        assertThat(lock.nodeStatus().get(2).circuitBreaker()).isEqualTo(NodeStatus.BreakerState.OPEN);
 
         int acquires = cluster.node(2).commands(LockScript.ACQUIRE);
         int releases = cluster.node(2).commands(LockScript.RELEASE);
@@ -53,7 +53,7 @@ class NodeHealthTest {
         cluster.node(2).blackhole = false;
         vts.advanceTimeBy(Duration.ofSeconds(3)); // the open period passes; health checks succeed again
         cycle(lock, 5);
-        assertThat(lock.nodeStatus().get(2).circuitBreaker()).isEqualTo("CLOSED");
+        assertThat(lock.nodeStatus().get(2).circuitBreaker()).isEqualTo(NodeStatus.BreakerState.CLOSED);
     }
 
     @Test
@@ -67,7 +67,7 @@ class NodeHealthTest {
                     .expectError(QuorumUnavailableException.class)
                     .verify(Duration.ofSeconds(5));
         }
-        assertThat(lock.nodeStatus()).allMatch(s -> s.circuitBreaker().equals("OPEN"));
+        assertThat(lock.nodeStatus()).allMatch(s -> s.circuitBreaker() == NodeStatus.BreakerState.OPEN);
 
         // well within the breakers' open period the nodes answer again: the lock must work at once
         cluster.nodes.forEach(n -> n.blackhole = false);
@@ -75,7 +75,7 @@ class NodeHealthTest {
                 .then(() -> vts.advanceTimeBy(Duration.ofMillis(10)))
                 .expectComplete()
                 .verify(Duration.ofSeconds(5));
-        assertThat(lock.nodeStatus()).noneMatch(s -> s.circuitBreaker().equals("OPEN"));
+        assertThat(lock.nodeStatus()).noneMatch(s -> s.circuitBreaker() == NodeStatus.BreakerState.OPEN);
     }
 
     @Test

@@ -16,7 +16,7 @@ import reactor.blockhound.integration.BlockHoundIntegration;
  *       command-proxy cache built with a new connection.
  *   <li>Lettuce, on close: a client shut down once its connections are closed (on the event loop that completed the
  *       close) gives its event loops back to the client's {@code DefaultEventLoopGroupProvider}, whose reference
- *       counts a {@code ReentrantLock} guards for a few instructions; the nodes' clients share one provider and
+ *       counts a {@code ReentrantLock} health for a few instructions; the nodes' clients share one provider and
  *       release at the same moment, so that lock can be contended.
  *   <li>Netty's DNS resolver (nodes given by a host name that is not in the hosts file): on the event loop, each
  *       query draws its id from a {@code SecureRandom}, which reads {@code /dev/urandom}; that never blocks, and the

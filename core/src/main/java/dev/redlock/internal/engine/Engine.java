@@ -1,6 +1,7 @@
 package dev.redlock.internal.engine;
 
 import dev.redlock.ClientClosedException;
+import dev.redlock.LockAcquireTimeoutException;
 import dev.redlock.LockEvent;
 import dev.redlock.LockOptions;
 import dev.redlock.NodeStatus;
@@ -15,7 +16,7 @@ import dev.redlock.internal.acquire.AcquireLoop;
 import dev.redlock.internal.acquire.LocalQueue;
 import dev.redlock.internal.event.EventBus;
 import dev.redlock.internal.health.HealthMonitor;
-import dev.redlock.internal.health.NodeGuard;
+import dev.redlock.internal.health.NodeHealth;
 import dev.redlock.internal.lease.DefaultLease;
 import dev.redlock.internal.lease.RenewalBatcher;
 import dev.redlock.internal.lease.Scope;
@@ -26,7 +27,7 @@ import dev.redlock.internal.node.NodeFactory;
 import dev.redlock.internal.notify.ReleaseNotifier;
 import dev.redlock.internal.quorum.QuorumCall;
 import dev.redlock.internal.script.Script;
-import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import dev.redlock.metrics.LockMetricsRecorder;
 import io.lettuce.core.SslOptions;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
@@ -82,13 +83,15 @@ public final class Engine {
     private final Duration maxLeaseTime;
     private final Duration connectTimeout;
     private final ClientResources resources;
+    /** Whether {@link #resources} are the engine's own, to shut down on close. */
+    private final boolean ownResources;
     private final EventBus events;
     private final ReleaseNotifier notifier;
     private final RenewalBatcher renewals = new RenewalBatcher(this);
     private final LocalQueue localQueue;
     private final Scope scope = new Scope(this);
-    private final NodeGuard[] guards;
-    private final HealthMonitor health;
+    private final NodeHealth[] health;
+    private final HealthMonitor healthMonitor;
     private final Set<DefaultLease> active = ConcurrentHashMap.newKeySet();
     private final AtomicInteger watchdogs = new AtomicInteger();
     /** Releases (of leases and of failed attempts) whose nodes have not all answered yet. */
@@ -105,50 +108,44 @@ public final class Engine {
     private volatile QuorumRule quorumOverride;
     private volatile ValidityRule validityRule = ValidityRule.BEFORE_DEADLINE;
 
-    public Engine(
-            List<RedisNode> nodes,
-            LockOptions defaults,
-            String keyPrefix,
-            Scheduler scheduler,
-            Scheduler eventScheduler,
-            RestartGuard restartGuard,
-            Duration maxLeaseTime,
-            Duration connectTimeout,
-            NodeFactory nodeFactory,
-            CircuitBreakerConfig circuitBreaker,
-            Duration healthCheckInterval,
-            SslOptions sslOptions) {
-        this.nodes = nodes;
-        this.defaults = defaults;
-        this.keyPrefix = keyPrefix;
-        this.scheduler = scheduler;
-        this.maxLeaseTime = maxLeaseTime;
-        this.connectTimeout = connectTimeout;
-        this.events = new EventBus(scheduler, eventScheduler);
+    public Engine(EngineConfig config) {
+        this.nodes = config.nodes();
+        this.defaults = config.defaults();
+        this.keyPrefix = config.keyPrefix();
+        this.scheduler = config.scheduler();
+        this.maxLeaseTime = config.maxLeaseTime();
+        this.connectTimeout = config.connectTimeout();
+        this.events = new EventBus(scheduler, config.eventScheduler(), config.recorder());
         this.channels = new NodeChannel[nodes.size()];
         HoldOutTime holdOut = new HoldOutTime(maxLeaseTime);
-        if (nodeFactory == null) {
-            this.resources = DefaultClientResources.builder().nettyCustomizer(ABORTIVE_CLOSE).build();
+        if (config.nodeFactory() == null) {
+            // Resources the application gave are its own: used, never shut down. They close connections gracefully
+            // unless the application's NettyCustomizer sets SO_LINGER 0 (see RedLockBuilder.clientResources).
+            this.ownResources = config.clientResources() == null;
+            this.resources = ownResources
+                    ? DefaultClientResources.builder().nettyCustomizer(ABORTIVE_CLOSE).build()
+                    : config.clientResources();
             for (int i = 0; i < channels.length; i++) {
-                channels[i] = new LettuceNode(nodes.get(i), resources, scheduler, restartGuard, holdOut, keyPrefix,
-                        connectTimeout, sslOptions, events);
+                channels[i] = new LettuceNode(nodes.get(i), resources, scheduler, config.restartGuard(), holdOut,
+                        keyPrefix, connectTimeout, config.sslOptions(), events);
             }
         } else {
+            this.ownResources = false;
             this.resources = null;
             for (int i = 0; i < channels.length; i++) {
-                channels[i] = nodeFactory.create(nodes.get(i), events);
+                channels[i] = config.nodeFactory().create(nodes.get(i), events);
             }
         }
         this.notifier = new ReleaseNotifier(channels, scheduler);
         this.localQueue = new LocalQueue(scheduler);
-        this.guards = new NodeGuard[channels.length];
+        this.health = new NodeHealth[channels.length];
         for (int i = 0; i < channels.length; i++) {
-            guards[i] = new NodeGuard(channels[i].name(), circuitBreaker, this);
+            health[i] = new NodeHealth(channels[i].name(), config.breaker(), this);
         }
         Duration pingTimeout = defaults.nodeTimeout().compareTo(Duration.ofMillis(250)) > 0
                 ? defaults.nodeTimeout()
                 : Duration.ofMillis(250);
-        this.health = new HealthMonitor(this, healthCheckInterval, pingTimeout);
+        this.healthMonitor = new HealthMonitor(this, config.healthCheckInterval(), pingTimeout);
     }
 
     // == Internal access ==
@@ -189,8 +186,8 @@ public final class Engine {
         return channels;
     }
 
-    public NodeGuard[] guards() {
-        return guards;
+    public NodeHealth[] health() {
+        return health;
     }
 
     public Scheduler scheduler() {
@@ -324,7 +321,7 @@ public final class Engine {
             if (closeStarted) {
                 return Mono.error(closedError(key, operation));
             }
-            health.start();
+            healthMonitor.start();
             return Mono.empty();
         });
     }
@@ -396,19 +393,49 @@ public final class Engine {
      * ({@link AcquireLoop}). A lease granted while the subscriber cancels, which never reaches it, is released.
      */
     public Mono<DefaultLease> acquire(LeaseSpec spec, LockOptions options) {
-        return ensureOpen(spec.name(), "acquire")
-                .then(AcquireLoop.acquire(this, spec, options))
-                .doOnDiscard(Object.class, Engine::discardLease);
+        Mono<DefaultLease> acquire = ensureOpen(spec.name(), "acquire").then(AcquireLoop.acquire(this, spec, options));
+        return measured(spec, acquire).doOnDiscard(Object.class, Engine::discardLease);
+    }
+
+    /** The acquire with its outcome and wait reported to the metrics recorder, when one is installed. */
+    private Mono<DefaultLease> measured(LeaseSpec spec, Mono<DefaultLease> acquire) {
+        if (!events.recording()) {
+            return acquire;
+        }
+        LockMetricsRecorder recorder = events.recorder();
+        return Mono.defer(() -> {
+            long start = now();
+            return acquire
+                    .doOnSuccess(lease -> recorder.acquireEnded(spec.name(), lease != null
+                            ? LockMetricsRecorder.AcquireOutcome.ACQUIRED
+                            : LockMetricsRecorder.AcquireOutcome.TIMED_OUT, Duration.ofNanos(now() - start)))
+                    .doOnError(e -> recorder.acquireEnded(spec.name(), outcome(e), Duration.ofNanos(now() - start)))
+                    .doOnCancel(() -> recorder.acquireEnded(spec.name(), LockMetricsRecorder.AcquireOutcome.CANCELLED,
+                            Duration.ofNanos(now() - start)));
+        });
+    }
+
+    private static LockMetricsRecorder.AcquireOutcome outcome(Throwable e) {
+        if (e instanceof LockAcquireTimeoutException) {
+            return LockMetricsRecorder.AcquireOutcome.TIMED_OUT;
+        }
+        if (e instanceof QuorumUnavailableException) {
+            return LockMetricsRecorder.AcquireOutcome.QUORUM_UNAVAILABLE;
+        }
+        if (e instanceof ClientClosedException) {
+            return LockMetricsRecorder.AcquireOutcome.CLOSED;
+        }
+        return LockMetricsRecorder.AcquireOutcome.ERROR;
     }
 
     /** One attempt: the lease, empty when held elsewhere, or the quorum error. */
     public Mono<DefaultLease> tryAcquire(LeaseSpec spec, LockOptions options) {
-        return ensureOpen(spec.name(), "tryAcquire")
+        Mono<DefaultLease> attempt = ensureOpen(spec.name(), "tryAcquire")
                 .then(Mono.defer(() -> attempt(spec, options, options.nodeTimeout())))
                 .flatMap(r -> r.lease != null
                         ? Mono.just(r.lease)
-                        : r.contended ? Mono.<DefaultLease>empty() : Mono.<DefaultLease>error(r.unavailable(spec.name())))
-                .doOnDiscard(Object.class, Engine::discardLease);
+                        : r.contended ? Mono.<DefaultLease>empty() : Mono.<DefaultLease>error(r.unavailable(spec.name())));
+        return measured(spec, attempt).doOnDiscard(Object.class, Engine::discardLease);
     }
 
     /** The {@code withLock} scope of this engine. */
@@ -435,7 +462,7 @@ public final class Engine {
         long now = now();
         List<NodeStatus> statuses = new java.util.ArrayList<>(channels.length);
         for (int i = 0; i < channels.length; i++) {
-            statuses.add(guards[i].status(channels[i].heldOut(now)));
+            statuses.add(health[i].status(channels[i].heldOut(now)));
         }
         return statuses;
     }
@@ -463,7 +490,7 @@ public final class Engine {
                     .then(Mono.defer(() -> awaitBounded(releases.drain())))
                     .then(Mono.defer(() -> {
                         closed = true;
-                        health.stop();
+                        healthMonitor.stop();
                         localQueue.releaseAll();
                         CompletableFuture<?>[] closes = new CompletableFuture<?>[channels.length];
                         for (int i = 0; i < channels.length; i++) {
@@ -471,7 +498,7 @@ public final class Engine {
                         }
                         return Mono.fromFuture(CompletableFuture.allOf(closes));
                     }))
-                    .then(Mono.defer(() -> resources == null
+                    .then(Mono.defer(() -> !ownResources
                             ? Mono.<Void>empty()
                             : Mono.<Void>create(sink -> resources.shutdown(0, 2, TimeUnit.SECONDS)
                                     .addListener(f -> sink.success()))))

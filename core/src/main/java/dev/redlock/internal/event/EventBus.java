@@ -1,6 +1,8 @@
 package dev.redlock.internal.event;
 
+import dev.redlock.LeaseLostException;
 import dev.redlock.LockEvent;
+import dev.redlock.metrics.LockMetricsRecorder;
 import dev.redlock.ReactiveRedLock;
 import dev.redlock.internal.Tokens;
 import java.time.Duration;
@@ -32,11 +34,18 @@ public final class EventBus {
     private final Queue<Object> queue = new ConcurrentLinkedQueue<>();
     private final AtomicInteger wip = new AtomicInteger();
     private final Scheduler clock;
+    private final GuardedRecorder recorder;
     private final Flux<LockEvent> flux;
 
     private static final Object COMPLETE = new Object();
 
     public EventBus(Scheduler clock, Scheduler delivery) {
+        this(clock, delivery, LockMetricsRecorder.NOOP);
+    }
+
+    /** Events that also feed {@code recorder} (the metrics SPI), whether or not anybody listens to them. */
+    public EventBus(Scheduler clock, Scheduler delivery, LockMetricsRecorder recorder) {
+        this.recorder = new GuardedRecorder(recorder);
         this.clock = clock;
         this.flux = sink.asFlux().publishOn(delivery, BUFFER);
     }
@@ -49,13 +58,48 @@ public final class EventBus {
         return sink.currentSubscriberCount() > 0;
     }
 
+    /** The metrics recorder (never throws). */
+    public LockMetricsRecorder recorder() {
+        return recorder;
+    }
+
+    /** Whether an application recorder is installed (else the engine skips measuring what only it would get). */
+    public boolean recording() {
+        return recorder.delegate() != LockMetricsRecorder.NOOP;
+    }
+
     public void lease(LockEvent.Type type, String key, String token, Duration duration, Throwable error) {
+        switch (type) {
+            case ACQUIRED:
+                recorder.leaseAcquired(key, duration);
+                break;
+            case RENEWED:
+                recorder.leaseRenewed(key, true);
+                break;
+            case RENEWAL_FAILED:
+                recorder.leaseRenewed(key, false);
+                break;
+            case LOST:
+                recorder.leaseLost(key, ((LeaseLostException) error).reason());
+                break;
+            case RELEASED:
+            case RELEASE_UNCONFIRMED:
+                recorder.leaseReleased(key, duration, type == LockEvent.Type.RELEASED);
+                break;
+            default:
+                break;
+        }
         if (listening()) {
             emit(new LockEvent(type, key, null, Tokens.shortHash(token), now(), duration, error));
         }
     }
 
     public void node(LockEvent.Type type, String node, Duration duration, Throwable error) {
+        if (type == LockEvent.Type.NODE_UP || type == LockEvent.Type.NODE_DOWN) {
+            recorder.nodeStateChanged(node, type == LockEvent.Type.NODE_UP);
+        } else if (type == LockEvent.Type.NODE_HELD_OUT) {
+            recorder.nodeHeldOut(node, duration);
+        }
         if (listening()) {
             emit(new LockEvent(type, null, node, null, now(), duration, error));
         }

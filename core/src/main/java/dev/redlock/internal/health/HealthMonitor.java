@@ -86,7 +86,7 @@ public final class HealthMonitor {
         result.whenComplete((v, e) -> {
             timer.dispose();
             inFlight.set(i, 0);
-            NodeGuard guard = owner.guards()[i];
+            NodeHealth guard = owner.health()[i];
             long latency = owner.now() - start;
             if (e == null) {
                 if (guard.pingSucceeded(latency)) {

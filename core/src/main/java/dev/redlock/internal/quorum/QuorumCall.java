@@ -4,7 +4,7 @@ import dev.redlock.NodeDownException;
 import dev.redlock.NodeHeldOutException;
 import dev.redlock.internal.engine.Engine;
 import dev.redlock.internal.engine.QuorumRule;
-import dev.redlock.internal.health.NodeGuard;
+import dev.redlock.internal.health.NodeHealth;
 import dev.redlock.internal.node.LettuceNode;
 import dev.redlock.internal.node.NodeChannel;
 import dev.redlock.internal.script.Script;
@@ -92,7 +92,7 @@ public final class QuorumCall {
     /** Per node: the raw reply value, also from held-out nodes and late replies; {@code null} if none. */
     private final AtomicReferenceArray<Long> replies;
     private final NodeChannel.NodeConnection[] connections;
-    private final NodeGuard[] guards;
+    private final NodeHealth[] health;
     /** Per node: whether the command was sent with the breaker's permission, so its outcome is recorded there. */
     private final boolean[] recorded;
     private final CompletableFuture<Void>[] settled;
@@ -141,7 +141,7 @@ public final class QuorumCall {
         this.outcomes = new AtomicReferenceArray<>(n);
         this.replies = new AtomicReferenceArray<>(n);
         this.connections = new NodeChannel.NodeConnection[n];
-        this.guards = owner.guards();
+        this.health = owner.health();
         this.recorded = new boolean[n];
         if (trackSettled) {
             this.settled = new CompletableFuture[n];
@@ -269,9 +269,9 @@ public final class QuorumCall {
     }
 
     private void send(int i) {
-        int permit = guards[i].permit(script, guards, quorum);
-        recorded[i] = permit == NodeGuard.PERMITTED;
-        if (permit == NodeGuard.DENIED) {
+        int permit = health[i].permit(script, health, quorum);
+        recorded[i] = permit == NodeHealth.PERMITTED;
+        if (permit == NodeHealth.DENIED) {
             // The node's circuit breaker is open: fail fast instead of waiting out its timeout. Not recorded.
             if (states.compareAndSet(i, PENDING, DONE)) {
                 writtenOrGivenUp();
@@ -350,7 +350,7 @@ public final class QuorumCall {
             nodeFinished(i);
             long now = now();
             if (recorded[i]) {
-                guards[i].failure(script, now - startNanos, error);
+                health[i].failure(script, now - startNanos, error);
             }
             record(i, error, false, now);
             settle(i);
@@ -370,15 +370,15 @@ public final class QuorumCall {
                     if (error != null) {
                         Throwable cause = LettuceNode.unwrap(error);
                         if (recorded[i]) {
-                            guards[i].failure(script, now - startNanos, cause);
+                            health[i].failure(script, now - startNanos, cause);
                         }
                         record(i, cause, false, now);
                     } else {
                         c.replied(now);
                         if (recorded[i]) {
-                            guards[i].success(script, now - startNanos);
+                            health[i].success(script, now - startNanos);
                         } else {
-                            guards[i].answeredWhileOpen();
+                            health[i].answeredWhileOpen();
                         }
                         NodeHeldOutException heldOut = c.heldOut(now);
                         if (heldOut != null) {
@@ -427,7 +427,7 @@ public final class QuorumCall {
                     }
                     TimeoutException timedOut = new TimeoutException("no reply from " + nodes[i].name() + " within " + timeout);
                     if (recorded[i]) {
-                        guards[i].failure(script, now - startNanos, timedOut);
+                        health[i].failure(script, now - startNanos, timedOut);
                     }
                     record(i, timedOut, false, now);
                     if (next == ABANDONED) {

@@ -1,5 +1,6 @@
 package dev.redlock.internal.health;
 
+import dev.redlock.BreakerOptions;
 import dev.redlock.NodeHeldOutException;
 import dev.redlock.NodeStatus;
 import dev.redlock.internal.engine.Engine;
@@ -22,16 +23,22 @@ import java.util.concurrent.atomic.AtomicInteger;
  * extensions and queries are. The health monitor's pings are recorded too, and a successful ping moves an open
  * breaker to half-open so real traffic probes the node back in.
  */
-public final class NodeGuard {
+public final class NodeHealth {
 
     /** The breaker used unless the builder sets another configuration. */
-    public static CircuitBreakerConfig.Builder defaultConfig() {
+    /** The resilience4j configuration for the project's own {@link BreakerOptions} (null when disabled). */
+    static CircuitBreakerConfig config(BreakerOptions options) {
+        if (!options.enabled()) {
+            return null;
+        }
         return CircuitBreakerConfig.custom()
-                .slidingWindow(20, 5, CircuitBreakerConfig.SlidingWindowType.COUNT_BASED,
+                .slidingWindow(options.windowSize(), options.minimumCalls(),
+                        CircuitBreakerConfig.SlidingWindowType.COUNT_BASED,
                         CircuitBreakerConfig.SlidingWindowSynchronizationStrategy.LOCK_FREE)
-                .failureRateThreshold(50)
-                .waitDurationInOpenState(Duration.ofSeconds(1))
-                .permittedNumberOfCallsInHalfOpenState(3);
+                .failureRateThreshold((float) options.failureRateThreshold())
+                .waitDurationInOpenState(options.openFor())
+                .permittedNumberOfCallsInHalfOpenState(options.halfOpenCalls())
+                .build();
     }
 
     private final String name;
@@ -42,7 +49,8 @@ public final class NodeGuard {
     private volatile Throwable lastError;
     private final AtomicInteger consecutivePingFailures = new AtomicInteger();
 
-    public NodeGuard(String name, CircuitBreakerConfig config, Engine owner) {
+    public NodeHealth(String name, BreakerOptions options, Engine owner) {
+        CircuitBreakerConfig config = config(options);
         this.name = name;
         this.owner = owner;
         this.breaker = config == null
@@ -65,7 +73,7 @@ public final class NodeGuard {
      * node times out, and breakers that then skipped a majority would take the whole lock down for their open
      * period instead of protecting it.
      */
-    public int permit(Script script, NodeGuard[] all, int quorum) {
+    public int permit(Script script, NodeHealth[] all, int quorum) {
         if (!gated(script)) {
             return BYPASS;
         }
@@ -73,7 +81,7 @@ public final class NodeGuard {
             return PERMITTED;
         }
         int closed = 0;
-        for (NodeGuard g : all) {
+        for (NodeHealth g : all) {
             if (g.breaker.getState() != CircuitBreaker.State.OPEN) {
                 closed++;
             }
@@ -127,12 +135,26 @@ public final class NodeGuard {
         return false;
     }
 
+    private static NodeStatus.BreakerState state(CircuitBreaker.State state) {
+        switch (state) {
+            case CLOSED:
+                return NodeStatus.BreakerState.CLOSED;
+            case HALF_OPEN:
+                return NodeStatus.BreakerState.HALF_OPEN;
+            case DISABLED:
+            case METRICS_ONLY:
+                return NodeStatus.BreakerState.DISABLED;
+            default:
+                return NodeStatus.BreakerState.OPEN; // OPEN, FORCED_OPEN
+        }
+    }
+
     public NodeStatus status(NodeHeldOutException heldOut) {
         return new NodeStatus(
                 name,
                 up,
                 lastPingNanos < 0 ? null : Duration.ofNanos(lastPingNanos),
-                breaker == null ? "DISABLED" : breaker.getState().name(),
+                breaker == null ? NodeStatus.BreakerState.DISABLED : state(breaker.getState()),
                 heldOut == null ? Duration.ZERO : heldOut.remaining(),
                 lastError == null ? null : String.valueOf(lastError.getMessage()));
     }

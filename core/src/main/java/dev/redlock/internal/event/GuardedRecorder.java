@@ -1,0 +1,99 @@
+package dev.redlock.internal.event;
+
+import dev.redlock.LeaseLostException;
+import dev.redlock.metrics.LockMetricsRecorder;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A recorder that never throws: an exception of the application's recorder is logged (the first one with its stack,
+ * later ones at debug) and otherwise ignored, so metrics never fail a lock operation.
+ */
+final class GuardedRecorder implements LockMetricsRecorder {
+
+    private static final Logger log = LoggerFactory.getLogger(GuardedRecorder.class);
+
+    private final LockMetricsRecorder delegate;
+    private final AtomicBoolean warned = new AtomicBoolean();
+
+    GuardedRecorder(LockMetricsRecorder delegate) {
+        this.delegate = delegate;
+    }
+
+    LockMetricsRecorder delegate() {
+        return delegate;
+    }
+
+    private void failed(RuntimeException e) {
+        if (warned.compareAndSet(false, true)) {
+            log.warn("the metrics recorder {} threw; its errors are ignored from now on", delegate, e);
+        } else {
+            log.debug("the metrics recorder {} threw", delegate, e);
+        }
+    }
+
+    @Override
+    public void acquireEnded(String name, AcquireOutcome outcome, Duration waited) {
+        try {
+            delegate.acquireEnded(name, outcome, waited);
+        } catch (RuntimeException e) {
+            failed(e);
+        }
+    }
+
+    @Override
+    public void leaseAcquired(String name, Duration validity) {
+        try {
+            delegate.leaseAcquired(name, validity);
+        } catch (RuntimeException e) {
+            failed(e);
+        }
+    }
+
+    @Override
+    public void leaseRenewed(String name, boolean renewed) {
+        try {
+            delegate.leaseRenewed(name, renewed);
+        } catch (RuntimeException e) {
+            failed(e);
+        }
+    }
+
+    @Override
+    public void leaseLost(String name, LeaseLostException.Reason reason) {
+        try {
+            delegate.leaseLost(name, reason);
+        } catch (RuntimeException e) {
+            failed(e);
+        }
+    }
+
+    @Override
+    public void leaseReleased(String name, Duration held, boolean confirmed) {
+        try {
+            delegate.leaseReleased(name, held, confirmed);
+        } catch (RuntimeException e) {
+            failed(e);
+        }
+    }
+
+    @Override
+    public void nodeStateChanged(String node, boolean up) {
+        try {
+            delegate.nodeStateChanged(node, up);
+        } catch (RuntimeException e) {
+            failed(e);
+        }
+    }
+
+    @Override
+    public void nodeHeldOut(String node, Duration heldOutFor) {
+        try {
+            delegate.nodeHeldOut(node, heldOutFor);
+        } catch (RuntimeException e) {
+            failed(e);
+        }
+    }
+}

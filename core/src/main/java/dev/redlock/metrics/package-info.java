@@ -1,0 +1,6 @@
+/**
+ * The metrics SPI: {@link dev.redlock.metrics.LockMetricsRecorder}, which a client calls where acquires end, leases
+ * are renewed, lost and released, and nodes change state. No metrics library here; the Micrometer binding is a
+ * module of its own.
+ */
+package dev.redlock.metrics;
