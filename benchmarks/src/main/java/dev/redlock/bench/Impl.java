@@ -12,6 +12,8 @@ import java.util.Locale;
  *   <li>{@code raw}: the floor, raw Lettuce reactive {@code SET NX PX} + {@code EVALSHA} compare-and-delete; on N > 1
  *       nodes fanned out in parallel, decided at the quorum, each node's release sequenced after that node's own
  *       {@code SET} reply, released everywhere;
+ *   <li>{@code rawAsync}: the same floor on Lettuce's async API ({@code RedisFuture} callbacks) instead of its
+ *       reactive one;
  *   <li>{@code redisson}: Redisson {@code RLockReactive} with explicit thread ids on 1 node, {@code RedissonRedLock}
  *       over N separate Redisson clients (one per node) on N > 1 nodes;
  *   <li>{@code redissonMulti}: {@code RedissonMultiLock} over N Redisson clients (also on 1 node: its own overhead);
@@ -22,13 +24,21 @@ import java.util.Locale;
 enum Impl {
     REDLOCK,
     RAW,
+    RAW_ASYNC,
     REDISSON,
     REDISSON_MULTI,
     POLLING;
 
     /** The name the {@code impl} parameter uses. */
     String param() {
-        return this == REDISSON_MULTI ? "redissonMulti" : name().toLowerCase(Locale.ROOT);
+        switch (this) {
+            case REDISSON_MULTI:
+                return "redissonMulti";
+            case RAW_ASYNC:
+                return "rawAsync";
+            default:
+                return name().toLowerCase(Locale.ROOT);
+        }
     }
 
     static Impl of(String name) {
@@ -37,6 +47,8 @@ enum Impl {
                 return REDLOCK;
             case "raw":
                 return RAW;
+            case "rawasync":
+                return RAW_ASYNC;
             case "redisson":
                 return REDISSON;
             case "redissonmulti":
@@ -45,7 +57,7 @@ enum Impl {
                 return POLLING;
             default:
                 throw new IllegalArgumentException("unknown impl '" + name
-                        + "': use redlock, raw, redisson, redissonMulti or polling");
+                        + "': use redlock, raw, rawAsync, redisson, redissonMulti or polling");
         }
     }
 
@@ -59,6 +71,8 @@ enum Impl {
                 return new RedlockDriver(uris, redlockOptions);
             case RAW:
                 return new RawLettuceDriver(uris);
+            case RAW_ASYNC:
+                return new RawLettuceDriver(uris, true);
             case REDISSON:
                 return new RedissonDriver(uris, uris.size() == 1 ? RedissonDriver.Kind.PLAIN : RedissonDriver.Kind.RED_LOCK);
             case REDISSON_MULTI:

@@ -5,6 +5,7 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.api.reactive.RedisReactiveCommands;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.protocol.ProtocolVersion;
@@ -28,6 +29,10 @@ import reactor.core.publisher.MonoSink;
  * node's own {@code SET} replied (commands written to one connection from different threads can be reordered, see
  * ecosystem.md §7), and completes once a quorum of nodes answered it, as the engine's does; the rest finish in the
  * background. A failed attempt releases everywhere before it reports.
+ *
+ * <p>With {@code async} set ({@code impl=rawAsync}) the same lock sends its commands through Lettuce's async API
+ * ({@code RedisFuture} callbacks) instead of its reactive one: the pair shows what the choice of API alone costs,
+ * which is why the engine uses the async API on its hot path.
  */
 final class RawLettuceDriver implements LockDriver {
 
@@ -41,24 +46,34 @@ final class RawLettuceDriver implements LockDriver {
     private final RedisClient[] clients;
     private final StatefulRedisConnection<String, String>[] connections;
     private final RedisReactiveCommands<String, String>[] commands;
+    private final RedisAsyncCommands<String, String>[] async;
+    private final boolean useAsync;
     private final String releaseSha;
     private final int n;
     private final int quorum;
 
     @SuppressWarnings({"unchecked", "rawtypes"})
     RawLettuceDriver(List<String> uris) {
+        this(uris, false);
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    RawLettuceDriver(List<String> uris, boolean useAsync) {
+        this.useAsync = useAsync;
         this.n = uris.size();
         this.quorum = n / 2 + 1;
         this.resources = DefaultClientResources.create();
         this.clients = new RedisClient[n];
         this.connections = new StatefulRedisConnection[n];
         this.commands = new RedisReactiveCommands[n];
+        this.async = new RedisAsyncCommands[n];
         String sha = null;
         for (int i = 0; i < n; i++) {
             clients[i] = RedisClient.create(resources, uris.get(i));
             clients[i].setOptions(ClientOptions.builder().protocolVersion(ProtocolVersion.RESP2).build());
             connections[i] = clients[i].connect(StringCodec.UTF8);
             commands[i] = connections[i].reactive();
+            async[i] = connections[i].async();
             sha = connections[i].sync().scriptLoad(RELEASE_SCRIPT);
         }
         this.releaseSha = sha;
@@ -75,6 +90,20 @@ final class RawLettuceDriver implements LockDriver {
 
     /** One attempt: emits the hold when granted (by a quorum), completes empty otherwise (after cleaning up). */
     Mono<Hold> tryAcquire(String key) {
+        if (n == 1 && useAsync) {
+            return Mono.create(sink -> {
+                String token = token();
+                async[0].set(key, token, NX_PX).whenComplete((ok, error) -> {
+                    if (error != null) {
+                        sink.error(error);
+                    } else if (ok != null) {
+                        sink.success(new Hold(key, token, 1));
+                    } else {
+                        sink.success();
+                    }
+                });
+            });
+        }
         if (n == 1) {
             return Mono.defer(() -> {
                 String token = token();
@@ -95,6 +124,16 @@ final class RawLettuceDriver implements LockDriver {
     @Override
     public Mono<Void> release(Object held) {
         Hold hold = (Hold) held;
+        if (n == 1 && useAsync) {
+            return Mono.create(sink -> async[0].evalsha(releaseSha, ScriptOutputType.INTEGER, new String[] {hold.key}, hold.token)
+                    .whenComplete((reply, error) -> {
+                        if (error != null) {
+                            sink.error(error);
+                        } else {
+                            sink.success();
+                        }
+                    }));
+        }
         if (n == 1) {
             return commands[0].evalsha(releaseSha, ScriptOutputType.INTEGER, new String[] {hold.key}, hold.token).then();
         }
@@ -134,6 +173,10 @@ final class RawLettuceDriver implements LockDriver {
         void start(MonoSink<Hold> sink) {
             for (int i = 0; i < n; i++) {
                 int node = i;
+                if (useAsync) {
+                    async[i].set(key, token, NX_PX).whenComplete((ok, error) -> onSet(node, ok != null, sink));
+                    continue;
+                }
                 commands[i].set(key, token, NX_PX).hasElement().subscribe(
                         granted -> onSet(node, granted, sink),
                         error -> onSet(node, false, sink));
@@ -170,6 +213,11 @@ final class RawLettuceDriver implements LockDriver {
         }
 
         private void sendRelease(int node) {
+            if (useAsync) {
+                async[node].evalsha(releaseSha, ScriptOutputType.INTEGER, new String[] {key}, token)
+                        .whenComplete((reply, error) -> onReleased());
+                return;
+            }
             commands[node].evalsha(releaseSha, ScriptOutputType.INTEGER, new String[] {key}, token)
                     .then()
                     .subscribe(null, e -> onReleased(), this::onReleased);
