@@ -126,8 +126,15 @@ final class FakeNode implements NodeChannel {
         return connection;
     }
 
+    /** When set, {@link #connect()} hands out this future (shared by every caller, as a real node's is). */
+    volatile CompletableFuture<NodeConnection> connecting;
+
     @Override
     public CompletionStage<NodeConnection> connect() {
+        CompletableFuture<NodeConnection> shared = connecting;
+        if (shared != null) {
+            return shared;
+        }
         return CompletableFuture.completedFuture(connection);
     }
 

@@ -3,8 +3,11 @@ package dev.redlock;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.redlock.internal.lock.LockClient;
+import dev.redlock.internal.node.NodeChannel;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -36,6 +39,24 @@ class LifecycleTest {
         lock.acquire(key).subscribe(lease::set);
         vts.advanceTimeBy(Duration.ofMillis(10));
         return lease.get();
+    }
+
+    @Test
+    void aConnectThatTimesOutLeavesTheSharedConnectionAttemptToTheOthersWaitingForIt() {
+        LockClient lock = lock();
+        List<CompletableFuture<NodeChannel.NodeConnection>> attempts = new ArrayList<>();
+        cluster.nodes.forEach(n -> {
+            n.connecting = new CompletableFuture<>();
+            attempts.add(n.connecting);
+        });
+
+        StepVerifier.withVirtualTime(lock::connect, () -> vts, Long.MAX_VALUE)
+                .thenAwait(Duration.ofMinutes(5))
+                .expectErrorSatisfies(e -> assertThat(((QuorumUnavailableException) e).operation())
+                        .isEqualTo(QuorumUnavailableException.Operation.CONNECT))
+                .verify(Duration.ofSeconds(5));
+        // the attempts belong to the nodes (acquires wait on them too): one caller giving up must not cancel them
+        assertThat(attempts).noneMatch(CompletableFuture::isDone);
     }
 
     @Test

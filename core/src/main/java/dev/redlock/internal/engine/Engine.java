@@ -343,7 +343,8 @@ public final class Engine {
         return ensureOpen(null, "connect").then(Mono.defer(() -> {
             Map<String, Throwable> failures = new ConcurrentHashMap<>();
             return Flux.range(0, channels.length)
-                    .flatMap(i -> Mono.fromCompletionStage(channels[i]::connect)
+                    // suppressCancel: the connection attempt is the node's, shared with acquires waiting for it
+                    .flatMap(i -> Mono.fromFuture(() -> channels[i].connect().toCompletableFuture(), true)
                             .timeout(connectTimeout, scheduler)
                             .thenReturn(1)
                             .onErrorResume(e -> {
