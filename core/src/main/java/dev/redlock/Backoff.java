@@ -3,6 +3,7 @@ package dev.redlock;
 import dev.redlock.internal.Checks;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The delay between two acquire attempts of one waiter while the lock is held by someone else or a quorum
@@ -13,6 +14,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * contending waiters out of step. Attempts are numbered from {@code 1}.
  *
  * <p>Instances are immutable and thread-safe.
+ *
+ * @since 0.1.0
  */
 public abstract class Backoff {
 
@@ -26,13 +29,26 @@ public abstract class Backoff {
      */
     public abstract Duration delay(int attempt);
 
-    /** The same delay after every attempt. */
+    /**
+     * The same delay after every attempt.
+     *
+     * @param delay the wait between attempts: zero (retry at once) or positive, whole milliseconds, at most a day
+     * @return the backoff
+     * @throws IllegalArgumentException for a null, negative, fractional-millisecond or too long {@code delay}
+     */
     public static Backoff constant(Duration delay) {
         Checks.nonNegativeMillis(delay, "delay");
         return new Constant(delay);
     }
 
-    /** {@code min × 2^(attempt-1)}, capped at {@code max}, without jitter. */
+    /**
+     * {@code min × 2^(attempt-1)}, capped at {@code max}, without jitter.
+     *
+     * @param min the delay after the first attempt: positive, whole milliseconds, at most a day
+     * @param max the cap: positive, whole milliseconds, at most a day, and not below {@code min}
+     * @return the backoff
+     * @throws IllegalArgumentException for a bad duration, or {@code max} below {@code min}
+     */
     public static Backoff exponential(Duration min, Duration max) {
         checkRange(min, max);
         return new Exponential(min, max, Jitter.NONE);
@@ -40,14 +56,29 @@ public abstract class Backoff {
 
     /**
      * Exponential with "equal jitter": half of the exponential delay plus a uniform random share of the other half,
-     * so a waiter never retries at once and waiters spread out. The default.
+     * so a waiter never retries at once and waiters spread out. The default
+     * ({@link LockOptions#DEFAULT_BACKOFF}: 10 ms to 250 ms).
+     *
+     * @param min the exponential delay after the first attempt: positive, whole milliseconds, at most a day
+     * @param max the cap of the exponential delay: positive, whole milliseconds, at most a day, and not below
+     *     {@code min}
+     * @return the backoff; each delay is in {@code [d/2, d]} for the capped exponential delay {@code d}
+     * @throws IllegalArgumentException for a bad duration, or {@code max} below {@code min}
      */
     public static Backoff equalJitter(Duration min, Duration max) {
         checkRange(min, max);
         return new Exponential(min, max, Jitter.EQUAL);
     }
 
-    /** Exponential with "full jitter": a uniform random delay between zero and the exponential delay. */
+    /**
+     * Exponential with "full jitter": a uniform random delay between zero and the exponential delay.
+     *
+     * @param min the exponential delay after the first attempt: positive, whole milliseconds, at most a day
+     * @param max the cap of the exponential delay: positive, whole milliseconds, at most a day, and not below
+     *     {@code min}
+     * @return the backoff; each delay is in {@code [0, d]} for the capped exponential delay {@code d}
+     * @throws IllegalArgumentException for a bad duration, or {@code max} below {@code min}
+     */
     public static Backoff fullJitter(Duration min, Duration max) {
         checkRange(min, max);
         return new Exponential(min, max, Jitter.FULL);
@@ -80,7 +111,7 @@ public abstract class Backoff {
         }
 
         @Override
-        public boolean equals(Object o) {
+        public boolean equals(@Nullable Object o) {
             return o instanceof Constant && ((Constant) o).delay.equals(delay);
         }
 
@@ -127,7 +158,7 @@ public abstract class Backoff {
         }
 
         @Override
-        public boolean equals(Object o) {
+        public boolean equals(@Nullable Object o) {
             if (!(o instanceof Exponential)) {
                 return false;
             }

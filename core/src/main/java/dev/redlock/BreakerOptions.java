@@ -3,6 +3,7 @@ package dev.redlock;
 import dev.redlock.internal.Checks;
 import java.time.Duration;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The per-node circuit breaker: a node that keeps failing is skipped at once in acquires, extensions and queries,
@@ -120,7 +121,7 @@ public final class BreakerOptions {
     }
 
     @Override
-    public boolean equals(Object o) {
+    public boolean equals(@Nullable Object o) {
         if (!(o instanceof BreakerOptions)) {
             return false;
         }
@@ -142,7 +143,11 @@ public final class BreakerOptions {
                 : "BreakerOptions{disabled}";
     }
 
-    /** Builds {@link BreakerOptions}; each setter checks its value at once. Not thread-safe. */
+    /**
+     * Builds {@link BreakerOptions}; each setter checks its value at once. Not thread-safe.
+     *
+     * @since 0.1.0
+     */
     public static final class Builder {
         private int windowSize = 20;
         private int minimumCalls = 5;

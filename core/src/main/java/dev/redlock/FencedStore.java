@@ -28,6 +28,8 @@ import reactor.core.publisher.Mono;
  * <p>Each resource is one Redis hash ({@code value}, {@code fence}, {@code lease}) updated by a Lua compare-and-write,
  * so the check and the write are atomic, and the store works on Redis Cluster. The data connection is the caller's
  * (any Redis, typically not the lock nodes); this class does not close it. All methods are lazy and non-blocking.
+ *
+ * @since 0.1.0
  */
 public final class FencedStore {
 
@@ -44,7 +46,14 @@ public final class FencedStore {
         this.commands = commands;
     }
 
-    /** A store over a caller-owned connection. */
+    /**
+     * A store over a caller-owned connection. No I/O.
+     *
+     * @param connection the connection the values are read and written through (string keys and values); the caller
+     *     keeps it open while the store is used and closes it afterwards
+     * @return the store
+     * @throws IllegalArgumentException for a null connection
+     */
     public static FencedStore of(StatefulRedisConnection<String, String> connection) {
         Checks.notNull(connection, "connection");
         return new FencedStore(connection.reactive());
@@ -55,6 +64,11 @@ public final class FencedStore {
      * accepted, or equal to it from this same lease. Completes empty when written; errors with
      * {@link StaleFencingTokenException} when rejected, or with the Redis error.
      *
+     * @param key the Redis key of the resource (one hash), checked as lock keys are
+     * @param value the value to store
+     * @param lease the writer's lease, acquired with {@link LockOptions#fencing()} on; it is not checked for validity
+     *     here: the fencing token is what protects the resource
+     * @return a lazy {@code Mono} of the outcome; cancelling does not undo a write already sent
      * @throws IllegalArgumentException at call time for a blank key, a null value or lease, or a lease without a
      *     fencing token ({@link LockOptions#fencing()} was off)
      */
@@ -71,6 +85,12 @@ public final class FencedStore {
      * {@link #write(String, String, Lease)} for a token and lease that travelled elsewhere (for example in a message
      * to another service): {@code leaseToken} is the writer's {@link Lease#token()}.
      *
+     * @param key the Redis key of the resource (one hash), checked as lock keys are
+     * @param value the value to store
+     * @param fencingToken the writer's {@link Lease#fencingToken()}
+     * @param leaseToken the writer's {@link Lease#token()}; only its SHA-256 digest is stored
+     * @return a lazy {@code Mono} that completes empty once written, or errors with
+     *     {@link StaleFencingTokenException} when rejected, or with the Redis error
      * @throws IllegalArgumentException at call time for a blank key or lease token, a null value, or a fencing token
      *     that is negative or above 2^53 - 1 (tokens stay within the exact integers of a Lua number)
      */
@@ -92,13 +112,25 @@ public final class FencedStore {
                         : Mono.<Void>error(new StaleFencingTokenException(key, fencingToken, last)));
     }
 
-    /** The current value, or empty if none was written. */
+    /**
+     * The current value of a resource.
+     *
+     * @param key the Redis key of the resource
+     * @return a lazy {@code Mono} of the last accepted value, empty if none was written; errors with the Redis error
+     * @throws IllegalArgumentException at call time for a blank key
+     */
     public Mono<String> read(String key) {
         Checks.key(key);
         return commands.hget(key, "value");
     }
 
-    /** The last accepted fencing token, or empty if none. */
+    /**
+     * The fencing token of the last accepted write to a resource.
+     *
+     * @param key the Redis key of the resource
+     * @return a lazy {@code Mono} of the token, empty if nothing was written; errors with the Redis error
+     * @throws IllegalArgumentException at call time for a blank key
+     */
     public Mono<Long> lastAcceptedToken(String key) {
         Checks.key(key);
         return commands.hget(key, "fence").map(Long::parseLong);

@@ -17,15 +17,26 @@ import reactor.core.publisher.Mono;
  * <p>A lease must be released: use {@link ReactiveRedLock#withLock} (which does it on complete, error and cancel),
  * or call {@link #release()} in {@code doFinally} / {@code usingWhen}. A lease nobody releases expires on the nodes
  * after its lease time.
+ *
+ * @since 0.1.0
  */
 public interface Lease {
 
     // == Data ==
 
-    /** The lock key, as the caller gave it. */
+    /**
+     * The lock key.
+     *
+     * @return the key as the caller gave it, without the client's key prefix
+     */
     String key();
 
-    /** The unique random value stored on the nodes (32 hex digits); usable for check-and-set at a resource. */
+    /**
+     * The unique random value stored on the nodes; usable for check-and-set at a resource. It proves ownership: do
+     * not log it (events carry a short hash instead).
+     *
+     * @return 32 lower-case hex digits
+     */
     String token();
 
     /**
@@ -47,24 +58,45 @@ public interface Lease {
      * milliseconds) without stepping back across the restart. Fewer than one fenced lease per microsecond per key is
      * assumed too (each lease costs two round trips). With the restart guard {@link RestartGuard#OFF}, or a majority
      * of nodes restarted at once, tokens may repeat; {@link FencedStore} then refuses the second writer.
+     *
+     * @return the token, in {@code [1, 2^53 - 1]}; empty when the lease was acquired without fencing
      */
     OptionalLong fencingToken();
 
-    /** The lease time that was requested for the last acquire or extension. */
+    /**
+     * The lease time that was requested for the last acquire or extension.
+     *
+     * @return how long the keys live on the nodes after the last acquire or renewal was sent
+     */
     Duration leaseTime();
 
-    /** The deadline as a wall-clock estimate (the scheduler's clock now plus {@link #remaining()}). */
+    /**
+     * The deadline as a wall-clock estimate (the scheduler's clock now plus {@link #remaining()}).
+     *
+     * @return the estimated instant at which the lease stops being valid; for display and logs, not for timing
+     */
     Instant deadline();
 
-    /** Time left before the deadline, measured on the scheduler's monotonic clock; zero once past it. */
+    /**
+     * Time left before the deadline, measured on the scheduler's monotonic clock.
+     *
+     * @return the time left; zero once past the deadline
+     */
     Duration remaining();
 
-    /** True while the lease is held, not released, not lost, and before its deadline. */
+    /**
+     * Whether the lease can still be relied on. No I/O: a lease whose keys were taken on the nodes stays valid here
+     * until a renewal or release finds out, or its deadline passes.
+     *
+     * @return {@code true} while the lease is held, not released, not lost, and before its deadline
+     */
     boolean isValid();
 
     /**
-     * How many nodes had granted when the acquire was decided (at least the quorum; slower nodes may grant after the
-     * decision). Only nodes that may count toward a quorum are counted.
+     * How many nodes had granted when the acquire was decided (slower nodes may grant after the decision). Only
+     * nodes that may count toward a quorum are counted.
+     *
+     * @return at least the quorum
      */
     int grantedNodes();
 
@@ -87,6 +119,7 @@ public interface Lease {
      *
      * @param leaseTime the new lease time, positive whole milliseconds, at most the client's maximum lease time, and
      *     longer than the node timeout plus the clock drift (else no validity would be left)
+     * @return a lazy {@code Mono} that emits this lease once renewed
      * @throws IllegalArgumentException at call time for a bad {@code leaseTime}
      */
     Mono<Lease> extend(Duration leaseTime);
@@ -103,6 +136,8 @@ public interface Lease {
      * timeout (at least 1 s): nothing is known, and the keys left behind expire after at most the lease time; with
      * {@link ClientClosedException} when the client's connections are already closed. Waiters on the key are woken by
      * a release notification. A cancelled subscription does not stop a release that has started. Lazy.
+     *
+     * @return a lazy {@code Mono} that completes empty once released
      */
     Mono<Void> release();
 
@@ -111,6 +146,9 @@ public interface Lease {
      * keys gone) or ended by the client's {@code close()} ({@link LeaseLostException.Reason#CLIENT_CLOSED}), or
      * completes empty once the lease is released in time. Subscribing arms a timer at the deadline, which moves with
      * each renewal (also earlier, for one that shortens the lease).
+     *
+     * @return a lazy {@code Mono} that emits the loss as a value (it does not error), or completes empty after a
+     *     timely release; it never completes while the lease is held and valid
      */
     Mono<LeaseLostException> lost();
 }

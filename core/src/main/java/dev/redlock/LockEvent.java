@@ -3,16 +3,23 @@ package dev.redlock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Something that happened to a lease or a node, from {@link ReactiveRedLock#events()}. Immutable.
  *
  * <p>Events never carry the full token (it proves ownership); {@link #tokenHash()} is a short, stable hash of it
  * for correlating the events of one lease.
+ *
+ * @since 0.1.0
  */
 public final class LockEvent {
 
-    /** What happened. */
+    /**
+     * What happened.
+     *
+     * @since 0.1.0
+     */
     public enum Type {
         /** A lease was acquired; {@link #duration()} is its validity. */
         ACQUIRED,
@@ -38,14 +45,26 @@ public final class LockEvent {
     }
 
     private final Type type;
-    private final String key;
-    private final String node;
-    private final String tokenHash;
+    private final @Nullable String key;
+    private final @Nullable String node;
+    private final @Nullable String tokenHash;
     private final Instant timestamp;
     private final Duration duration;
-    private final Throwable error;
+    private final @Nullable Throwable error;
 
-    public LockEvent(Type type, String key, String node, String tokenHash, Instant timestamp, Duration duration, Throwable error) {
+    /**
+     * Creates an event, as the client does.
+     *
+     * @param type what happened
+     * @param key the lock key of a lease event; {@code null} for node events
+     * @param node the node ({@code host:port}) of a node event; {@code null} for lease events
+     * @param tokenHash the short hash of the lease token of a lease event; {@code null} for node events
+     * @param timestamp when it happened, on the client's scheduler clock
+     * @param duration the duration that goes with the type (see {@link Type}); {@link Duration#ZERO} when none
+     * @param error the error that goes with the type (see {@link Type}), or {@code null}
+     */
+    public LockEvent(Type type, @Nullable String key, @Nullable String node, @Nullable String tokenHash,
+            Instant timestamp, Duration duration, @Nullable Throwable error) {
         this.type = type;
         this.key = key;
         this.node = node;
@@ -55,36 +74,65 @@ public final class LockEvent {
         this.error = error;
     }
 
+    /**
+     * What happened.
+     *
+     * @return the event type
+     */
     public Type type() {
         return type;
     }
 
-    /** The lock key; empty for node events. */
+    /**
+     * The lock key of a lease event.
+     *
+     * @return the key as the caller gave it; empty for node events
+     */
     public Optional<String> key() {
         return Optional.ofNullable(key);
     }
 
-    /** The node ({@code host:port}); present for node events. */
+    /**
+     * The node of a node event.
+     *
+     * @return {@code host:port}; empty for lease events
+     */
     public Optional<String> node() {
         return Optional.ofNullable(node);
     }
 
-    /** A short hash of the lease token (8 hex digits); empty for node events. */
+    /**
+     * A short hash of the lease token, to correlate the events of one lease without revealing the token.
+     *
+     * @return 8 hex digits; empty for node events
+     */
     public Optional<String> tokenHash() {
         return Optional.ofNullable(tokenHash);
     }
 
-    /** When it happened, on the client's scheduler clock. */
+    /**
+     * When it happened.
+     *
+     * @return the time on the client's scheduler clock
+     */
     public Instant timestamp() {
         return timestamp;
     }
 
-    /** The duration that goes with the event type (see {@link Type}); zero when none. */
+    /**
+     * The duration that goes with the event type (see {@link Type}).
+     *
+     * @return the duration; zero when the type has none
+     */
     public Duration duration() {
         return duration;
     }
 
-    /** The error that goes with the event, if any. */
+    /**
+     * The error that goes with the event type (see {@link Type}).
+     *
+     * @return the error; empty when the type has none
+     */
     public Optional<Throwable> error() {
         return Optional.ofNullable(error);
     }

@@ -4,6 +4,7 @@ import dev.redlock.internal.Checks;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Immutable settings of one lock acquisition: lease time, how long to wait, per-node timeout, clock drift,
@@ -19,6 +20,8 @@ import java.util.Optional;
  *
  * <p>Every value is checked when it is set, and the combination when {@link Builder#build()} runs; a bad value
  * raises {@link IllegalArgumentException} naming the option and the value.
+ *
+ * @since 0.1.0
  */
 public final class LockOptions {
 
@@ -44,7 +47,7 @@ public final class LockOptions {
     private final Backoff backoff;
     private final boolean watchdog;
     private final double renewalRatio;
-    private final Duration maxHoldTime;
+    private final @Nullable Duration maxHoldTime;
     private final boolean fencing;
 
     private LockOptions(Builder b) {
@@ -59,52 +62,93 @@ public final class LockOptions {
         this.fencing = b.fencing;
     }
 
-    /** The default options. */
+    /**
+     * The default options: lease time 30 s, max wait 10 s, node timeout 100 ms, drift factor 0.01, equal-jitter
+     * backoff from 10 ms to 250 ms, watchdog on at a third of the lease time, no maximum hold time, no fencing.
+     *
+     * @return the default options
+     */
     public static LockOptions defaults() {
         return DEFAULTS;
     }
 
-    /** A builder that starts from the defaults. */
+    /**
+     * A builder that starts from the defaults.
+     *
+     * @return a new builder
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** A builder that starts from these options. */
+    /**
+     * A builder that starts from these options; these stay unchanged.
+     *
+     * @return a new builder
+     */
     public Builder mutate() {
         return new Builder(this);
     }
 
-    /** How long the keys live on the nodes; the lease is valid for this minus the acquire time and clock drift. */
+    /**
+     * How long the keys live on the nodes; the lease is valid for this minus the acquire time and clock drift.
+     *
+     * @return the lease time, positive whole milliseconds
+     */
     public Duration leaseTime() {
         return leaseTime;
     }
 
-    /** How long {@code acquire} keeps retrying before it gives up; zero means one attempt. */
+    /**
+     * How long {@code acquire} keeps retrying before it gives up.
+     *
+     * @return the wait, whole milliseconds; zero means one attempt
+     */
     public Duration maxWait() {
         return maxWait;
     }
 
-    /** How long one node may take to answer one command before it counts as failed for that command. */
+    /**
+     * How long one node may take to answer one command before it counts as failed for that command.
+     *
+     * @return the timeout, positive whole milliseconds
+     */
     public Duration nodeTimeout() {
         return nodeTimeout;
     }
 
-    /** The Redlock clock drift factor. */
+    /**
+     * The Redlock clock drift factor: the share of the lease time set aside for clocks running at different rates.
+     *
+     * @return the factor, in {@code [0, 0.5)}
+     */
     public double clockDriftFactor() {
         return clockDriftFactor;
     }
 
-    /** The backoff between attempts. */
+    /**
+     * The delay between two attempts of one acquire.
+     *
+     * @return the backoff
+     */
     public Backoff backoff() {
         return backoff;
     }
 
-    /** Whether {@code withLock} renews the lease while the protected publisher runs. */
+    /**
+     * Whether {@code withLock} renews the lease while the protected publisher runs.
+     *
+     * @return {@code true} when the watchdog is on
+     */
     public boolean watchdog() {
         return watchdog;
     }
 
-    /** The fraction of the lease time after which the watchdog renews. */
+    /**
+     * The fraction of the lease time after which the watchdog renews.
+     *
+     * @return the ratio, in {@code (0, 0.9]}
+     */
     public double renewalRatio() {
         return renewalRatio;
     }
@@ -112,28 +156,45 @@ public final class LockOptions {
     /**
      * The watchdog's renewal period for this lease time: lease time × renewal ratio, in whole milliseconds. After an
      * {@link Lease#extend} to another lease time, the watchdog renews at that lease time's period.
+     *
+     * @return the period, at least 1 ms
      */
     public Duration renewalInterval() {
         return Duration.ofMillis(Math.max(1, (long) (leaseTime.toMillis() * renewalRatio)));
     }
 
-    /** The longest time the watchdog keeps a lease alive, if bounded. */
+    /**
+     * The longest time the watchdog keeps a lease alive; once it has passed, renewals stop and the lease is lost
+     * ({@link LeaseLostException.Reason#MAX_HOLD_TIME_EXCEEDED}) at its deadline.
+     *
+     * @return the bound; empty when the watchdog renews as long as the publisher runs
+     */
     public Optional<Duration> maxHoldTime() {
         return Optional.ofNullable(maxHoldTime);
     }
 
-    /** Whether leases carry a fencing token (costs one more round trip per acquire). */
+    /**
+     * Whether leases carry a fencing token ({@link Lease#fencingToken()}), which costs one more round trip per
+     * acquire.
+     *
+     * @return {@code true} when fencing is on
+     */
     public boolean fencing() {
         return fencing;
     }
 
-    /** The clock drift allowance for a lease of this length: lease × factor + 2 ms, in nanoseconds. */
+    /**
+     * The clock drift allowance for a lease of this length: lease × factor + 2 ms.
+     *
+     * @param lease the lease time
+     * @return the allowance in nanoseconds
+     */
     public long driftNanos(Duration lease) {
         return (long) (lease.toNanos() * clockDriftFactor) + 2_000_000L;
     }
 
     @Override
-    public boolean equals(Object o) {
+    public boolean equals(@Nullable Object o) {
         if (this == o) {
             return true;
         }
@@ -165,7 +226,11 @@ public final class LockOptions {
                 + ", renewalRatio=" + renewalRatio + ", maxHoldTime=" + maxHoldTime + ", fencing=" + fencing + '}';
     }
 
-    /** Builds {@link LockOptions}; each setter checks its value at once. Not thread-safe. */
+    /**
+     * Builds {@link LockOptions}; each setter checks its value at once. Not thread-safe.
+     *
+     * @since 0.1.0
+     */
     public static final class Builder {
         private Duration leaseTime = DEFAULT_LEASE_TIME;
         private Duration maxWait = DEFAULT_MAX_WAIT;
@@ -174,7 +239,7 @@ public final class LockOptions {
         private Backoff backoff = DEFAULT_BACKOFF;
         private boolean watchdog = true;
         private double renewalRatio = DEFAULT_RENEWAL_RATIO;
-        private Duration maxHoldTime;
+        private @Nullable Duration maxHoldTime;
         private boolean fencing;
 
         private Builder() {}
@@ -191,25 +256,51 @@ public final class LockOptions {
             this.fencing = o.fencing;
         }
 
-        /** Positive, whole milliseconds, at most one day. */
+        /**
+         * How long the keys live on the nodes (default 30 s). It must not exceed the client's maximum lease time
+         * ({@link RedLockBuilder#maxLeaseTime}), which operations check.
+         *
+         * @param leaseTime positive, whole milliseconds, at most one day
+         * @return this builder
+         * @throws IllegalArgumentException for a null or bad duration
+         */
         public Builder leaseTime(Duration leaseTime) {
             this.leaseTime = Checks.positiveMillis(leaseTime, "leaseTime");
             return this;
         }
 
-        /** Zero (a single attempt) or positive, whole milliseconds, at most one day. */
+        /**
+         * How long an acquire keeps retrying while the lock is held or no quorum answers (default 10 s).
+         *
+         * @param maxWait zero (a single attempt) or positive, whole milliseconds, at most one day
+         * @return this builder
+         * @throws IllegalArgumentException for a null or bad duration
+         */
         public Builder maxWait(Duration maxWait) {
             this.maxWait = Checks.nonNegativeMillis(maxWait, "maxWait");
             return this;
         }
 
-        /** Positive, whole milliseconds, and shorter than the lease time minus the clock drift. */
+        /**
+         * How long one node may take to answer one command (default 100 ms).
+         *
+         * @param nodeTimeout positive, whole milliseconds, and shorter than the lease time minus the clock drift
+         *     (checked by {@link #build()})
+         * @return this builder
+         * @throws IllegalArgumentException for a null or bad duration
+         */
         public Builder nodeTimeout(Duration nodeTimeout) {
             this.nodeTimeout = Checks.positiveMillis(nodeTimeout, "nodeTimeout");
             return this;
         }
 
-        /** In {@code [0, 0.5)}. */
+        /**
+         * The Redlock clock drift factor (default 0.01): the drift allowance is lease time × factor + 2 ms.
+         *
+         * @param clockDriftFactor in {@code [0, 0.5)}
+         * @return this builder
+         * @throws IllegalArgumentException for a value outside {@code [0, 0.5)}
+         */
         public Builder clockDriftFactor(double clockDriftFactor) {
             if (!(clockDriftFactor >= 0.0 && clockDriftFactor < 0.5)) {
                 throw new IllegalArgumentException("clockDriftFactor must be in [0, 0.5), got " + clockDriftFactor);
@@ -218,18 +309,36 @@ public final class LockOptions {
             return this;
         }
 
+        /**
+         * The delay between two attempts of one acquire (default {@link LockOptions#DEFAULT_BACKOFF}).
+         *
+         * @param backoff the backoff
+         * @return this builder
+         * @throws IllegalArgumentException for null
+         */
         public Builder backoff(Backoff backoff) {
             this.backoff = Checks.notNull(backoff, "backoff");
             return this;
         }
 
-        /** Whether {@code withLock} renews the lease while its publisher runs (default {@code true}). */
+        /**
+         * Whether {@code withLock} renews the lease while its publisher runs (default {@code true}).
+         *
+         * @param watchdog {@code false} to let the lease run out after its lease time
+         * @return this builder
+         */
         public Builder watchdog(boolean watchdog) {
             this.watchdog = watchdog;
             return this;
         }
 
-        /** In {@code (0, 0.9]}: the watchdog renews after this fraction of the lease time (default 1/3). */
+        /**
+         * The fraction of the lease time after which the watchdog renews (default 1/3).
+         *
+         * @param renewalRatio in {@code (0, 0.9]}
+         * @return this builder
+         * @throws IllegalArgumentException for a value outside {@code (0, 0.9]}
+         */
         public Builder renewalRatio(double renewalRatio) {
             if (!(renewalRatio > 0.0 && renewalRatio <= 0.9)) {
                 throw new IllegalArgumentException("renewalRatio must be in (0, 0.9], got " + renewalRatio);
@@ -238,13 +347,26 @@ public final class LockOptions {
             return this;
         }
 
-        /** Stop renewing after this long; {@code null} (the default) renews as long as the publisher runs. */
-        public Builder maxHoldTime(Duration maxHoldTime) {
+        /**
+         * The longest time the watchdog keeps a lease alive, counted from the acquire.
+         *
+         * @param maxHoldTime positive, whole milliseconds, at most one day; {@code null} (the default) renews as long
+         *     as the publisher runs
+         * @return this builder
+         * @throws IllegalArgumentException for a bad duration
+         */
+        public Builder maxHoldTime(@Nullable Duration maxHoldTime) {
             this.maxHoldTime = maxHoldTime == null ? null : Checks.positiveMillis(maxHoldTime, "maxHoldTime");
             return this;
         }
 
-        /** Whether leases carry a strictly increasing fencing token (default {@code false}). */
+        /**
+         * Whether leases carry a strictly increasing fencing token (default {@code false}); see
+         * {@link Lease#fencingToken()}.
+         *
+         * @param fencing {@code true} to make a token for every lease, at one more round trip per acquire
+         * @return this builder
+         */
         public Builder fencing(boolean fencing) {
             this.fencing = fencing;
             return this;
@@ -253,6 +375,7 @@ public final class LockOptions {
         /**
          * Checks the combination and builds.
          *
+         * @return the options
          * @throws IllegalArgumentException if the node timeout plus the clock drift leaves no validity
          */
         public LockOptions build() {

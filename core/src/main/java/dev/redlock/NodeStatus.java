@@ -2,6 +2,7 @@ package dev.redlock;
 
 import java.time.Duration;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A snapshot of what a client knows about one node, from {@link ReactiveRedLock#nodeStatus()}. Immutable.
@@ -10,7 +11,11 @@ import java.util.Optional;
  */
 public final class NodeStatus {
 
-    /** The state of a node's circuit breaker ({@link BreakerOptions}). */
+    /**
+     * The state of a node's circuit breaker ({@link BreakerOptions}).
+     *
+     * @since 0.1.0
+     */
     public enum BreakerState {
         /** Calls go to the node. */
         CLOSED,
@@ -24,10 +29,10 @@ public final class NodeStatus {
 
     private final String node;
     private final boolean up;
-    private final Duration pingLatency;
+    private final @Nullable Duration pingLatency;
     private final BreakerState circuitBreaker;
     private final Duration heldOutFor;
-    private final String lastError;
+    private final @Nullable String lastError;
 
     /**
      * A snapshot.
@@ -39,8 +44,8 @@ public final class NodeStatus {
      * @param heldOutFor how much longer the restart guard holds the node out (zero when it counts)
      * @param lastError the message of the last error seen on the node, or {@code null}
      */
-    public NodeStatus(String node, boolean up, Duration pingLatency, BreakerState circuitBreaker, Duration heldOutFor,
-            String lastError) {
+    public NodeStatus(String node, boolean up, @Nullable Duration pingLatency, BreakerState circuitBreaker,
+            Duration heldOutFor, @Nullable String lastError) {
         this.node = node;
         this.up = up;
         this.pingLatency = pingLatency;
@@ -49,17 +54,29 @@ public final class NodeStatus {
         this.lastError = lastError;
     }
 
-    /** {@code host:port}. */
+    /**
+     * The node.
+     *
+     * @return {@code host:port}
+     */
     public String node() {
         return node;
     }
 
-    /** False once health checks failed several times in a row; true again after one succeeds. */
+    /**
+     * Whether health checks say the node is up.
+     *
+     * @return {@code false} once health checks failed several times in a row; {@code true} again after one succeeds
+     */
     public boolean up() {
         return up;
     }
 
-    /** The last health-check round trip, if any check answered yet. */
+    /**
+     * The last health-check round trip.
+     *
+     * @return the round trip; empty before any check answered
+     */
     public Optional<Duration> pingLatency() {
         return Optional.ofNullable(pingLatency);
     }
@@ -73,17 +90,29 @@ public final class NodeStatus {
         return circuitBreaker;
     }
 
-    /** How much longer the restart guard keeps this node out of quorums; zero when it counts. */
+    /**
+     * How much longer the restart guard keeps this node out of quorums.
+     *
+     * @return the remaining hold-out time; zero when the guard lets it count
+     */
     public Duration heldOutFor() {
         return heldOutFor;
     }
 
-    /** Whether this node may count toward a quorum now (up, breaker not open, not held out). */
+    /**
+     * Whether this node may count toward a quorum now.
+     *
+     * @return {@code true} when it is up, its breaker is not open and the restart guard does not hold it out
+     */
     public boolean counts() {
         return up && circuitBreaker != BreakerState.OPEN && heldOutFor.isZero();
     }
 
-    /** The message of the last error seen on this node, if any. */
+    /**
+     * The message of the last error seen on this node.
+     *
+     * @return the message; empty when no error was seen
+     */
     public Optional<String> lastError() {
         return Optional.ofNullable(lastError);
     }

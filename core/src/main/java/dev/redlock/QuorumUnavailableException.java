@@ -5,17 +5,24 @@ import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Too few nodes took part for a quorum: they failed, timed out, were held out by the restart guard, or answered
  * too late for any validity to remain. The per-node causes are in {@link #nodeFailures()} and attached as
  * suppressed exceptions.
+ *
+ * @since 0.1.0
  */
 public final class QuorumUnavailableException extends LockException {
 
     private static final long serialVersionUID = 1L;
 
-    /** The operation that could not reach a quorum. */
+    /**
+     * The operation that could not reach a quorum.
+     *
+     * @since 0.1.0
+     */
     public enum Operation {
         /** Acquiring a lease. */
         ACQUIRE("acquire"),
@@ -36,20 +43,45 @@ public final class QuorumUnavailableException extends LockException {
             this.label = label;
         }
 
-        /** How messages name it ({@code acquire}, {@code fencing write-back}, ...). */
+        /**
+         * How messages name the operation.
+         *
+         * @return {@code acquire}, {@code fencing write-back}, {@code extend}, {@code release}, {@code isLocked} or
+         *     {@code connect}
+         */
         public String label() {
             return label;
         }
     }
 
+    /** The operation that could not reach a quorum. */
     private final Operation operation;
+    /** How many nodes the client has. */
     private final int nodes;
+    /** The quorum. */
     private final int required;
+    /** How many nodes said yes. */
     private final int granted;
+    /** Time from sending to the deciding reply. */
     private final Duration elapsed;
+    /** Whether a quorum said yes too late for any validity to remain. */
     private final boolean validityExpired;
-    private final transient Map<String, Throwable> nodeFailures;
+    /** Not serialized (the causes are the suppressed exceptions): {@code null} in a deserialized copy. */
+    private final transient @Nullable Map<String, Throwable> nodeFailures;
 
+    /**
+     * Creates the exception, as the client does.
+     *
+     * @param key the lock key, or {@code *} for {@link Operation#CONNECT}
+     * @param operation the operation that could not reach a quorum
+     * @param nodes how many nodes the client has
+     * @param required the quorum the operation needed
+     * @param granted how many nodes said yes (counting only nodes that may count)
+     * @param elapsed time from sending to the deciding reply
+     * @param validityExpired whether a quorum said yes, but so late that no validity remained
+     * @param nodeFailures node name ({@code host:port}) to the cause of its failure, in node order; copied, and each
+     *     cause is also attached as a suppressed exception
+     */
     public QuorumUnavailableException(
             String key,
             Operation operation,
@@ -103,37 +135,66 @@ public final class QuorumUnavailableException extends LockException {
         return sb.toString();
     }
 
-    /** The operation that could not reach a quorum. */
+    /**
+     * The operation that could not reach a quorum.
+     *
+     * @return the operation
+     */
     public Operation operation() {
         return operation;
     }
 
-    /** How many nodes the client has. */
+    /**
+     * How many nodes the client has.
+     *
+     * @return the node count N
+     */
     public int nodes() {
         return nodes;
     }
 
-    /** The quorum: nodes / 2 + 1. */
+    /**
+     * The quorum the operation needed.
+     *
+     * @return nodes / 2 + 1 (for a release, N − quorum + 1 nodes that confirm)
+     */
     public int required() {
         return required;
     }
 
-    /** How many nodes said yes (counting only nodes the restart guard lets count). */
+    /**
+     * How many nodes said yes, counting only nodes the restart guard lets count.
+     *
+     * @return the count, below {@link #required()} unless {@link #validityExpired()}
+     */
     public int granted() {
         return granted;
     }
 
-    /** Time from sending to the deciding reply. */
+    /**
+     * Time from sending to the deciding reply.
+     *
+     * @return the elapsed time, on the client's scheduler clock
+     */
     public Duration elapsed() {
         return elapsed;
     }
 
-    /** True when a quorum said yes, but so late that lease − elapsed − drift was not positive. */
+    /**
+     * Whether a quorum said yes, but so late that lease − elapsed − drift was not positive.
+     *
+     * @return {@code true} when the quorum answered too late
+     */
     public boolean validityExpired() {
         return validityExpired;
     }
 
-    /** Node name ({@code host:port}) to the cause of its failure, in node order. */
+    /**
+     * The per-node causes of the failure. Not serialized: empty in a deserialized copy (the causes stay attached
+     * as suppressed exceptions).
+     *
+     * @return an unmodifiable map of node name ({@code host:port}) to the cause of its failure, in node order
+     */
     public Map<String, Throwable> nodeFailures() {
         return nodeFailures == null ? Map.of() : nodeFailures;
     }

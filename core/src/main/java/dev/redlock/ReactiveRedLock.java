@@ -34,21 +34,39 @@ import reactor.core.publisher.Mono;
  * independent masters, not replicas that can fail over; and the holder finishes its effects before the deadline.
  * The last one no lease lock can guarantee under pauses: use {@link Lease#token()} or fencing tokens at the
  * resource when correctness depends on it.
+ *
+ * @since 0.1.0
  */
 public interface ReactiveRedLock extends AutoCloseable {
 
-    /** A builder for a client. */
+    /**
+     * A builder for a client.
+     *
+     * @return a new builder with the default settings and no nodes
+     */
     static RedLockBuilder builder() {
         return new RedLockBuilder();
     }
 
-    /** The default options of this client. */
+    /**
+     * The default options of this client: what operations called without options use.
+     *
+     * @return the options given to {@link RedLockBuilder#defaults(LockOptions)}, or {@link LockOptions#defaults()}
+     */
     LockOptions defaults();
 
-    /** The nodes, in the order given. */
+    /**
+     * The nodes, in the order given.
+     *
+     * @return an unmodifiable list of the nodes
+     */
     List<RedisNode> nodes();
 
-    /** The quorum: {@code nodes().size() / 2 + 1}. */
+    /**
+     * The quorum: how many nodes must agree.
+     *
+     * @return {@code nodes().size() / 2 + 1}
+     */
     int quorum();
 
     /**
@@ -56,6 +74,11 @@ public interface ReactiveRedLock extends AutoCloseable {
      * Completes once a quorum of nodes is connected; errors with {@link QuorumUnavailableException} (with per-node
      * causes) if fewer than a quorum could be connected within the connect timeout. Optional: every operation
      * connects on demand, but a first call on a cold client may spend its node timeout on connecting.
+     *
+     * <p>Cancelling stops waiting; a connection already opening still opens, for later operations. On a closed client
+     * it errors with {@link ClientClosedException}.
+     *
+     * @return a lazy {@code Mono} that completes once a quorum of nodes is connected
      */
     Mono<Void> connect();
 
@@ -85,7 +108,14 @@ public interface ReactiveRedLock extends AutoCloseable {
 
     // == Manual acquire ==
 
-    /** {@link #acquire(String, LockOptions)} with the client's default options. */
+    /**
+     * {@link #acquire(String, LockOptions)} with the client's default options: same outcomes on success, error and
+     * cancel.
+     *
+     * @param key the lock key
+     * @return a lazy {@code Mono} of the lease, which the subscriber must release
+     * @throws IllegalArgumentException at call time for a null or blank key
+     */
     Mono<Lease> acquire(String key);
 
     /**
@@ -107,17 +137,36 @@ public interface ReactiveRedLock extends AutoCloseable {
      *       {@code withLock} or {@code Mono.usingWhen(acquire(key), use, Lease::release)}.
      * </ul>
      *
+     * @param key the lock key
+     * @param options the options of this acquire (lease time, maximum wait, backoff, fencing, ...)
+     * @return a lazy {@code Mono} of the lease, which the subscriber must release
      * @throws IllegalArgumentException at call time for a null/blank key, null options, or a lease time above the
      *     client's maximum lease time
      */
     Mono<Lease> acquire(String key, LockOptions options);
 
-    /** One attempt with the default options: emits a lease, completes empty if the lock is held elsewhere. */
+    /**
+     * One attempt with the default options: {@link #tryAcquire(String, LockOptions)}.
+     *
+     * @param key the lock key
+     * @return a lazy {@code Mono} of the lease (which the subscriber must release), empty if the lock is held
+     *     elsewhere
+     * @throws IllegalArgumentException at call time for a null or blank key
+     */
     Mono<Lease> tryAcquire(String key);
 
     /**
      * One attempt: emits a {@link Lease}, completes empty if the lock is held elsewhere, or errors with
-     * {@link QuorumUnavailableException} if too few nodes answered. {@code options.maxWait()} is ignored.
+     * {@link QuorumUnavailableException} if too few nodes answered ({@link ClientClosedException} on a closed
+     * client). {@code options.maxWait()} is ignored. Cancel: as for {@link #acquire(String, LockOptions)}, an
+     * attempt in flight is released on every node, so no lease is left behind.
+     *
+     * @param key the lock key
+     * @param options the options of this attempt
+     * @return a lazy {@code Mono} of the lease (which the subscriber must release), empty if the lock is held
+     *     elsewhere
+     * @throws IllegalArgumentException at call time for a null/blank key, null options, or a lease time above the
+     *     client's maximum lease time
      */
     Mono<Lease> tryAcquire(String key, LockOptions options);
 
@@ -126,6 +175,12 @@ public interface ReactiveRedLock extends AutoCloseable {
     /**
      * {@link #withLock(String, LockOptions, Function)} with the client's default options. A lambda that returns a
      * {@code Mono} makes a {@code Flux} here; {@link #withLockMono(String, Function)} keeps the {@code Mono}.
+     *
+     * @param key the lock key
+     * @param body builds the publisher to run under the lease, when the lease is held
+     * @param <T> the element type
+     * @return a lazy {@code Flux} of the body's elements: acquire on subscribe, release on complete, error and cancel
+     * @throws IllegalArgumentException at call time for a null or blank key, or a null body
      */
     <T> Flux<T> withLock(String key, Function<? super Lease, ? extends Publisher<? extends T>> body);
 
@@ -156,6 +211,14 @@ public interface ReactiveRedLock extends AutoCloseable {
      * (carried in the Reactor {@code Context}); only the outermost scope releases it. The nested scope runs only while
      * that lease is valid (else it fails with the loss), and when its options ask for fencing, only if the lease
      * carries a token (else {@link IllegalStateException}).
+     *
+     * @param key the lock key
+     * @param options the options of the acquire and the lease
+     * @param body builds the publisher to run under the lease, when the lease is held (build work there, not before)
+     * @param <T> the element type
+     * @return a lazy {@code Flux} of the body's elements
+     * @throws IllegalArgumentException at call time for a null/blank key, null options or body, or a lease time above
+     *     the client's maximum lease time
      */
     <T> Flux<T> withLock(String key, LockOptions options, Function<? super Lease, ? extends Publisher<? extends T>> body);
 
@@ -163,52 +226,121 @@ public interface ReactiveRedLock extends AutoCloseable {
      * {@link #withLock(String, LockOptions, Function)} for a body that does not need the lease. The body is built
      * before the lock is held: work it does when it is built (not when subscribed) runs unprotected; prefer the
      * function form, or {@code Flux.defer}.
+     *
+     * @param key the lock key
+     * @param body the publisher to run under the lease; subscribed once the lease is held
+     * @param <T> the element type
+     * @return a lazy {@code Flux} of the body's elements: acquire on subscribe, release on complete, error and cancel
+     * @throws IllegalArgumentException at call time for a null or blank key, or a null body
      */
     <T> Flux<T> withLock(String key, Flux<? extends T> body);
 
-    /** {@link #withLock(String, LockOptions, Function)} for a body that does not need the lease. */
+    /**
+     * {@link #withLock(String, LockOptions, Function)} for a body that does not need the lease.
+     *
+     * @param key the lock key
+     * @param options the options of the acquire and the lease
+     * @param body the publisher to run under the lease; subscribed once the lease is held
+     * @param <T> the element type
+     * @return a lazy {@code Flux} of the body's elements: acquire on subscribe, release on complete, error and cancel
+     * @throws IllegalArgumentException at call time for a null/blank key, null options or body, or a lease time above
+     *     the client's maximum lease time
+     */
     <T> Flux<T> withLock(String key, LockOptions options, Flux<? extends T> body);
 
     /**
      * The {@code Mono} form: emits the body's value after the lease was released. As with the {@code Flux} form, work
      * done while building {@code body} happens before the lock is held: prefer {@link #withLockMono} or
      * {@code Mono.defer}.
+     *
+     * @param key the lock key
+     * @param body the {@code Mono} to run under the lease; subscribed once the lease is held
+     * @param <T> the value type
+     * @return a lazy {@code Mono} of the body's value (empty if the body is); errors and cancel as in the
+     *     {@code Flux} form
+     * @throws IllegalArgumentException at call time for a null or blank key, or a null body
      */
     <T> Mono<T> withLock(String key, Mono<? extends T> body);
 
-    /** The {@code Mono} form: emits the body's value after the lease was released. */
+    /**
+     * The {@code Mono} form: emits the body's value after the lease was released.
+     *
+     * @param key the lock key
+     * @param options the options of the acquire and the lease
+     * @param body the {@code Mono} to run under the lease; subscribed once the lease is held
+     * @param <T> the value type
+     * @return a lazy {@code Mono} of the body's value (empty if the body is); errors and cancel as in the
+     *     {@code Flux} form
+     * @throws IllegalArgumentException at call time for a null/blank key, null options or body, or a lease time above
+     *     the client's maximum lease time
+     */
     <T> Mono<T> withLock(String key, LockOptions options, Mono<? extends T> body);
 
-    /** The {@code Mono} form of {@link #withLock(String, Function)}. */
+    /**
+     * The {@code Mono} form of {@link #withLock(String, Function)}: emits the body's value after the lease was
+     * released.
+     *
+     * @param key the lock key
+     * @param body builds the {@code Mono} to run under the lease, when the lease is held
+     * @param <T> the value type
+     * @return a lazy {@code Mono} of the body's value (empty if the body is); errors and cancel as in the
+     *     {@code Flux} form
+     * @throws IllegalArgumentException at call time for a null or blank key, or a null body
+     */
     <T> Mono<T> withLockMono(String key, Function<? super Lease, ? extends Mono<? extends T>> body);
 
-    /** The {@code Mono} form of {@link #withLock(String, LockOptions, Function)}. */
+    /**
+     * The {@code Mono} form of {@link #withLock(String, LockOptions, Function)}: emits the body's value after the
+     * lease was released.
+     *
+     * @param key the lock key
+     * @param options the options of the acquire and the lease
+     * @param body builds the {@code Mono} to run under the lease, when the lease is held
+     * @param <T> the value type
+     * @return a lazy {@code Mono} of the body's value (empty if the body is); errors and cancel as in the
+     *     {@code Flux} form
+     * @throws IllegalArgumentException at call time for a null/blank key, null options or body, or a lease time above
+     *     the client's maximum lease time
+     */
     <T> Mono<T> withLockMono(String key, LockOptions options, Function<? super Lease, ? extends Mono<? extends T>> body);
 
     // == Queries and lifecycle ==
 
     /**
      * Whether some owner holds the lock on a quorum of nodes: emits {@code true} if a quorum has the key,
-     * {@code false} if a quorum does not, and errors with {@link QuorumUnavailableException} if neither is known.
+     * {@code false} if a quorum does not, and errors with {@link QuorumUnavailableException} if neither is known
+     * ({@link ClientClosedException} on a closed client). Cancelling only stops waiting for the answer: the query
+     * changes nothing on the nodes.
+     *
+     * @param key the lock key
+     * @return a lazy {@code Mono} of the answer
+     * @throws IllegalArgumentException at call time for a null or blank key
      */
     Mono<Boolean> isLocked(String key);
 
     /**
      * Lease and node events, multicast, best effort; completes on close. Delivered on the builder's
      * {@link RedLockBuilder#eventScheduler event scheduler}, never on the threads that run lock operations: a slow
-     * subscriber delays only itself, and misses events once 256 are waiting for it.
+     * subscriber delays only itself, and misses events once 256 are waiting for it. Cancelling ends only that
+     * subscriber's feed.
+     *
+     * @return a hot {@code Flux} of the events that happen while subscribed; it completes when the client closes
      */
     Flux<LockEvent> events();
 
     /**
      * How many leases this client currently holds: acquired, not yet released or lost. A lease past its deadline
      * counts as lost, also one whose owner never released it.
+     *
+     * @return the count, zero or more
      */
     int activeLeases();
 
     /**
      * What this client knows about each node now, in node order: up or down (health checks), last ping round trip,
      * circuit breaker state, and how long the restart guard still holds it out. Non-blocking snapshot.
+     *
+     * @return one status per node, in the order of {@link #nodes()}
      */
     List<NodeStatus> nodeStatus();
 
@@ -219,6 +351,10 @@ public interface ReactiveRedLock extends AutoCloseable {
      * it); every release, also those of failed or cancelled attempts, is waited for until each node answered (at most
      * 3 s per step for nodes that do not); then the connections are closed. When it completes, no key of this client
      * remains on a node that answered. Idempotent: later subscriptions share the first one's outcome.
+     *
+     * <p>Closing starts with the first subscription; cancelling a subscriber only stops its wait, not the close.
+     *
+     * @return a lazy {@code Mono} that completes when the client is closed
      */
     Mono<Void> closeAsync();
 
@@ -226,6 +362,10 @@ public interface ReactiveRedLock extends AutoCloseable {
     @Override
     void close();
 
-    /** The longest lease time this client accepts; also how long the restart guard holds out a restarted node. */
+    /**
+     * The longest lease time this client accepts; also how long the restart guard holds out a restarted node.
+     *
+     * @return the builder's {@link RedLockBuilder#maxLeaseTime(Duration) maxLeaseTime}
+     */
     Duration maxLeaseTime();
 }

@@ -17,6 +17,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import javax.net.ssl.TrustManagerFactory;
+import org.jspecify.annotations.Nullable;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
@@ -24,6 +25,8 @@ import reactor.core.scheduler.Schedulers;
  * Builds a {@link ReactiveRedLock}. Each setter checks its value at once ({@link IllegalArgumentException} naming
  * the value); {@link #build()} checks the combination. Building opens no connection: nodes are connected on first
  * use. Not thread-safe.
+ *
+ * @since 0.1.0
  */
 public final class RedLockBuilder {
 
@@ -44,16 +47,22 @@ public final class RedLockBuilder {
     private RestartGuard restartGuard = RestartGuard.STRICT;
     private Duration maxLeaseTime = DEFAULT_MAX_LEASE_TIME;
     private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
-    private NodeFactory nodeFactory;
+    private @Nullable NodeFactory nodeFactory;
     private BreakerOptions breaker = BreakerOptions.defaults();
-    private ClientResources clientResources;
+    private @Nullable ClientResources clientResources;
     private LockMetricsRecorder metricsRecorder = LockMetricsRecorder.NOOP;
     private Duration healthCheckInterval = DEFAULT_HEALTH_CHECK_INTERVAL;
-    private SslOptions sslOptions;
+    private @Nullable SslOptions sslOptions;
 
     RedLockBuilder() {}
 
-    /** Adds nodes by URI ({@code redis://[user:password@]host:port}, {@code rediss://...} for TLS). */
+    /**
+     * Adds nodes by URI ({@code redis://[user:password@]host:port}, {@code rediss://...} for TLS).
+     *
+     * @param uris the node URIs, each as {@link RedisNode#of(String)} reads it
+     * @return this builder
+     * @throws IllegalArgumentException for a null array or a bad URI (see {@link RedisNode#of(String)})
+     */
     public RedLockBuilder nodes(String... uris) {
         Checks.notNull(uris, "nodes");
         for (String uri : uris) {
@@ -62,20 +71,38 @@ public final class RedLockBuilder {
         return this;
     }
 
-    /** Adds nodes. */
+    /**
+     * Adds nodes.
+     *
+     * @param nodes the nodes, in order
+     * @return this builder
+     * @throws IllegalArgumentException for a null list or a null node
+     */
     public RedLockBuilder nodes(List<RedisNode> nodes) {
         Checks.notNull(nodes, "nodes");
         nodes.forEach(this::node);
         return this;
     }
 
-    /** Adds one node. */
+    /**
+     * Adds one node.
+     *
+     * @param node the node
+     * @return this builder
+     * @throws IllegalArgumentException for null
+     */
     public RedLockBuilder node(RedisNode node) {
         this.nodes.add(Checks.notNull(node, "node"));
         return this;
     }
 
-    /** The options used when an operation is called without options. */
+    /**
+     * The options used when an operation is called without options (default {@link LockOptions#defaults()}).
+     *
+     * @param defaults the default options; {@link #build()} checks their lease time against the maximum lease time
+     * @return this builder
+     * @throws IllegalArgumentException for null
+     */
     public RedLockBuilder defaults(LockOptions defaults) {
         this.defaults = Checks.notNull(defaults, "defaults");
         return this;
@@ -84,6 +111,10 @@ public final class RedLockBuilder {
     /**
      * The prefix of every key (default {@value #DEFAULT_KEY_PREFIX}); may be empty, must not contain control
      * characters and must be well-formed UTF-16 (an unpaired surrogate would make two prefixes one).
+     *
+     * @param keyPrefix the prefix
+     * @return this builder
+     * @throws IllegalArgumentException for null, control characters or an unpaired surrogate
      */
     public RedLockBuilder keyPrefix(String keyPrefix) {
         Checks.notNull(keyPrefix, "keyPrefix");
@@ -101,6 +132,10 @@ public final class RedLockBuilder {
      * The scheduler for every timer (node timeouts, backoff, watchdog, deadlines) and the clock: its
      * {@code now(NANOSECONDS)} must be monotonic, as it is for Reactor's schedulers ({@code System.nanoTime()}) and
      * for {@code VirtualTimeScheduler} in tests. Default {@code Schedulers.parallel()}; not disposed by the client.
+     *
+     * @param scheduler the scheduler
+     * @return this builder
+     * @throws IllegalArgumentException for null
      */
     public RedLockBuilder scheduler(Scheduler scheduler) {
         this.scheduler = Checks.notNull(scheduler, "scheduler");
@@ -111,6 +146,10 @@ public final class RedLockBuilder {
      * Where {@link ReactiveRedLock#events()} subscribers receive events (default {@code Schedulers.boundedElastic()},
      * so a subscriber may block). Events are never delivered on the threads that run lock operations: a slow
      * subscriber delays only itself, and misses events once its buffer of 256 is full. Not disposed by the client.
+     *
+     * @param eventScheduler the scheduler events are delivered on
+     * @return this builder
+     * @throws IllegalArgumentException for null
      */
     public RedLockBuilder eventScheduler(Scheduler eventScheduler) {
         this.eventScheduler = Checks.notNull(eventScheduler, "eventScheduler");
@@ -121,6 +160,10 @@ public final class RedLockBuilder {
      * The restart guard (default {@link RestartGuard#STRICT}: a node younger than the maximum lease time does not
      * count, so a cluster started moments ago grants no lease until it is {@code maxLeaseTime} old; see
      * {@link RestartGuard} for the other modes and what each is safe for).
+     *
+     * @param restartGuard the mode
+     * @return this builder
+     * @throws IllegalArgumentException for null
      */
     public RedLockBuilder restartGuard(RestartGuard restartGuard) {
         this.restartGuard = Checks.notNull(restartGuard, "restartGuard");
@@ -133,13 +176,23 @@ public final class RedLockBuilder {
      * space (the same nodes and key prefix) the same value: each records it on the nodes
      * ({@code <prefix>max-lease-ms}), and a client that finds a longer one there holds nodes out for that longer time
      * (and logs a warning).
+     *
+     * @param maxLeaseTime the maximum lease time: positive, whole milliseconds, at most a day
+     * @return this builder
+     * @throws IllegalArgumentException for null, zero, negative, fractional-millisecond or too long
      */
     public RedLockBuilder maxLeaseTime(Duration maxLeaseTime) {
         this.maxLeaseTime = Checks.positiveMillis(maxLeaseTime, "maxLeaseTime");
         return this;
     }
 
-    /** Bound on opening and verifying one node connection (default 1 s). */
+    /**
+     * Bound on opening and verifying one node connection (default 1 s).
+     *
+     * @param connectTimeout the timeout: positive, whole milliseconds, at most a day
+     * @return this builder
+     * @throws IllegalArgumentException for null, zero, negative, fractional-millisecond or too long
+     */
     public RedLockBuilder connectTimeout(Duration connectTimeout) {
         this.connectTimeout = Checks.positiveMillis(connectTimeout, "connectTimeout");
         return this;
@@ -192,6 +245,10 @@ public final class RedLockBuilder {
     /**
      * How often each node is pinged (default 1 s; {@link Duration#ZERO} turns health checks off). Checks start with
      * the client's first operation; a node is marked down after 2 failed checks in a row and up after one success.
+     *
+     * @param healthCheckInterval the period: zero (off) or positive, whole milliseconds, at most a day
+     * @return this builder
+     * @throws IllegalArgumentException for null, negative, fractional-millisecond or too long
      */
     public RedLockBuilder healthCheckInterval(Duration healthCheckInterval) {
         this.healthCheckInterval = Checks.nonNegativeMillis(healthCheckInterval, "healthCheckInterval");
@@ -205,6 +262,10 @@ public final class RedLockBuilder {
      * files of {@code trustManager(File)} / {@code keyManager(File, ...)} again for every connection, on a Netty
      * event-loop thread. Without it, {@link #build()} loads the JDK's default trust store once. Peer verification is
      * set per node URI ({@code verifyPeer}, default full). Ignored for {@code redis://} nodes.
+     *
+     * @param sslOptions the TLS options
+     * @return this builder
+     * @throws IllegalArgumentException for null
      */
     public RedLockBuilder sslOptions(SslOptions sslOptions) {
         this.sslOptions = Checks.notNull(sslOptions, "sslOptions");
@@ -220,6 +281,7 @@ public final class RedLockBuilder {
     /**
      * Builds the client; opens no connection.
      *
+     * @return a new client; close it with {@link ReactiveRedLock#close()} or {@link ReactiveRedLock#closeAsync()}
      * @throws IllegalArgumentException if there are no nodes, an even number of nodes, the same node twice, or the
      *     default lease time exceeds the maximum lease time
      */

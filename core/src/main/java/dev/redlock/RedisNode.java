@@ -10,6 +10,7 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One independent Redis master that takes part in the quorum.
@@ -17,6 +18,8 @@ import java.util.regex.Pattern;
  * <p>Built from a {@code redis://} or {@code rediss://} (TLS) URI, with an optional password or ACL user and
  * password: {@code redis://user:secret@10.0.0.5:6379}. The node's {@link #name()} and {@link #toString()} show host
  * and port only, never the credentials. Immutable.
+ *
+ * @since 0.1.0
  */
 public final class RedisNode {
 
@@ -46,6 +49,7 @@ public final class RedisNode {
      * parameters are Lettuce's: {@code timeout}, {@code database} (or {@code db}), {@code clientName},
      * {@code libraryName}, {@code libraryVersion} and {@code verifyPeer} ({@code NONE}, {@code CA} or {@code FULL}).
      *
+     * @param uri the node URI; surrounding white space is ignored
      * @return the node; nothing is connected
      * @throws IllegalArgumentException if the URI is null, blank, not {@code redis://} / {@code rediss://}, or
      *     malformed: no host, a port that is not a number from 1 to 65535, more than one port, anything else after
@@ -119,7 +123,7 @@ public final class RedisNode {
     }
 
     /** What is wrong with the host, port, path, fragment or query of a parsed URI, or null if nothing is. */
-    private static String problem(URI parsed, String hostPort) {
+    private static @Nullable String problem(URI parsed, String hostPort) {
         String host = host(hostPort);
         if (host.isEmpty()) {
             return "it has no host";
@@ -171,7 +175,7 @@ public final class RedisNode {
     }
 
     /** What is wrong with what follows the host in {@code host[:port]}, or null if nothing is. */
-    private static String portProblem(String hostPort) {
+    private static @Nullable String portProblem(String hostPort) {
         String rest = hostPort.substring(host(hostPort).length());
         if (rest.isEmpty()) {
             return null;
@@ -228,6 +232,8 @@ public final class RedisNode {
     /**
      * Wraps a Lettuce URI (a standalone node; Sentinel and socket URIs are rejected).
      *
+     * @param uri the node's Lettuce URI; copied, so later changes to it do not affect the node
+     * @return the node; nothing is connected
      * @throws IllegalArgumentException if the URI is null, has no host, or names Sentinels or a Unix socket
      */
     public static RedisNode of(RedisURI uri) {
@@ -245,16 +251,29 @@ public final class RedisNode {
         return new RedisNode(RedisURI.builder(uri).build());
     }
 
-    /** {@code host:port}, used in errors, events and metrics. */
+    /**
+     * The node's name, used in errors, events and metrics.
+     *
+     * @return {@code host:port}, without credentials
+     */
     public String name() {
         return name;
     }
 
-    /** Whether the connection uses TLS ({@code rediss://}). */
+    /**
+     * Whether the connection uses TLS.
+     *
+     * @return {@code true} for a {@code rediss://} node
+     */
     public boolean tls() {
         return uri.isSsl();
     }
 
+    /**
+     * The Lettuce URI the client connects with. It carries the credentials: do not log it.
+     *
+     * @return the node's own copy (Lettuce URIs are mutable): do not change it
+     */
     public RedisURI uri() {
         return uri;
     }
@@ -274,7 +293,7 @@ public final class RedisNode {
     }
 
     @Override
-    public boolean equals(Object o) {
+    public boolean equals(@Nullable Object o) {
         return o instanceof RedisNode && ((RedisNode) o).name.equals(name) && ((RedisNode) o).tls() == tls();
     }
 

@@ -25,6 +25,8 @@ package dev.redlock;
  * A node whose {@code INFO} reports no {@code run_id} (some proxies and managed services) cannot be watched for
  * restarts: it is held out for the maximum lease time after every new connection (and a warning is logged), unless
  * the guard is {@link #OFF} or, under {@link #STRICT}, its {@code uptime_in_seconds} tells its age.
+ *
+ * @since 0.1.0
  */
 public enum RestartGuard {
     /** No guard: a restarted node counts at once. Only safe with {@code appendfsync always} on every node. */

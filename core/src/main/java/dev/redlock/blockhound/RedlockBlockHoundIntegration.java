@@ -35,6 +35,8 @@ import reactor.blockhound.integration.BlockHoundIntegration;
  *
  * <p>Not API: loaded by {@code BlockHound.install()} through {@link java.util.ServiceLoader}, and only when
  * BlockHound is on the class path (it is an optional dependency of this module).
+ *
+ * @since 0.1.0
  */
 public final class RedlockBlockHoundIntegration implements BlockHoundIntegration {
 

@@ -22,7 +22,11 @@ public interface LockMetricsRecorder {
     /** A recorder that records nothing: the default. */
     LockMetricsRecorder NOOP = new LockMetricsRecorder() {};
 
-    /** How an acquire ended. */
+    /**
+     * How an acquire ended.
+     *
+     * @since 0.1.0
+     */
     enum AcquireOutcome {
         /** A lease was handed out. */
         ACQUIRED,

@@ -21,6 +21,7 @@ import reactor.core.publisher.Mono;
  * lease is lost, reentrancy. Use {@code transformDeferred} (not {@code transform}) so each subscription locks anew.
  *
  * @param <T> the element type
+ * @since 0.1.0
  */
 public final class LockOperator<T> implements UnaryOperator<Publisher<T>> {
 
@@ -34,7 +35,15 @@ public final class LockOperator<T> implements UnaryOperator<Publisher<T>> {
         this.options = options;
     }
 
-    /** An operator that holds {@code key} with the lock's default options. */
+    /**
+     * An operator that holds {@code key} with the lock's default options.
+     *
+     * @param lock the client that holds the lock
+     * @param key the lock key
+     * @param <T> the element type
+     * @return the operator, for {@code transformDeferred}
+     * @throws IllegalArgumentException for a null lock, or a null/blank key
+     */
     public static <T> LockOperator<T> of(ReactiveRedLock lock, String key) {
         if (lock == null) {
             throw new IllegalArgumentException("lock must not be null");
@@ -45,6 +54,11 @@ public final class LockOperator<T> implements UnaryOperator<Publisher<T>> {
     /**
      * An operator that holds {@code key} with the given options.
      *
+     * @param lock the client that holds the lock
+     * @param key the lock key
+     * @param options the options of the acquire and the lease
+     * @param <T> the element type
+     * @return the operator, for {@code transformDeferred}
      * @throws IllegalArgumentException for a null lock or options, or a null/blank key
      */
     public static <T> LockOperator<T> of(ReactiveRedLock lock, String key, LockOptions options) {
@@ -60,7 +74,16 @@ public final class LockOperator<T> implements UnaryOperator<Publisher<T>> {
         return new LockOperator<>(lock, key, options);
     }
 
-    /** Wraps a {@code Mono} into a {@code Mono}, anything else into a {@code Flux}. */
+    /**
+     * Wraps a {@code Mono} into a {@code Mono}, anything else into a {@code Flux}: a lazy publisher that acquires on
+     * subscribe, then runs {@code upstream}, and releases the lease when it completes, errors or is cancelled. Errors
+     * are the upstream's and those of {@link ReactiveRedLock#withLock(String, LockOptions, Flux)} (acquire failures,
+     * {@code LeaseLostException}).
+     *
+     * @param upstream the publisher to run under the lock
+     * @return the publisher that runs it under the lock
+     * @throws IllegalArgumentException at call time for a lease time above the client's maximum lease time
+     */
     @Override
     public Publisher<T> apply(Publisher<T> upstream) {
         if (upstream instanceof Mono) {

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Makes a cluster-mode node ({@code --cluster-enabled yes}) a one-node cluster that owns all 16384 hash slots, and
@@ -147,7 +148,7 @@ final class ClusterSlots {
         return reply.text();
     }
 
-    static String infoField(String info, String field) {
+    static @Nullable String infoField(String info, String field) {
         String prefix = field + ":";
         for (String line : info.split("\r?\n")) {
             if (line.startsWith(prefix)) {

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.wait.strategy.Wait;
@@ -28,8 +29,8 @@ final class ContainerRedisProcess implements RedisProcess {
 
     private final boolean persistent;
     private final boolean clusterMode;
-    private volatile PortReservation reservation;
-    private volatile RedisContainer container;
+    private volatile @Nullable PortReservation reservation;
+    private volatile @Nullable RedisContainer container;
     private boolean closed;
 
     ContainerRedisProcess(boolean persistent, boolean clusterMode) {

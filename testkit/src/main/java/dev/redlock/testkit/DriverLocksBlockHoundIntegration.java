@@ -26,6 +26,8 @@ import reactor.blockhound.integration.BlockHoundIntegration;
  * the driver's bookkeeping: Netty then stalls a handshake, and Lettuce leaves its writer count broken so every later
  * write to that connection spins forever. Loaded through {@link java.util.ServiceLoader} by BlockHound in any test
  * JVM that has this test kit on its class path; without BlockHound it is never loaded.
+ *
+ * @since 0.1.0
  */
 public final class DriverLocksBlockHoundIntegration implements BlockHoundIntegration {
 

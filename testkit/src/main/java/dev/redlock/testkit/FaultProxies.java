@@ -25,6 +25,8 @@ import java.util.Objects;
  *
  * <p>The proxies survive kills and restarts of their nodes. Instances are thread-safe; {@link #inFrontOf} and
  * {@link #close()} block, the other methods do not.
+ *
+ * @since 0.1.0
  */
 public final class FaultProxies implements AutoCloseable, Iterable<FaultProxy> {
 

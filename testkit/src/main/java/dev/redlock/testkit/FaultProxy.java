@@ -68,10 +68,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * way on the proxy's thread may still complete). {@link #start}, {@link #inFrontOf}, {@link #resetConnections()} and
  * {@link #close()} block the caller and must not be called from a non-blocking thread. Each proxy has one daemon
  * Netty event-loop thread, which never blocks, and shuts it down on {@link #close()}.
+ *
+ * @since 0.1.0
  */
 public final class FaultProxy implements AutoCloseable {
 
-    /** The direction a fault applies to. */
+    /**
+     * The direction a fault applies to.
+     *
+     * @since 0.1.0
+     */
     public enum Direction {
         /** Client to server: the requests. */
         UPSTREAM,

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A real {@code redis-server} child process on {@code 127.0.0.1}, started through a small {@code sh} wrapper.
@@ -62,10 +63,10 @@ final class LocalRedisProcess implements RedisProcess {
     private final boolean persistent;
     private final boolean clusterMode;
 
-    private volatile PortReservation reservation; // set at first start, kept across restarts
-    private volatile Path dir;
-    private volatile Process wrapper;
-    private volatile ProcessHandle redis;
+    private volatile @Nullable PortReservation reservation; // set at first start, kept across restarts
+    private volatile @Nullable Path dir;
+    private volatile @Nullable Process wrapper;
+    private volatile @Nullable ProcessHandle redis;
     private volatile long redisPid = -1;
     private boolean closed;
 
@@ -359,7 +360,7 @@ final class LocalRedisProcess implements RedisProcess {
     }
 
     /** The per-node temporary directory (logs, AOF), null before the first start and after close. */
-    Path directory() {
+    @Nullable Path directory() {
         return dir;
     }
 
@@ -419,7 +420,7 @@ final class LocalRedisProcess implements RedisProcess {
         }
     }
 
-    private Integer waitForWrapperQuietly() {
+    private @Nullable Integer waitForWrapperQuietly() {
         Process shell = wrapper;
         if (shell == null) {
             return null;

@@ -1,5 +1,7 @@
 package dev.redlock.testkit;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * How the nodes of a {@link RedisServers} group run, for {@link RedisServers#start(int, NodeOptions)}. Immutable;
  * each {@code with...} method returns a copy.
@@ -7,6 +9,8 @@ package dev.redlock.testkit;
  * <pre>{@code
  * RedisServers.start(3, NodeOptions.defaults().withClusterMode(true));   // 3 independent one-node clusters
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class NodeOptions {
 
@@ -74,7 +78,7 @@ public final class NodeOptions {
     }
 
     @Override
-    public boolean equals(Object other) {
+    public boolean equals(@Nullable Object other) {
         return other instanceof NodeOptions o && o.persistence == persistence && o.clusterMode == clusterMode;
     }
 

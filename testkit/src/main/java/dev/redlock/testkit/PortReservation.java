@@ -13,6 +13,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A loopback TCP port reserved for one node for its whole life, restarts included.
@@ -63,7 +64,7 @@ final class PortReservation implements AutoCloseable {
      * Takes the lock of {@code port} if no test JVM holds it, without checking whether the port is bindable; used
      * to recognise directories of nodes whose JVM is gone. Returns null when the lock is held.
      */
-    static PortReservation lockIfFree(Path lockDir, int port) {
+    static @Nullable PortReservation lockIfFree(Path lockDir, int port) {
         if (!Files.isDirectory(lockDir) || !HELD_BY_THIS_JVM.add(port)) {
             return null;
         }
@@ -143,7 +144,7 @@ final class PortReservation implements AutoCloseable {
      * Reserves exactly {@code port} if no test JVM holds it and it is bindable, else returns null and counts why in
      * {@code misses}: {@code [0]} locked by another test JVM, {@code [1]} in use by another process.
      */
-    private static PortReservation tryReserve(Path lockDir, int port, int[] misses) {
+    private static @Nullable PortReservation tryReserve(Path lockDir, int port, int[] misses) {
         if (!HELD_BY_THIS_JVM.add(port)) {
             return null;
         }
@@ -165,7 +166,7 @@ final class PortReservation implements AutoCloseable {
         }
     }
 
-    private static PortReservation tryLock(Path lockDir, int port) {
+    private static @Nullable PortReservation tryLock(Path lockDir, int port) {
         Path file = lockDir.resolve(port + ".lock");
         FileChannel channel = null;
         try {

@@ -14,6 +14,7 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One client connection through a {@link FaultProxy}: the accepted client channel, the channel to the target and a
@@ -202,8 +203,8 @@ final class ProxyConnection {
         private final FaultProxy proxy;
         private final Direction direction;
         private final ReleaseQueue<Object> queue = new ReleaseQueue<>();
-        private Channel source;
-        private Channel destination;
+        private @Nullable Channel source;
+        private @Nullable Channel destination;
         private long pendingBytes;
         private boolean finished; // the destination is closed or closing: nothing more is forwarded
         private boolean dropped; // a blackhole discarded bytes of this direction

@@ -23,6 +23,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * <p>Parameters with the same {@code value}, {@code persistence} and {@code clusterMode} in one test class get the
  * same group; a
  * {@link RedisServers} parameter without this annotation gets {@code @RedisNodes(1)}.
+ *
+ * @since 0.1.0
  */
 @Documented
 @Retention(RetentionPolicy.RUNTIME)

@@ -22,6 +22,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One real Redis node of a {@link RedisServers} group, with fault injection and an admin connection.
@@ -36,6 +37,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * commands fail immediately; while it is paused they time out after 2 s.
  *
  * <p>Instances are created by {@link RedisServers#start(int)} and are thread-safe.
+ *
+ * @since 0.1.0
  */
 public final class RedisServer implements AutoCloseable {
 
@@ -74,13 +77,13 @@ public final class RedisServer implements AutoCloseable {
     private final ClientResources resources;
     private final Object lock = new Object();
 
-    private RedisClient client;
-    private volatile StatefulRedisConnection<String, String> connection;
+    private @Nullable RedisClient client;
+    private volatile @Nullable StatefulRedisConnection<String, String> connection;
     private volatile boolean paused;
     private volatile boolean closed;
     private long generation; // guarded by lock; bumped whenever a pending delayed restart is superseded
-    private CompletableFuture<Void> pendingRestart; // guarded by lock
-    private ScheduledFuture<?> pendingTimer; // guarded by lock
+    private @Nullable CompletableFuture<@Nullable Void> pendingRestart; // guarded by lock
+    private @Nullable ScheduledFuture<?> pendingTimer; // guarded by lock
 
     RedisServer(int index, RedisProcess process, NodeOptions options, ClientResources resources) {
         this.index = index;
@@ -294,12 +297,12 @@ public final class RedisServer implements AutoCloseable {
      * @throws IllegalArgumentException when {@code delay} is negative
      * @throws IllegalStateException when the node is closed
      */
-    public CompletableFuture<Void> restartAfter(Duration delay) {
+    public CompletableFuture<@Nullable Void> restartAfter(Duration delay) {
         Objects.requireNonNull(delay, "delay");
         if (delay.isNegative()) {
             throw new IllegalArgumentException("delay must not be negative but was " + delay);
         }
-        CompletableFuture<Void> future = new CompletableFuture<>();
+        CompletableFuture<@Nullable Void> future = new CompletableFuture<>();
         synchronized (lock) {
             ensureOpen("restartAfter(" + delay + ")");
             supersedePending("restartAfter(" + delay + ")");
@@ -313,7 +316,7 @@ public final class RedisServer implements AutoCloseable {
         return future;
     }
 
-    private void runDelayedRestart(long token, CompletableFuture<Void> future) {
+    private void runDelayedRestart(long token, CompletableFuture<@Nullable Void> future) {
         synchronized (lock) {
             if (future.isDone() || closed || token != generation) {
                 future.completeExceptionally(new CancellationException("superseded"));
@@ -490,7 +493,7 @@ public final class RedisServer implements AutoCloseable {
     }
 
     private void supersedePending(String by) {
-        CompletableFuture<Void> pending = pendingRestart;
+        CompletableFuture<@Nullable Void> pending = pendingRestart;
         if (pending != null) {
             pendingRestart = null;
             generation++;

@@ -54,6 +54,8 @@ import java.util.function.Supplier;
  *
  * <p>Instances are thread-safe. All methods except {@link #get(int)}, {@link #size()}, {@link #list()},
  * {@link #uris()}, {@link #persistent()}, {@link #clusterMode()} and {@link #iterator()} block the calling thread.
+ *
+ * @since 0.1.0
  */
 public final class RedisServers implements AutoCloseable, Iterable<RedisServer> {
 

@@ -32,6 +32,8 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  *
  * <p>Register it with {@code @ExtendWith(RedisServersExtension.class)} on the class, or just annotate parameters
  * with {@link RedisNodes}, which registers it. Blocking work (starting, resetting) happens on the test thread.
+ *
+ * @since 0.1.0
  */
 public final class RedisServersExtension implements ParameterResolver, BeforeEachCallback {
 

@@ -2,6 +2,7 @@ package dev.redlock.testkit;
 
 import java.util.ArrayDeque;
 import java.util.NoSuchElementException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A FIFO queue whose items become due at a release time, used by {@link FaultProxy} to delay bytes without ever
@@ -49,7 +50,7 @@ final class ReleaseQueue<T> {
     }
 
     /** The head item if it is due at {@code now} (removed), else {@code null}. */
-    T pollDue(long now) {
+    @Nullable T pollDue(long now) {
         Entry<T> head = entries.peekFirst();
         if (head == null || head.releaseAt - now > 0) {
             return null;

@@ -8,6 +8,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Raw-socket commands, independent of any client library, used for readiness checks: {@code PING},
@@ -131,7 +132,7 @@ final class Resp {
      * @param type {@code '+'} simple string, {@code '-'} error, {@code ':'} integer, {@code '$'} bulk string
      * @param text the text after the type byte, or a bulk string's content ({@code null} for a null bulk string)
      */
-    record Reply(char type, String text) {
+    record Reply(char type, @Nullable String text) {
 
         boolean isError() {
             return type == '-';

@@ -30,5 +30,10 @@
  * <p>The binary is selected with the system property {@code redlock.test.redis} (environment variable
  * {@code REDLOCK_TEST_REDIS}): {@code embedded} (default), {@code path}, a path containing {@code /}, or
  * {@code testcontainers}; see {@link dev.redlock.testkit.RedisServers}.
+ *
+ * @since 0.1.0
  */
+@NullMarked
 package dev.redlock.testkit;
+
+import org.jspecify.annotations.NullMarked;
