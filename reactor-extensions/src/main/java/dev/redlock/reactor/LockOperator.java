@@ -60,7 +60,12 @@ public final class LockOperator<T> implements UnaryOperator<Publisher<T>> {
         return new LockOperator<>(lock, key, options);
     }
 
-    /** Wraps a {@code Mono} into a {@code Mono}, anything else into a {@code Flux}. */
+    /**
+     * Wraps a {@code Mono} into a {@code Mono}, anything else into a {@code Flux}. A {@code Mono} goes to the
+     * {@code Mono} form of {@code withLock}: its value (or completion, or error) comes after the lease was released,
+     * and a lease found lost when the body ends fails it. (The {@code Flux} form followed by {@code next()} would
+     * cancel the scope on the value instead: the value would overtake the release and that last loss check.)
+     */
     @Override
     public Publisher<T> apply(Publisher<T> upstream) {
         if (upstream instanceof Mono) {
