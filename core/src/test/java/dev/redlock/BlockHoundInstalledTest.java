@@ -15,7 +15,7 @@ class BlockHoundInstalledTest {
     @Test
     void blockingOnANonBlockingThreadFails() {
         assertThatThrownBy(() -> Mono.fromCallable(() -> {
-                            Thread.sleep(1);
+                            Thread.sleep(1); // the blocking call BlockHound must catch
                             return 1;
                         })
                         .subscribeOn(Schedulers.parallel())

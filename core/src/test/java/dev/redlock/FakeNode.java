@@ -3,6 +3,7 @@ package dev.redlock;
 import dev.redlock.internal.node.NodeChannel;
 import dev.redlock.internal.script.LockScript;
 import dev.redlock.internal.script.Script;
+import io.lettuce.core.RedisCommandExecutionException;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.HashMap;
@@ -17,8 +18,10 @@ import reactor.core.scheduler.Scheduler;
 /**
  * An in-memory stand-in for one Redis node, for virtual-time unit tests of the quorum, validity and watchdog logic.
  * It implements exactly the semantics of {@link LockScript}s (SET NX PX, compare-and-delete, compare-and-pexpire,
- * fence write-back) with key expiry on the scheduler's clock, and can be slowed down, taken down or blackholed.
- * Every behaviour tested here is also tested against real Redis servers in the {@code *IT} tests.
+ * fence write-back, the maximum lease time record) with key expiry on the scheduler's clock, and can be slowed down,
+ * taken down or blackholed. {@link NodeContract} holds it to the replies a real node gives to each script
+ * ({@code FakeNodeContractTest} here, {@code LettuceNodeContractIT} on redis-server); every behaviour tested over it
+ * is also tested against real Redis servers in the {@code *IT} tests.
  */
 final class FakeNode implements NodeChannel {
 
@@ -209,7 +212,12 @@ final class FakeNode implements NodeChannel {
         switch (script.name()) {
             case "acquire": {
                 if (get(keys[0]) == null) {
-                    set(keys[0], args[0], Long.parseLong(args[1]));
+                    long lease = Long.parseLong(args[1]);
+                    if (lease <= 0) {
+                        // SET PX refuses it: no lock key without an expiry
+                        throw new RedisCommandExecutionException("ERR invalid expire time in 'set' command");
+                    }
+                    set(keys[0], args[0], lease);
                     if ("1".equals(args[2])) {
                         String c = get(keys[1]);
                         return c == null ? TimeUnit.NANOSECONDS.toMicros(now()) : Long.parseLong(c);
@@ -267,6 +275,16 @@ final class FakeNode implements NodeChannel {
             }
             case "exists":
                 return get(keys[0]) == null ? 0 : 1;
+            case "max-lease": {
+                String r = get(keys[0]);
+                long recorded = r == null ? 0 : Long.parseLong(r);
+                long mine = Long.parseLong(args[0]);
+                if (mine > recorded) {
+                    set(keys[0], args[0], 0);
+                    return mine;
+                }
+                return recorded;
+            }
             default:
                 throw new IllegalStateException("unknown script " + script);
         }

@@ -36,7 +36,7 @@ class LateBodyTest {
                 executor.schedule(() -> {
                     blocked.countDown();
                     try {
-                        Thread.sleep(1000);
+                        Thread.sleep(1000); // the scenario: the client's scheduler stalls on purpose
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                     }

@@ -1,24 +1,24 @@
 package dev.redlock;
 
+import static dev.redlock.RedisFixtures.calls;
 import static dev.redlock.RedisFixtures.client;
 import static dev.redlock.RedisFixtures.lockKeys;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.redlock.testkit.RedisNodes;
+import dev.redlock.testkit.RedisServer;
 import dev.redlock.testkit.RedisServers;
-import io.lettuce.core.codec.StringCodec;
-import io.lettuce.core.output.StatusOutput;
-import io.lettuce.core.protocol.CommandArgs;
-import io.lettuce.core.protocol.CommandType;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -36,10 +36,11 @@ class QuorumLockIT {
     private static final int CONTENDERS = 32;
     private static final int SECTIONS_EACH = 8;
 
-    @Test
-    void mutualExclusionOverOneThreeAndFiveNodes(
-            @RedisNodes(1) RedisServers one, @RedisNodes(3) RedisServers three, @RedisNodes(5) RedisServers five) {
-        for (RedisServers servers : List.of(one, three, five)) {
+    /** The 1/3/5-node matrix: each size gets its own nodes, started for it and closed after it. */
+    @ParameterizedTest(name = "{0} node(s)")
+    @ValueSource(ints = {1, 3, 5})
+    void mutualExclusion(int nodes) {
+        try (RedisServers servers = RedisServers.start(nodes)) {
             try (ReactiveRedLock lock = client(servers, CONTENDED);
                     RedisFixtures.Counter counter = new RedisFixtures.Counter(servers.get(0).uri(), "counter")) {
                 Flux.range(0, CONTENDERS)
@@ -111,6 +112,8 @@ class QuorumLockIT {
         LockOptions opts = LockOptions.builder().maxWait(Duration.ZERO).nodeTimeout(Duration.ofMillis(100)).build();
         try (ReactiveRedLock lock = client(servers, opts)) {
             lock.acquire("warm-up").flatMap(Lease::release).block(Duration.ofSeconds(5));
+            servers.get(0).admin().configResetstat();
+            servers.get(3).admin().configResetstat();
             servers.get(0).pause();
             servers.get(3).pause();
             try {
@@ -126,9 +129,12 @@ class QuorumLockIT {
                 servers.get(0).resume();
                 servers.get(3).resume();
             }
-            // the commands queued on the stopped nodes ran late; their keys were released after them
+            // the commands queued on the stopped nodes ran late (a key absent before they ran proves nothing); their
+            // keys were released after them
             try {
-                await().atMost(Duration.ofSeconds(2)).until(() -> lockKeys(servers) == 0);
+                await().atMost(Duration.ofSeconds(2)).until(() -> Stream.of(servers.get(0), servers.get(3))
+                        .allMatch(node -> calls(node, "set") >= 5 && calls(node, "del") >= 5));
+                assertThat(lockKeys(servers)).isZero();
             } catch (RuntimeException e) {
                 for (int i = 0; i < 5; i++) {
                     for (String k : servers.get(i).keys("lock:{*")) {
@@ -169,21 +175,22 @@ class QuorumLockIT {
                 .build();
         try (ReactiveRedLock lock = client(servers, opts)) {
             lock.acquire("warm-up").flatMap(Lease::release).block(Duration.ofSeconds(5));
-            List<CompletableFuture<String>> sleeps = new ArrayList<>();
-            for (int i = 0; i < 3; i++) {
-                int node = i;
-                sleeps.add(CompletableFuture.supplyAsync(() -> servers.get(node).admin().dispatch(
-                        CommandType.DEBUG,
-                        new StatusOutput<>(StringCodec.UTF8),
-                        new CommandArgs<>(StringCodec.UTF8).add("SLEEP").add("0.5"))));
+            servers.forEach(node -> node.admin().configResetstat());
+            // Stopped (SIGSTOP; pause() returns once the kernel reports each one stopped), the nodes leave the
+            // acquire's commands in their socket buffers past the node timeout, and run them when resumed.
+            servers.forEach(RedisServer::pause);
+            try {
+                StepVerifier.create(lock.acquire("k"))
+                        .expectError(QuorumUnavailableException.class)
+                        .verify(Duration.ofSeconds(2));
+            } finally {
+                servers.forEach(RedisServer::resume);
             }
-            await().pollDelay(Duration.ofMillis(50)).until(() -> true);
-            StepVerifier.create(lock.acquire("k"))
-                    .expectError(QuorumUnavailableException.class)
-                    .verify(Duration.ofSeconds(2));
-            sleeps.forEach(CompletableFuture::join);
-            // Each node ran our SET NX after waking up, then our release right behind it: no 10 s key remains.
-            await().atMost(Duration.ofSeconds(2)).until(() -> lockKeys(servers) == 0);
+            // Each node ran our SET NX once resumed, then our release right behind it: no 10 s key remains. (Until
+            // the SET NX has run, the key's absence proves nothing.)
+            await().atMost(Duration.ofSeconds(2)).until(() -> servers.list().stream()
+                    .allMatch(node -> calls(node, "set") >= 1 && calls(node, "del") >= 1));
+            assertThat(lockKeys(servers)).isZero();
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.redlock;
 
+import dev.redlock.internal.node.LettuceNode;
+import dev.redlock.testkit.RedisServer;
 import dev.redlock.testkit.RedisServers;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -35,6 +37,23 @@ final class RedisFixtures {
 
     static List<List<String>> lockKeyList(RedisServers servers) {
         return servers.keys("lock:{*");
+    }
+
+    /**
+     * How many times the node ran {@code command} (lower case, e.g. {@code del}) since it started or its statistics
+     * were last reset ({@code CONFIG RESETSTAT}), calls made by scripts included ({@code INFO commandstats}). Shows that
+     * a node has run commands that were waiting for it, where the absence of a key alone could be seen too early.
+     */
+    static long calls(RedisServer server, String command) {
+        String stats = LettuceNode.infoField(server.admin().info("commandstats"), "cmdstat_" + command);
+        if (stats != null) {
+            for (String field : stats.split(",")) {
+                if (field.startsWith("calls=")) {
+                    return Long.parseLong(field.substring("calls=".length()));
+                }
+            }
+        }
+        return 0;
     }
 
     /** A non-atomic read-modify-write of a counter in Redis: GET, a pause, SET. Lost updates show overlap. */

@@ -216,7 +216,7 @@ final class ChaosRun {
             Mono<Void> all = Flux.merge(workers).then().cache();
             all.subscribe(v -> {}, e -> cluster.history.append(new Event(Event.NEMESIS, "error").value("worker: " + e)));
             nemesis.start();
-            Cluster.sleep(cfg.duration.toMillis());
+            Cluster.sleep(cfg.duration.toMillis()); // the scenario: the workload and the faults run this long
 
             workload.stop();
             long healed = nemesis.stopAndHealAll();
@@ -236,6 +236,8 @@ final class ChaosRun {
             long keysAt = Math.max(healed, quiet) + cfg.ttl.toNanos() + TimeUnit.MILLISECONDS.toNanos(500);
             long wait = keysAt - System.nanoTime();
             if (wait > 0) {
+                // a deadline, not a wait for an event: what a lease left behind must be gone one lease time after
+                // the last fault healed, and the check is made at that time
                 Cluster.sleep(TimeUnit.NANOSECONDS.toMillis(wait) + 1);
             }
             cluster.checkLockKeys(Violation.LEAKED_KEYS, "lock keys one lease time after the last fault healed");

@@ -37,7 +37,7 @@ final class Environment implements AutoCloseable {
         while (running) {
             long before = System.nanoTime();
             try {
-                TimeUnit.NANOSECONDS.sleep(sleep);
+                TimeUnit.NANOSECONDS.sleep(sleep); // the probe: how late it wakes is the stall measured
             } catch (InterruptedException e) {
                 return;
             }

@@ -1,6 +1,7 @@
 package dev.redlock.chaos;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.redlock.LockOptions;
 import dev.redlock.RestartGuard;
@@ -295,7 +296,7 @@ class MutantIT {
                     Duration.ZERO);
             s.awaitHolding(s.a());
             s.start(s.b(), 100, KEY, s.hold(Duration.ofMillis(300)), Duration.ZERO); // waits: A holds
-            Cluster.sleep(100);
+            Cluster.sleep(100); // lets B's acquire get into its wait (no event marks that); the scenario's timing
             // B's wait ends with ClientClosedException; the fresh client opens no connection before its first use
             s.cluster.replace(1, fresh, Scenario.TTL);
             restartAfterASecondTurns(servers.get(0));
@@ -469,11 +470,11 @@ class MutantIT {
             // held 100 ms, so the write-back reaches every node before the release (it only needs a quorum)
             s.start(s.a(), 0, KEY, fenced.withHold(Duration.ofMillis(100), Duration.ofMillis(50)), Duration.ZERO).join();
             String counter = "lock:{" + KEY + "}:fence";
-            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-            while (servers.list().stream().anyMatch(n -> n.admin().get(counter) == null)) {
-                assertThat(System.nanoTime() - deadline).as("every node stores the counter").isNegative();
-                Cluster.sleep(5); // the write-back's slower nodes
-            }
+            // the write-back's slower nodes
+            await("every node stores the counter")
+                    .atMost(Duration.ofSeconds(5))
+                    .pollInterval(Duration.ofMillis(5))
+                    .until(() -> servers.list().stream().allMatch(n -> n.admin().get(counter) != null));
             partition(s.a(), 3, 4);
             partition(s.b(), 3, 4);
             for (int i = 1; i <= 3; i++) {
@@ -483,7 +484,7 @@ class MutantIT {
             if (zeroCounter) {
                 servers.get(0).admin().set(counter, "0");
             }
-            Cluster.sleep(Scenario.TTL.toMillis() + 500);
+            Cluster.sleep(Scenario.TTL.toMillis() + 500); // the scenario: A's leases run out, node 0 counts again
             for (Cluster.Client c : s.cluster.clients) {
                 c.proxies.healAll();
                 partition(c, 1, 2);
@@ -538,7 +539,7 @@ class MutantIT {
             s.awaitAll();
             long heal = start + Duration.ofMillis(5000).toNanos() - System.nanoTime();
             if (heal > 0) {
-                Cluster.sleep(java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(heal));
+                Cluster.sleep(java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(heal)); // the fault lasts 5 s
             }
             s.a().proxies.healAll();
             Cluster.sleep(500); // quiescence: held bytes delivered, releases answered

@@ -1,5 +1,7 @@
 package dev.redlock.chaos;
 
+import static org.awaitility.Awaitility.await;
+
 import dev.redlock.Backoff;
 import dev.redlock.LockOptions;
 import dev.redlock.RestartGuard;
@@ -111,13 +113,10 @@ final class Scenario implements AutoCloseable {
 
     /** Waits until some operation of client {@code c} holds a lease in a long hold (or fails after 5 s). */
     void awaitHolding(Cluster.Client c) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (c.longHolds.get() == 0) {
-            if (System.nanoTime() - deadline > 0) {
-                throw new AssertionError(name + ": client " + c.index + " never got the lease");
-            }
-            Cluster.sleep(5);
-        }
+        await(name + ": client " + c.index + " holds the lease")
+                .atMost(Duration.ofSeconds(5))
+                .pollInterval(Duration.ofMillis(5))
+                .until(() -> c.longHolds.get() > 0);
     }
 
     /** Waits for every operation started so far, stalled writes included (at most 30 s). */

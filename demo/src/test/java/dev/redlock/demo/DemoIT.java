@@ -62,7 +62,7 @@ class DemoIT {
                             servers.get(0).admin().incr("demo:counter:hot-0");
                             interferences.incrementAndGet();
                         }
-                        TimeUnit.MILLISECONDS.sleep(20);
+                        TimeUnit.MILLISECONDS.sleep(20); // the scenario: the intruder's pace, not a wait
                     } catch (InterruptedException e) {
                         return;
                     } catch (RuntimeException e) {

@@ -76,9 +76,12 @@ public final class LockOperator<T> implements UnaryOperator<Publisher<T>> {
 
     /**
      * Wraps a {@code Mono} into a {@code Mono}, anything else into a {@code Flux}: a lazy publisher that acquires on
-     * subscribe, then runs {@code upstream}, and releases the lease when it completes, errors or is cancelled. Errors
-     * are the upstream's and those of {@link ReactiveRedLock#withLock(String, LockOptions, Flux)} (acquire failures,
-     * {@code LeaseLostException}).
+     * subscribe, then runs {@code upstream}, and releases the lease when it completes, errors or is cancelled. A
+     * {@code Mono} goes to the {@code Mono} form of {@code withLock}: its value (or completion, or error) comes after
+     * the lease was released, and a lease found lost when the body ends fails it. (The {@code Flux} form followed by
+     * {@code next()} would cancel the scope on the value instead: the value would overtake the release and that last
+     * loss check.) Errors are the upstream's and those of {@link ReactiveRedLock#withLock(String, LockOptions, Flux)}
+     * (acquire failures, {@code LeaseLostException}).
      *
      * @param upstream the publisher to run under the lock
      * @return the publisher that runs it under the lock

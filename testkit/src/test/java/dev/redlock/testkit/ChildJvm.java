@@ -30,7 +30,7 @@ public final class ChildJvm {
                 if (args[1].equals("exit")) {
                     System.exit(0);
                 }
-                Thread.sleep(Long.MAX_VALUE);
+                Thread.sleep(Long.MAX_VALUE); // the scenario: a JVM that hangs until the test kills it
                 break;
             }
             case "lock": {

@@ -37,6 +37,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -283,7 +284,10 @@ class FaultProxyIT {
         proxy.pause(true);
         List<RedisFuture<?>> replies = List.of(async.set("k", "a"), async.get("k"), async.append("k", "b"),
                 async.get("k"), async.set("k", "c"), async.get("k"));
-        Thread.sleep(300);
+        // every byte of the six commands has reached the proxy and is held there
+        long sent = resp("SET", "k", "a") + resp("GET", "k") + resp("APPEND", "k", "b") + resp("GET", "k")
+                + resp("SET", "k", "c") + resp("GET", "k");
+        await().atMost(SOON).until(() -> proxy.bufferedBytes() == sent);
 
         assertThat(replies).noneMatch(RedisFuture::isDone);
         assertThat(node.admin().get("k")).isNull(); // held in the proxy, not at the node
@@ -310,8 +314,9 @@ class FaultProxyIT {
         assertThat(clients(node)).isEqualTo(before + 1);
 
         proxy.pause(true);
-        raw.getOutputStream().write("SET k late\r\n".getBytes(StandardCharsets.US_ASCII));
-        Thread.sleep(100);
+        byte[] late = "SET k late\r\n".getBytes(StandardCharsets.US_ASCII);
+        raw.getOutputStream().write(late);
+        await().atMost(SOON).until(() -> proxy.bufferedBytes() == late.length); // held by the proxy
         raw.setSoLinger(true, 0);
         raw.close(); // RST, as a client that gives up on a stale connection closes it
         await().atMost(SOON).until(() -> proxy.activeConnections() == 0);
@@ -323,6 +328,16 @@ class FaultProxyIT {
         await().atMost(SOON).until(() -> "late".equals(node.admin().get("k")));
         await().atMost(SOON).until(() -> clients(node) == before);
         assertThat(proxy.bufferedBytes()).isZero();
+    }
+
+    /** The size of a command as a client sends it: a RESP array of bulk strings. */
+    private static long resp(String... args) {
+        long size = ("*" + args.length + "\r\n").length();
+        for (String arg : args) {
+            int bytes = arg.getBytes(StandardCharsets.UTF_8).length;
+            size += ("$" + bytes + "\r\n").length() + bytes + 2;
+        }
+        return size;
     }
 
     /** Connections the node counts ({@code CLIENT LIST}, the admin connection included). */
@@ -355,13 +370,11 @@ class FaultProxyIT {
             });
 
             await().atMost(SOON).until(() -> proxy.bufferedBytes() >= FaultProxy.MAX_PENDING_BYTES / 2);
-            long max = 0;
-            for (int i = 0; i < 10; i++) {
-                max = Math.max(max, proxy.bufferedBytes());
-                Thread.sleep(50);
-            }
-            System.out.printf("paused proxy held at most %d bytes of an 8 MiB request%n", max);
-            assertThat(max).isLessThanOrEqualTo(2L * FaultProxy.MAX_PENDING_BYTES);
+            // the bound must hold while the writer keeps pushing: watched for half a second (the window is the test)
+            AtomicLong max = new AtomicLong();
+            await().during(Duration.ofMillis(500)).atMost(SOON).until(() ->
+                    max.accumulateAndGet(proxy.bufferedBytes(), Math::max) <= 2L * FaultProxy.MAX_PENDING_BYTES);
+            System.out.printf("paused proxy held at most %d bytes of an 8 MiB request%n", max.get());
             assertThat(node.admin().exists("big")).isZero();
 
             proxy.pause(false);
