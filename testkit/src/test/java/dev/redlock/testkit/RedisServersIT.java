@@ -30,7 +30,10 @@ class RedisServersIT {
     private static final Duration SHORT = Duration.ofMillis(300);
 
     @Test
-    void startsIndependentRealRedisServersReachableThroughAdmin() {
+    void startsIndependentRealRedisServersReachableThroughAdmin() throws IOException {
+        // what the OS reports as a node's executable: links resolved (Debian's redis-server is a link to
+        // redis-check-rdb, one binary for both)
+        Path launched = RedisBinary.resolve(RedisSource.fromEnvironment()).toRealPath();
         long begin = System.nanoTime();
         try (RedisServers servers = RedisServers.start(3)) {
             System.out.printf("started 3 nodes in %d ms%n", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begin));
@@ -48,8 +51,8 @@ class RedisServersIT {
                 ports.add(server.port());
                 runIds.add(server.runId());
                 // pid() is redis-server itself, not the sh wrapper
-                assertThat(ProcessHandle.of(server.pid()).flatMap(p -> p.info().command()))
-                        .hasValueSatisfying(command -> assertThat(command).contains("redis-server"));
+                assertThat(ProcessHandle.of(server.pid()).flatMap(p -> p.info().command()).map(Path::of))
+                        .hasValue(launched);
                 assertThat(server.admin().configGet("save")).containsEntry("save", "");
                 assertThat(server.admin().configGet("appendonly")).containsEntry("appendonly", "no");
             }
