@@ -6,11 +6,13 @@ import dev.redlock.QuorumUnavailableException;
 import dev.redlock.internal.Tokens;
 import dev.redlock.internal.engine.Engine;
 import dev.redlock.internal.engine.LeaseSpec;
+import dev.redlock.internal.engine.ValidityRule;
 import dev.redlock.internal.lease.DefaultLease;
 import dev.redlock.internal.quorum.QuorumCall;
 import dev.redlock.internal.script.LockScript;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongPredicate;
 import reactor.core.publisher.MonoSink;
 
 /**
@@ -21,7 +23,7 @@ import reactor.core.publisher.MonoSink;
  * lease is valid until {@code T1 + lease − drift} and only granted if T2 is before that. A pause anywhere before T2
  * is read therefore only makes the attempt fail.
  */
-public final class AcquireAttempt implements QuorumCall.Listener {
+public final class AcquireAttempt implements QuorumCall.Listener, LongPredicate {
 
     private static final int RUNNING = 0;
     private static final int FINISHED = 1;
@@ -93,7 +95,7 @@ public final class AcquireAttempt implements QuorumCall.Listener {
                 spec.acquireKeys(),
                 spec.acquireArgs(token, options.leaseTime(), options),
                 nodeTimeout,
-                spec::granted,
+                this,
                 true,
                 true,
                 this);
@@ -101,6 +103,12 @@ public final class AcquireAttempt implements QuorumCall.Listener {
         // Registered after the commands are on their way, so a cancel (even one that came before this subscription
         // started) releases each node after that node's acquire, never before it.
         sink.onCancel(this::cancel);
+    }
+
+    /** Whether a node's reply to the acquire script grants (the spec says; the attempt itself, to spare a lambda). */
+    @Override
+    public boolean test(long reply) {
+        return spec.granted(reply);
     }
 
     @Override
@@ -169,7 +177,7 @@ public final class AcquireAttempt implements QuorumCall.Listener {
     private void onFenceDecided(QuorumCall call, boolean yes, long at) {
         if (!yes) {
             fail(false, -1, false, at, call, QuorumUnavailableException.Operation.FENCING_WRITE_BACK);
-        } else if (at - deadline >= 0) {
+        } else if (!ValidityRule.BEFORE_DEADLINE.grantable(at, deadline)) {
             fail(false, -1, true, at, call, QuorumUnavailableException.Operation.FENCING_WRITE_BACK);
         } else {
             succeed(at);

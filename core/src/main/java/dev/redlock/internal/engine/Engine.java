@@ -6,9 +6,7 @@ import dev.redlock.LockEvent;
 import dev.redlock.LockOptions;
 import dev.redlock.NodeStatus;
 import dev.redlock.QuorumUnavailableException;
-import dev.redlock.ReactiveRedLock;
 import dev.redlock.RedisNode;
-import dev.redlock.RestartGuard;
 import dev.redlock.internal.Checks;
 import dev.redlock.internal.InFlight;
 import dev.redlock.internal.acquire.AcquireAttempt;
@@ -23,12 +21,10 @@ import dev.redlock.internal.lease.Scope;
 import dev.redlock.internal.node.HoldOutTime;
 import dev.redlock.internal.node.LettuceNode;
 import dev.redlock.internal.node.NodeChannel;
-import dev.redlock.internal.node.NodeFactory;
 import dev.redlock.internal.notify.ReleaseNotifier;
 import dev.redlock.internal.quorum.QuorumCall;
 import dev.redlock.internal.script.Script;
 import dev.redlock.metrics.LockMetricsRecorder;
-import io.lettuce.core.SslOptions;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.lettuce.core.resource.NettyCustomizer;
@@ -432,7 +428,7 @@ public final class Engine {
     /** One attempt: the lease, empty when held elsewhere, or the quorum error. */
     public Mono<DefaultLease> tryAcquire(LeaseSpec spec, LockOptions options) {
         Mono<DefaultLease> attempt = ensureOpen(spec.name(), "tryAcquire")
-                .then(Mono.defer(() -> attempt(spec, options, options.nodeTimeout())))
+                .then(attempt(spec, options, options.nodeTimeout()))
                 .flatMap(r -> r.lease != null
                         ? Mono.just(r.lease)
                         : r.contended ? Mono.<DefaultLease>empty() : Mono.<DefaultLease>error(r.unavailable(spec.name())));

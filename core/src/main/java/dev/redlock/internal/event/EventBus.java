@@ -35,6 +35,8 @@ public final class EventBus {
     private final AtomicInteger wip = new AtomicInteger();
     private final Scheduler clock;
     private final GuardedRecorder recorder;
+    /** Whether the application installed a recorder: without one, events skip the recorder calls altogether. */
+    private final boolean recording;
     private final Flux<LockEvent> flux;
 
     private static final Object COMPLETE = new Object();
@@ -46,6 +48,7 @@ public final class EventBus {
     /** Events that also feed {@code recorder} (the metrics SPI), whether or not anybody listens to them. */
     public EventBus(Scheduler clock, Scheduler delivery, LockMetricsRecorder recorder) {
         this.recorder = new GuardedRecorder(recorder);
+        this.recording = recorder != LockMetricsRecorder.NOOP;
         this.clock = clock;
         this.flux = sink.asFlux().publishOn(delivery, BUFFER);
     }
@@ -65,10 +68,19 @@ public final class EventBus {
 
     /** Whether an application recorder is installed (else the engine skips measuring what only it would get). */
     public boolean recording() {
-        return recorder.delegate() != LockMetricsRecorder.NOOP;
+        return recording;
     }
 
     public void lease(LockEvent.Type type, String key, String token, Duration duration, Throwable error) {
+        if (recording) {
+            record(type, key, duration, error);
+        }
+        if (listening()) {
+            emit(new LockEvent(type, key, null, Tokens.shortHash(token), now(), duration, error));
+        }
+    }
+
+    private void record(LockEvent.Type type, String key, Duration duration, Throwable error) {
         switch (type) {
             case ACQUIRED:
                 recorder.leaseAcquired(key, duration);
@@ -89,15 +101,12 @@ public final class EventBus {
             default:
                 break;
         }
-        if (listening()) {
-            emit(new LockEvent(type, key, null, Tokens.shortHash(token), now(), duration, error));
-        }
     }
 
     public void node(LockEvent.Type type, String node, Duration duration, Throwable error) {
-        if (type == LockEvent.Type.NODE_UP || type == LockEvent.Type.NODE_DOWN) {
+        if (recording && (type == LockEvent.Type.NODE_UP || type == LockEvent.Type.NODE_DOWN)) {
             recorder.nodeStateChanged(node, type == LockEvent.Type.NODE_UP);
-        } else if (type == LockEvent.Type.NODE_HELD_OUT) {
+        } else if (recording && type == LockEvent.Type.NODE_HELD_OUT) {
             recorder.nodeHeldOut(node, duration);
         }
         if (listening()) {

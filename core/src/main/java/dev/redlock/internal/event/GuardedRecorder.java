@@ -22,10 +22,6 @@ final class GuardedRecorder implements LockMetricsRecorder {
         this.delegate = delegate;
     }
 
-    LockMetricsRecorder delegate() {
-        return delegate;
-    }
-
     private void failed(RuntimeException e) {
         if (warned.compareAndSet(false, true)) {
             log.warn("the metrics recorder {} threw; its errors are ignored from now on", delegate, e);

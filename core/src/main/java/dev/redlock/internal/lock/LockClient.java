@@ -66,7 +66,11 @@ public final class LockClient implements ReactiveRedLock {
 
     @Override
     public Mono<Lease> heldLease(String key) {
-        LockSpec spec = spec(key);
+        return heldLease(spec(key));
+    }
+
+    /** The lease of {@code spec} that the subscriber's Reactor {@code Context} holds, if any. */
+    Mono<Lease> heldLease(LockSpec spec) {
         return Mono.deferContextual(ctx -> Mono.justOrEmpty(engine.scope().held(ctx, spec)));
     }
 

@@ -66,7 +66,7 @@ final class LockHandle implements RedLock {
 
     @Override
     public Mono<Lease> heldLease() {
-        return Mono.deferContextual(ctx -> Mono.justOrEmpty(client.engine().scope().held(ctx, spec)));
+        return client.heldLease(spec);
     }
 
     @Override

@@ -89,8 +89,6 @@ public final class QuorumCall {
     private final AtomicIntegerArray states;
     /** Per node: a {@code Long} reply from a node that counts, or a {@code Throwable} (failure or hold-out). */
     private final AtomicReferenceArray<Object> outcomes;
-    /** Per node: the raw reply value, also from held-out nodes and late replies; {@code null} if none. */
-    private final AtomicReferenceArray<Long> replies;
     private final NodeChannel.NodeConnection[] connections;
     private final NodeHealth[] health;
     /** Per node: whether the command was sent with the breaker's permission, so its outcome is recorded there. */
@@ -139,7 +137,6 @@ public final class QuorumCall {
         this.states = new AtomicIntegerArray(n);
         this.finishedNodes = new AtomicIntegerArray(n);
         this.outcomes = new AtomicReferenceArray<>(n);
-        this.replies = new AtomicReferenceArray<>(n);
         this.connections = new NodeChannel.NodeConnection[n];
         this.health = owner.health();
         this.recorded = new boolean[n];
@@ -359,9 +356,6 @@ public final class QuorumCall {
 
     private void onReply(int i, NodeChannel.NodeConnection c, Long value, Throwable error) {
         long now = now();
-        if (error == null && value != null) {
-            replies.set(i, value);
-        }
         nodeFinished(i);
         while (true) {
             int s = states.get(i);
