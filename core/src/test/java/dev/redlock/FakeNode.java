@@ -157,8 +157,12 @@ final class FakeNode implements NodeChannel {
         }
     }
 
+    /** Whether the client closed this node channel (its {@code close()} got that far). */
+    volatile boolean closedByClient;
+
     @Override
     public CompletionStage<Void> closeAsync() {
+        closedByClient = true;
         return CompletableFuture.completedFuture(null);
     }
 

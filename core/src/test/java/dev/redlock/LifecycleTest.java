@@ -60,6 +60,25 @@ class LifecycleTest {
     }
 
     @Test
+    void cancellingTheSubscriberOfCloseDoesNotStopTheClose() {
+        LockClient lock = lock();
+        Lease lease = acquire(lock, "k");
+        assertThat(cluster.liveLockKeys()).isEqualTo(5);
+
+        lock.closeAsync().subscribe().dispose();
+        vts.advanceTimeBy(Duration.ofSeconds(5));
+
+        // the close went on: the held lease was released on the nodes, the node channels were closed, and the client
+        // refuses new work
+        assertThat(cluster.liveLockKeys()).isZero();
+        assertThat(cluster.nodes).allMatch(n -> n.closedByClient);
+        assertThat(lease.isValid()).isFalse();
+        StepVerifier.withVirtualTime(() -> lock.acquire("k2"), () -> vts, Long.MAX_VALUE)
+                .expectError(ClientClosedException.class)
+                .verify(Duration.ofSeconds(5));
+    }
+
+    @Test
     void aReleaseThatReachesNoNodeIsATypedErrorNotASuccess() {
         LockClient lock = lock();
         List<LockEvent> events = new CopyOnWriteArrayList<>();
