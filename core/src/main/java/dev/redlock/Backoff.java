@@ -30,6 +30,13 @@ public abstract class Backoff {
     public abstract Duration delay(int attempt);
 
     /**
+     * The longest delay this backoff gives, whatever the attempt and the jitter.
+     *
+     * @return the constant delay, or the maximum of an exponential backoff
+     */
+    public abstract Duration maxDelay();
+
+    /**
      * The same delay after every attempt.
      *
      * @param delay the wait between attempts: zero (retry at once) or positive, whole milliseconds, at most a day
@@ -111,6 +118,11 @@ public abstract class Backoff {
         }
 
         @Override
+        public Duration maxDelay() {
+            return delay;
+        }
+
+        @Override
         public boolean equals(@Nullable Object o) {
             return o instanceof Constant && ((Constant) o).delay.equals(delay);
         }
@@ -135,6 +147,11 @@ public abstract class Backoff {
             this.minNanos = min.toNanos();
             this.maxNanos = max.toNanos();
             this.jitter = jitter;
+        }
+
+        @Override
+        public Duration maxDelay() {
+            return Duration.ofNanos(maxNanos);
         }
 
         @Override

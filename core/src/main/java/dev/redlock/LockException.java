@@ -15,7 +15,14 @@ public abstract class LockException extends RuntimeException {
     /** The lock key the failed operation was about. */
     private final String key;
 
-    LockException(String key, String message, @Nullable Throwable cause) {
+    /**
+     * For the primitives' own errors.
+     *
+     * @param key the key (name) the failed operation was about
+     * @param message the detail message
+     * @param cause the cause, or {@code null}
+     */
+    protected LockException(String key, String message, @Nullable Throwable cause) {
         super(message, cause);
         this.key = key;
     }

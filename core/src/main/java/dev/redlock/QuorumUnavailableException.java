@@ -35,7 +35,9 @@ public final class QuorumUnavailableException extends LockException {
         /** {@code isLocked}: neither a quorum holding the key nor a quorum without it answered. */
         IS_LOCKED("isLocked"),
         /** {@code connect()}: fewer than a quorum of nodes could be connected. */
-        CONNECT("connect");
+        CONNECT("connect"),
+        /** A semaphore's {@code availablePermits()}: fewer than a quorum of nodes answered. */
+        AVAILABLE_PERMITS("availablePermits");
 
         private final String label;
 
@@ -46,8 +48,8 @@ public final class QuorumUnavailableException extends LockException {
         /**
          * How messages name the operation.
          *
-         * @return {@code acquire}, {@code fencing write-back}, {@code extend}, {@code release}, {@code isLocked} or
-         *     {@code connect}
+         * @return {@code acquire}, {@code fencing write-back}, {@code extend}, {@code release}, {@code isLocked},
+         *     {@code connect} or {@code availablePermits}
          */
         public String label() {
             return label;

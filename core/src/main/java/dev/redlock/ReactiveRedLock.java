@@ -1,5 +1,7 @@
 package dev.redlock;
 
+import dev.redlock.semaphore.PermitsMismatchException;
+import dev.redlock.semaphore.RedSemaphore;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Function;
@@ -105,6 +107,22 @@ public interface ReactiveRedLock extends AutoCloseable {
      * @throws IllegalArgumentException at call time for a bad key
      */
     Mono<Lease> heldLease(String key);
+
+    // == Other primitives ==
+
+    /**
+     * A semaphore of {@code permits} leased permits named {@code name}, on this client's nodes, with the client's
+     * default options (or others, through {@link RedSemaphore#withOptions}). No I/O. Every client using the
+     * semaphore must declare the same number of permits ({@link PermitsMismatchException} otherwise).
+     *
+     * @param name the semaphore's name; its keys are {@code <prefix>{<name>}:permits}, apart from a lock's of the
+     *     same name
+     * @param permits P, the number of permits, between 1 and 4096
+     * @return the handle
+     * @throws IllegalArgumentException at call time for a null or blank name (the rules of a lock key), or permits
+     *     out of range
+     */
+    RedSemaphore semaphore(String name, int permits);
 
     // == Manual acquire ==
 

@@ -55,6 +55,27 @@ class ArgumentValidationTest {
     }
 
     @Test
+    void semaphores() {
+        rejects(() -> lock.semaphore(null, 1), "name must not be null");
+        rejects(() -> lock.semaphore(" ", 1), "name must not be blank");
+        rejects(() -> lock.semaphore("s", 0), "permits must be between 1 and 4096, got 0", "'s'");
+        rejects(() -> lock.semaphore("s", -3), "got -3");
+        rejects(() -> lock.semaphore("s", 4097), "got 4097");
+        dev.redlock.semaphore.RedSemaphore s = lock.semaphore("s", 3);
+        rejects(() -> s.acquire(0), "n must be between 1 and the semaphore's permits (3), got 0");
+        rejects(() -> s.acquire(-1), "got -1");
+        rejects(() -> s.tryAcquire(4), "got 4");
+        rejects(() -> s.withPermits(4, Mono.just(1)), "got 4");
+        rejects(() -> s.withPermits(0, Flux.just(1)), "got 0");
+        rejects(() -> s.withPermits(1, (Mono<Object>) null), "body must not be null");
+        rejects(() -> s.withPermitsMono(1, null), "body must not be null");
+        rejects(() -> s.withOptions(LockOptions.builder().fencing(true).build()), "fencing");
+        rejects(() -> s.withOptions(LockOptions.builder().leaseTime(Duration.ofDays(1)).build()), "maxLeaseTime");
+        assertThat(s.permits()).isEqualTo(3);
+        assertThat(s.name()).isEqualTo("s");
+    }
+
+    @Test
     void bodiesAndOptions() {
         rejects(() -> lock.withLock("k", (Mono<Object>) null), "body must not be null");
         rejects(() -> lock.withLock("k", (Flux<Object>) null), "body must not be null");

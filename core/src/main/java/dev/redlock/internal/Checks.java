@@ -15,25 +15,30 @@ public final class Checks {
     private Checks() {}
 
     public static String key(String key) {
-        if (key == null) {
-            throw new IllegalArgumentException("key must not be null");
+        return key(key, "key");
+    }
+
+    /** {@link #key(String)} for a value the caller calls {@code label} (a semaphore's "name"). */
+    public static String key(String value, String label) {
+        if (value == null) {
+            throw new IllegalArgumentException(label + " must not be null");
         }
-        if (key.isBlank()) {
-            throw new IllegalArgumentException("key must not be blank, got '" + key + "'");
+        if (value.isBlank()) {
+            throw new IllegalArgumentException(label + " must not be blank, got '" + value + "'");
         }
-        wellFormed(key, "key");
-        int bytes = key.getBytes(StandardCharsets.UTF_8).length;
+        wellFormed(value, label);
+        int bytes = value.getBytes(StandardCharsets.UTF_8).length;
         if (bytes > MAX_KEY_BYTES) {
             throw new IllegalArgumentException(
-                    "key must be at most " + MAX_KEY_BYTES + " bytes in UTF-8, got " + bytes + " bytes");
+                    label + " must be at most " + MAX_KEY_BYTES + " bytes in UTF-8, got " + bytes + " bytes");
         }
-        for (int i = 0; i < key.length(); i++) {
-            if (Character.isISOControl(key.charAt(i))) {
+        for (int i = 0; i < value.length(); i++) {
+            if (Character.isISOControl(value.charAt(i))) {
                 throw new IllegalArgumentException(
-                        "key must not contain control characters, got one at index " + i + " in '" + key + "'");
+                        label + " must not contain control characters, got one at index " + i + " in '" + value + "'");
             }
         }
-        return key;
+        return value;
     }
 
     /**

@@ -68,6 +68,8 @@ public final class AcquireAttempt implements QuorumCall.Listener, LongPredicate 
     private long deadline;
     private QuorumCall acquire;
     private long fence = -1;
+    /** The spec's grant rule for this attempt, or null for {@link LeaseSpec#granted(long)}. */
+    private final LongPredicate grants;
 
     public AcquireAttempt(
             Engine owner, LeaseSpec spec, LockOptions options, Duration nodeTimeout, MonoSink<Result> sink) {
@@ -77,6 +79,7 @@ public final class AcquireAttempt implements QuorumCall.Listener, LongPredicate 
         this.options = options;
         this.sink = sink;
         this.driftNanos = options.driftNanos(options.leaseTime());
+        this.grants = spec.attemptGrants();
     }
 
     public void start() {
@@ -108,7 +111,7 @@ public final class AcquireAttempt implements QuorumCall.Listener, LongPredicate 
     /** Whether a node's reply to the acquire script grants (the spec says; the attempt itself, to spare a lambda). */
     @Override
     public boolean test(long reply) {
-        return spec.granted(reply);
+        return grants == null ? spec.granted(reply) : grants.test(reply);
     }
 
     @Override
@@ -122,11 +125,20 @@ public final class AcquireAttempt implements QuorumCall.Listener, LongPredicate 
 
     private void onAcquireDecided(boolean yes, long at) {
         if (!yes) {
-            int denied = acquire.countReplies(v -> !spec.granted(v));
+            int denied = acquire.countReplies(v -> !test(v));
             long ttl = -1;
             for (int i = 0; i < acquire.nodeCount(); i++) {
                 Long v = acquire.countedReply(i);
-                long holderTtl = v == null || spec.granted(v) ? -1 : spec.holderTtlMillis(v);
+                if (v == null || test(v)) {
+                    continue;
+                }
+                RuntimeException error = spec.refusalError(v);
+                if (error != null) {
+                    failWith(error);
+                    return;
+                }
+                spec.refused(v);
+                long holderTtl = spec.holderTtlMillis(v);
                 if (holderTtl >= 0) {
                     ttl = ttl < 0 ? holderTtl : Math.min(ttl, holderTtl);
                 }
@@ -145,7 +157,7 @@ public final class AcquireAttempt implements QuorumCall.Listener, LongPredicate 
         long max = 0;
         for (int i = 0; i < acquire.nodeCount(); i++) {
             Long v = acquire.countedReply(i);
-            if (v != null && spec.granted(v)) {
+            if (v != null && test(v)) {
                 max = Math.max(max, v);
             }
         }

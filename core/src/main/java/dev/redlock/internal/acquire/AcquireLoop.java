@@ -101,7 +101,7 @@ public final class AcquireLoop {
                         // Queued right behind a failed first attempt: start by waiting. After waiting in line: try at
                         // once (the previous head either got the lock or gave up on it).
                         loop.waitFirst = first != null && ticket.wasHeadAtOnce();
-                        loop.localHolder = ticket.handedOverBy();
+                        loop.localHolder = spec.exclusive() ? ticket.handedOverBy() : null;
                         return loop.run().doOnNext(ticket::acquired);
                     })
                     .doFinally(s -> ticket.close());

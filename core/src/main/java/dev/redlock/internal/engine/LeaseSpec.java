@@ -46,8 +46,48 @@ public interface LeaseSpec {
     /** Whether a node's reply to the acquire script grants. */
     boolean granted(long reply);
 
+    /**
+     * The grant rule of one attempt, made as the attempt starts, or {@code null} for {@link #granted(long)}: a spec
+     * whose nodes may grant different things (a semaphore whose nodes each choose free slots) counts only the replies
+     * that granted the same thing.
+     */
+    default java.util.function.LongPredicate attemptGrants() {
+        return null;
+    }
+
     /** For a refusal: how long the holder still holds on that node in ms, or -1 when the reply does not say. */
     long holderTtlMillis(long reply);
+
+    /**
+     * For a refusal: the error that ends the acquire at once (the node says the request can never be granted, for
+     * example a semaphore declared with another number of permits), or {@code null} to go on waiting.
+     */
+    default RuntimeException refusalError(long reply) {
+        return null;
+    }
+
+    /**
+     * Told each refusal of an attempt as it is decided, before the next attempt asks for its arguments: a spec that
+     * chooses what to ask for (a semaphore's slots) steers its next attempt with what the nodes said.
+     */
+    default void refused(long reply) {}
+
+    /**
+     * Whether a lease excludes every other lease of its line: a lock's does, so the next waiter of this client waits
+     * until the previous holder handed it back; a semaphore's permits do not, so the next one tries at once.
+     */
+    default boolean exclusive() {
+        return true;
+    }
+
+    /**
+     * Why a nested scope of this spec may not run under {@code held}, the spec of the lease an enclosing scope holds
+     * on the same line (a nested {@code withPermits} asking for more permits than the outer one holds), or
+     * {@code null} when it may.
+     */
+    default RuntimeException reentryRefusal(LeaseSpec held) {
+        return null;
+    }
 
     /**
      * Whether leases carry a fencing token with these options: the granting replies are the nodes' counters, and

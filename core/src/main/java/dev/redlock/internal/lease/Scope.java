@@ -38,7 +38,7 @@ public final class Scope {
             DefaultLease held = held(ctx, heldKey);
             if (held != null) {
                 // reentrant: the outer scope renews and releases
-                return reenter(held, options).flatMapMany(h -> Flux.<T>from(body.apply(h)));
+                return reenter(spec, held, options).flatMapMany(h -> Flux.<T>from(body.apply(h)));
             }
             return Flux.usingWhen(
                     owner.acquire(spec, options),
@@ -56,7 +56,7 @@ public final class Scope {
         return Mono.deferContextual(ctx -> {
             DefaultLease held = held(ctx, heldKey);
             if (held != null) {
-                return reenter(held, options).flatMap(h -> Mono.<T>from(body.apply(h)));
+                return reenter(spec, held, options).flatMap(h -> Mono.<T>from(body.apply(h)));
             }
             return Mono.usingWhen(
                     owner.acquire(spec, options),
@@ -98,11 +98,15 @@ public final class Scope {
      * valid (a lease past its deadline or lost fails the nested scope with the loss, rather than running it
      * unprotected) and gives what the nested options ask for (a fenced scope needs the lease to carry a token).
      */
-    private static Mono<DefaultLease> reenter(DefaultLease held, LockOptions options) {
+    private static Mono<DefaultLease> reenter(LeaseSpec spec, DefaultLease held, LockOptions options) {
         return Mono.defer(() -> {
             LeaseLostException lost = held.lostAtEnd();
             if (lost != null) {
                 return Mono.error(lost);
+            }
+            RuntimeException refused = spec.reentryRefusal(held.spec());
+            if (refused != null) {
+                return Mono.error(refused);
             }
             if (options.fencing() && held.fencingToken().isEmpty()) {
                 return Mono.error(new IllegalStateException("a nested withLock on '" + held.key() + "' asks for a "

@@ -13,6 +13,8 @@ import dev.redlock.internal.engine.Engine;
 import dev.redlock.internal.engine.QuorumRule;
 import dev.redlock.internal.quorum.QuorumCall;
 import dev.redlock.internal.script.LockScript;
+import dev.redlock.internal.semaphore.SemaphoreHandle;
+import dev.redlock.semaphore.RedSemaphore;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Function;
@@ -72,6 +74,15 @@ public final class LockClient implements ReactiveRedLock {
     /** The lease of {@code spec} that the subscriber's Reactor {@code Context} holds, if any. */
     Mono<Lease> heldLease(LockSpec spec) {
         return Mono.deferContextual(ctx -> Mono.justOrEmpty(engine.scope().held(ctx, spec)));
+    }
+
+    // == Other primitives ==
+
+    @Override
+    public RedSemaphore semaphore(String name, int permits) {
+        // fencing is a lock's option; a client whose defaults fence still makes semaphores
+        LockOptions options = defaults.fencing() ? defaults.mutate().fencing(false).build() : defaults;
+        return new SemaphoreHandle(engine, keyPrefix, name, permits, options);
     }
 
     // == Manual acquire ==

@@ -3,6 +3,7 @@ package dev.redlock.internal.node;
 import dev.redlock.RedisNode;
 import dev.redlock.RestartGuard;
 import dev.redlock.internal.script.LockScript;
+import dev.redlock.internal.script.Preloaded;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -18,7 +19,7 @@ import reactor.core.scheduler.Scheduler;
 /**
  * Opens and verifies one lock connection, within the connect timeout (a stopped server accepts TCP connections but
  * never answers): in one round trip it loads the scripts that must never fall back to {@code EVAL}
- * ({@link LockScript#PRELOADED}), records this client's maximum lease time on the node ({@link HoldOutTime}), and
+ * ({@link Preloaded#SCRIPTS}), records this client's maximum lease time on the node ({@link HoldOutTime}), and
  * reads {@code INFO server}, whose {@code run_id}, {@code uptime_in_seconds} and {@code redis_mode} go to the
  * {@link RestartWatch} and the node's slot rule.
  */
@@ -65,9 +66,9 @@ final class Handshake {
                         return result;
                     }
                     RedisAsyncCommands<String, String> async = connection.async();
-                    CompletableFuture<?>[] loads = new CompletableFuture<?>[LockScript.PRELOADED.size()];
+                    CompletableFuture<?>[] loads = new CompletableFuture<?>[Preloaded.SCRIPTS.size()];
                     for (int i = 0; i < loads.length; i++) {
-                        loads[i] = async.scriptLoad(LockScript.PRELOADED.get(i).source()).toCompletableFuture();
+                        loads[i] = async.scriptLoad(Preloaded.SCRIPTS.get(i).source()).toCompletableFuture();
                     }
                     CompletableFuture<Long> recorded = guard == RestartGuard.OFF
                             ? CompletableFuture.completedFuture(null)
