@@ -2,12 +2,14 @@ package dev.redlock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.redlock.semaphore.PermitLease;
+import dev.redlock.semaphore.RedSemaphore;
 import dev.redlock.testkit.RedisServers;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
 
-/** The README's quick start, verbatim, so it stays true. */
+/** The README's snippets (the quick start, semaphores), verbatim, so they stay true. */
 class ReadmeExampleIT {
 
     @Test
@@ -29,5 +31,28 @@ class ReadmeExampleIT {
         }
         assertThat(result).isEqualTo("charged order 42");
         assertThat(locked).isTrue();
+    }
+
+    @Test
+    void semaphore() {
+        String quoted;
+        Integer available;
+        try (RedisServers servers = RedisServers.start(3);
+                ReactiveRedLock redlock = ReactiveRedLock.builder()
+                        .nodes(servers.uris().toArray(String[]::new))
+                        .restartGuard(RestartGuard.RUN_ID)
+                        .build()) {
+
+            RedSemaphore partner = redlock.semaphore("partner-api", 10);          // P = 10, the same in every client
+
+            Mono<String> quote = partner.withPermits(1, Mono.fromSupplier(() -> "quote from the partner"));
+            quoted = quote.block(Duration.ofSeconds(5));                          // held 1 permit while it ran
+
+            PermitLease batch = partner.acquire(4).block(Duration.ofSeconds(5));  // a lease of 4 permits
+            available = partner.availablePermits().block();                       // 6
+            batch.release().block();
+        }
+        assertThat(quoted).isEqualTo("quote from the partner");
+        assertThat(available).isEqualTo(6);
     }
 }
