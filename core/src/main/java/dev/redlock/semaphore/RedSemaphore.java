@@ -31,7 +31,7 @@ import reactor.core.publisher.Mono;
  *
  * <p><b>Waiting.</b> A release publishes on the semaphore's channel and wakes the waiters; the backoff is the
  * fallback. Fairness: a refused request reserves the next permits on each node unless another waiter's reservation
- * asks for at least as many; while a reservation for {@code m} permits lives, another request is granted only if
+ * asks for more, or as many with a smaller (random) waiter id; while a reservation for {@code m} permits lives, another request is granted only if
  * {@code m} permits stay free after it. So a request for {@code n > 1} permits is never starved by a stream of smaller
  * requests: once it holds the reservation, it gets the next {@code n} permits that free up. Requests of equal size
  * are served in no promised order across clients (in order within one client). A reservation lives a little longer

@@ -57,10 +57,13 @@ public final class SemaphoreScript {
      * the offset + 1 (0 when none), {@code mask} which of the 15 slots from that one on are free. Replies
      * {@code -MISMATCH - 1 - P'} when the semaphore was declared with P' permits.
      *
-     * <p>Reservation: a refused request reserves unless another waiter's live reservation asks for at least as many
-     * permits; it lives for the reservation time after the request's last attempt. While another waiter's reservation
-     * of {@code m} permits is live, a request for {@code n} is granted only if at least {@code m} permits stay free
-     * after it: the largest waiting request gets the next permits, whatever stream of smaller requests arrives.
+     * <p>Reservation: a refused request reserves unless another waiter's live reservation asks for more permits, or
+     * as many with a smaller waiter id; it lives for the reservation time after the request's last attempt. While
+     * another waiter's reservation of {@code m} permits is live, a request for {@code n} is granted only if at least
+     * {@code m} permits stay free after it: the largest waiting request gets the next permits, whatever stream of
+     * smaller requests arrives. The waiter id breaks ties the same way on every node, so two equal requests that
+     * reserved on different nodes do not block each other for good: the smaller id takes the other's nodes over at its
+     * next attempt.
      */
     static final Script ACQUIRE = Script.of("semaphore-acquire", "redis.replicate_commands()\n"
             + "local h = KEYS[1]\n"
@@ -82,6 +85,7 @@ public final class SemaphoreScript {
             + "    reserved = tonumber(redis.call('hget', h, 'rn'))\n"
             + "  else\n"
             + "    redis.call('hdel', h, 'r', 'rn', 're')\n"
+            + "    r = false\n"
             + "  end\n"
             + "end\n"
             + "local explicit = #ARGV - 7\n"
@@ -127,7 +131,7 @@ public final class SemaphoreScript {
             + "  return 1 + picked\n"
             + "end\n"
             + "local hold = tonumber(ARGV[5])\n"
-            + "if hold > 0 and reserved < n then\n"
+            + "if hold > 0 and (reserved < n or reserved == n and waiter < r) then\n"
             + "  redis.call('hset', h, 'r', waiter, 'rn', n, 're', now + hold, 'P', p)\n"
             + "  if redis.call('pttl', h) < hold then redis.call('pexpire', h, hold) end\n"
             + "end\n"
