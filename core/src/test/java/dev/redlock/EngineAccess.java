@@ -45,6 +45,16 @@ public final class EngineAccess {
         return hooks;
     }
 
+    /**
+     * A scope on a lease of a test-only {@code spec} (a mutant primitive) run by {@code client}'s engine, exactly as
+     * the client's own primitives are: the engine's acquire, watchdog, release on complete, error and cancel.
+     */
+    public static <T> reactor.core.publisher.Mono<T> withLease(ReactiveRedLock client,
+            dev.redlock.internal.engine.LeaseSpec spec, LockOptions options,
+            java.util.function.Function<? super Lease, ? extends reactor.core.publisher.Mono<? extends T>> body) {
+        return engine(client).scope().mono(spec, options, body);
+    }
+
     /** Watchdogs the client currently runs (0 once every scope has ended). */
     public static int runningWatchdogs(ReactiveRedLock client) {
         return engine(client).runningWatchdogs();
@@ -216,12 +226,14 @@ public final class EngineAccess {
 
         @Override
         public CompletionStage<Long> eval(Script script, String[] keys, String[] args) {
-            if (script == LockScript.RELEASE) {
-                boolean cleanup = args.length > 1 && args[1].isEmpty(); // a failed or cancelled attempt's release
+            if (script.isRelease() && script != RELEASE_UNCHECKED) {
+                // the lock's and the semaphore's releases: ARGV[2] is the channel, "" for a failed or cancelled
+                // attempt's release
+                boolean cleanup = args.length > 1 && args[1].isEmpty();
                 if (cleanup && hooks.noReleaseOnFailure) {
                     return CompletableFuture.completedFuture(0L);
                 }
-                if (hooks.releaseWithoutOwnershipCheck) {
+                if (script == LockScript.RELEASE && hooks.releaseWithoutOwnershipCheck) {
                     return connection.eval(RELEASE_UNCHECKED, keys, args);
                 }
             }

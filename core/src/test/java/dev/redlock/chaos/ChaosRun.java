@@ -57,6 +57,14 @@ final class ChaosRun {
         double cancelProbability = 0.01;
         Duration cancelDelayMax = Duration.ofMillis(30);
         Duration meanFaultInterval = Duration.ofSeconds(3);
+        /**
+         * The semaphore run: this many workers per client on one semaphore of {@link #permits} (none: the lock
+         * run); each asks for 1 permit (two thirds) or 2, holds them U(0, csPauseMax), long holds and cancellations
+         * as the lock's operations. The nemesis' holds through a partition are then semaphore holds.
+         */
+        int semaphoreWorkersPerClient;
+        int permits = 3;
+        String semaphore = "chaos-sem";
         Path outDir = Paths.get(System.getProperty("chaos.dir", "target/chaos"));
         boolean keepHistory = Boolean.getBoolean("chaos.keepHistory");
 
@@ -72,6 +80,14 @@ final class ChaosRun {
 
         Config duration(Duration duration) {
             this.duration = duration;
+            return this;
+        }
+
+        /** The semaphore run: {@code workersPerClient} contenders per client on P = {@code permits}, no lock workers. */
+        Config semaphore(int workersPerClient, int permits) {
+            this.semaphoreWorkersPerClient = workersPerClient;
+            this.permits = permits;
+            this.workersPerClient = 0;
             return this;
         }
 
@@ -98,7 +114,9 @@ final class ChaosRun {
                     + max + " nodeTimeout=" + nodeTimeout + " maxWait=" + maxWait + " fencing=" + fencing + " guard="
                     + guard + " cs=U(0," + csPauseMax.toMillis() + "ms) margin=" + margin.toMillis() + "ms longHolds="
                     + longHoldProbability + " extends=" + extendProbability + " cancels=3x" + cancelProbability
-                    + " meanFault=" + meanFaultInterval.toMillis() + "ms";
+                    + " meanFault=" + meanFaultInterval.toMillis() + "ms"
+                    + (semaphoreWorkersPerClient > 0 ? " semaphore=" + semaphore + " P=" + permits
+                            + " contenders/client=" + semaphoreWorkersPerClient + " n=1|2" : "");
         }
     }
 
@@ -135,11 +153,13 @@ final class ChaosRun {
         }
 
         String summaryLine() {
+            String permits = verdict.permitGrants == 0 ? "" : String.format(Locale.ROOT,
+                    " permits: P=%d grants=%d peak=%d", config.permits, verdict.permitGrants, verdict.permitPeak);
             return String.format(Locale.ROOT,
                     "chaos %s seed=%d duration=%ds cs=%d faults=%d lost=%d closed=%d violations=%d acquire p50=%.1fms "
                             + "p99=%.1fms",
                     config.name, config.seed, config.duration.toSeconds(), verdict.completedCs, verdict.faults,
-                    verdict.lost, verdict.closed, violations(), percentileMillis(50), percentileMillis(99));
+                    verdict.lost, verdict.closed, violations(), percentileMillis(50), percentileMillis(99)) + permits;
         }
 
         /** What went wrong and where the evidence is. */
@@ -191,6 +211,8 @@ final class ChaosRun {
             maxLeaseTimes[c] = cfg.maxLeaseTime(c);
         }
         Cluster cluster = Cluster.open(servers, options, cfg.guard, maxLeaseTimes);
+        SemaphoreWorkload semaphores = cfg.semaphoreWorkersPerClient == 0 ? null : new SemaphoreWorkload(cluster,
+                cfg.semaphore, cfg.permits, SemaphoreWorkload.Source.real(cfg.semaphore, cfg.permits));
         try (Workload workload = new Workload(cluster); Environment env = Environment.watch()) {
             cluster.warmUp();
             SplittableRandom seeds = new SplittableRandom(cfg.seed);
@@ -200,10 +222,22 @@ final class ChaosRun {
                 for (int w = 0; w < cfg.workersPerClient; w++) {
                     workers.add(workload.worker(c, c.index * 100 + w, seeds.split(), keys, next, Duration.ZERO, () -> true));
                 }
+                Function<SplittableRandom, SemaphoreWorkload.Spec> permitOps = permitOperations(cfg, options, c.index);
+                for (int w = 0; w < cfg.semaphoreWorkersPerClient; w++) {
+                    workers.add(semaphores.worker(c, c.index * 100 + 20 + w, seeds.split(), permitOps, () -> true));
+                }
             }
             List<Mono<Void>> injected = java.util.Collections.synchronizedList(new ArrayList<>());
             Nemesis.HoldStarter holds = (client, holdSeed) -> {
                 Duration max = cfg.maxLeaseTime(client);
+                if (semaphores != null) {
+                    SemaphoreWorkload.Spec heldThroughPartition = new SemaphoreWorkload.Spec(options.mutate()
+                            .leaseTime(max).fencing(false).build(), 1, max.multipliedBy(2).plusSeconds(1), true, null);
+                    Mono<Void> hold = semaphores.op(cluster.client(client), 900 + client, heldThroughPartition).cache();
+                    injected.add(hold);
+                    hold.subscribe();
+                    return;
+                }
                 OpSpec heldThroughPartition = OpSpec.scoped(options.mutate().leaseTime(max).build(), cfg.csPauseMax,
                         cfg.margin).withHold(max.multipliedBy(2).plusSeconds(1), Duration.ofMillis(100));
                 Mono<Void> hold = workload.op(cluster.client(client), 900 + client, keys[holdSeed % keys.length],
@@ -219,6 +253,9 @@ final class ChaosRun {
             Cluster.sleep(cfg.duration.toMillis()); // the scenario: the workload and the faults run this long
 
             workload.stop();
+            if (semaphores != null) {
+                semaphores.stop();
+            }
             long healed = nemesis.stopAndHealAll();
             try {
                 all.block(Duration.ofSeconds(60));
@@ -300,6 +337,35 @@ final class ChaosRun {
                 op = op.withCancel(at, cfg.cancelDelayMax);
             }
             return op;
+        };
+    }
+
+    /**
+     * The semaphore operations of client {@code client}'s contenders: lease times as {@link #operations}; 1 permit
+     * (two thirds) or 2; the permits held U(0, csPauseMax), or 0.5 % long holds (half to one and a half maximum lease
+     * times, the watchdog renewing); 2 % cancelled from outside U(0, 30 ms) after the invoke.
+     */
+    static Function<SplittableRandom, SemaphoreWorkload.Spec> permitOperations(Config cfg, LockOptions options,
+            int client) {
+        Duration max = cfg.maxLeaseTime(client);
+        long maxMillis = max.toMillis();
+        long lowest = maxMillis * 7 / 10;
+        LockOptions[] byMillis = new LockOptions[(int) (maxMillis - lowest + 1)];
+        return r -> {
+            long leaseMillis = r.nextBoolean() ? maxMillis : lowest + r.nextLong(maxMillis - lowest + 1);
+            int i = (int) (leaseMillis - lowest);
+            LockOptions o = byMillis[i];
+            if (o == null) {
+                o = options.mutate().leaseTime(Duration.ofMillis(leaseMillis)).fencing(false).build();
+                byMillis[i] = o; // racy but idempotent: equal options
+            }
+            int n = r.nextInt(3) == 0 ? 2 : 1;
+            boolean longHold = r.nextDouble() < cfg.longHoldProbability;
+            Duration hold = longHold ? Duration.ofMillis(maxMillis / 2 + r.nextLong(maxMillis + 1))
+                    : Duration.ofNanos(r.nextLong(cfg.csPauseMax.toNanos() + 1));
+            Duration cancel = r.nextDouble() < 2 * cfg.cancelProbability
+                    ? Duration.ofNanos(r.nextLong(cfg.cancelDelayMax.toNanos() + 1)) : null;
+            return new SemaphoreWorkload.Spec(o, n, hold, longHold, cancel);
         };
     }
 

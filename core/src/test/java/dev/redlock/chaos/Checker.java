@@ -24,6 +24,12 @@ import java.util.TreeMap;
  *       final set, else a lost update), late writes (after the writer's deadline), stale writes (a lower oracle fence
  *       after a higher one), and the CAS register on the lease token (a rejected write is a CAS conflict; an accepted
  *       one after another lease entered is {@code stale_accepted}).</li>
+ *   <li>Permits per semaphore (operations whose events carry {@code limit} = P and {@code permits} = n): the same
+ *       validity windows, each weighted by its n; swept in time order (a window ending at the instant another
+ *       starts does not overlap it), the sum of the windows open at any instant must not exceed P. Each grant that
+ *       brings the sum above P is one {@code permits_exceeded}, its example naming the windows open then. Invalid
+ *       grants are checked as for a lock; a semaphore's windows are not checked for overlap one by one (P of them
+ *       may overlap) and its operations have no guarded-resource writes.</li>
  *   <li>Hygiene results recorded in the history ({@code hygiene} events with a count).</li>
  * </ol>
  */
@@ -49,6 +55,9 @@ final class Checker {
         /** Faults that could not be applied or healed, and other harness errors (see the history). */
         long harnessErrors;
         long[] acquireLatencies = new long[0];
+        /** Semaphore grants (acquires ok with a {@code limit}) and the most permits of one semaphore held at once. */
+        long permitGrants;
+        long permitPeak;
         /** Lost leases: the latest loss signal (end of the section) after the deadline the holder believed in. */
         long maxLossLatenessNanos;
 
@@ -274,6 +283,7 @@ final class Checker {
         v.acquireLatencies = latencies.stream().mapToLong(Long::longValue).toArray();
 
         checkWindows(ops, v, origin);
+        checkPermits(ops, v, origin);
         checkStore(events, ops, v, origin);
         return v;
     }
@@ -293,7 +303,7 @@ final class Checker {
     private static void checkWindows(Map<Long, OpRec> ops, Verdict v, long origin) {
         Map<String, List<OpRec>> byKey = new TreeMap<>();
         for (OpRec r : ops.values()) {
-            if (r.acqDone != null && Event.OK.equals(r.acqDone.type)) {
+            if (r.acqDone != null && Event.OK.equals(r.acqDone.type) && !semaphore(r)) {
                 byKey.computeIfAbsent(r.key, k -> new ArrayList<>()).add(r);
             }
         }
@@ -340,6 +350,90 @@ final class Checker {
         }
     }
 
+    private static boolean semaphore(OpRec r) {
+        return r.acqDone.limit != null || (r.acqInvoke != null && r.acqInvoke.limit != null);
+    }
+
+    /**
+     * Check 3: per semaphore, the validity windows (as for a lock) weighted by their permits never sum to more than
+     * P at any instant. Sweep over the window boundaries in time order, ends before starts at the same instant
+     * (windows are half-open).
+     */
+    private static void checkPermits(Map<Long, OpRec> ops, Verdict v, long origin) {
+        Map<String, List<OpRec>> byName = new TreeMap<>();
+        for (OpRec r : ops.values()) {
+            if (r.acqDone != null && Event.OK.equals(r.acqDone.type) && semaphore(r)) {
+                byName.computeIfAbsent(r.key, k -> new ArrayList<>()).add(r);
+                v.permitGrants++;
+            }
+        }
+        for (Map.Entry<String, List<OpRec>> entry : byName.entrySet()) {
+            String name = entry.getKey();
+            int limit = Integer.MAX_VALUE;
+            // boundaries: {time, +1 start / -1 end, seq (tie-break), op}
+            List<long[]> bounds = new ArrayList<>();
+            Map<Long, long[]> windows = new HashMap<>();
+            for (OpRec r : entry.getValue()) {
+                Event ok = r.acqDone;
+                Integer p = ok.limit != null ? ok.limit : r.acqInvoke.limit;
+                Integer n = ok.permits != null ? ok.permits : r.acqInvoke.permits;
+                if (p == null || n == null || n < 1 || n > p) {
+                    v.add(Violation.MALFORMED, 1, "semaphore " + name + ": " + r.who() + " granted " + n
+                            + " permits of " + p);
+                    continue;
+                }
+                limit = Math.min(limit, p);
+                long start = ok.t;
+                if (ok.deadline != null && ok.deadline - start <= 0) {
+                    v.add(Violation.INVALID_GRANT, 1, "semaphore " + name + ": " + r.who() + " granted at "
+                            + ms(start - origin) + " with deadline " + ms(ok.deadline - origin));
+                }
+                long deadline = r.believedDeadline();
+                long end = r.relInvoke == null ? deadline : Math.min(r.relInvoke.t, deadline);
+                if (end - start <= 0) {
+                    continue; // an empty window overlaps nothing
+                }
+                windows.put(r.op, new long[] {start, end, n});
+                bounds.add(new long[] {start, 1, ok.seq, r.op});
+                bounds.add(new long[] {end, -1, 0, r.op});
+            }
+            bounds.sort((a, b) -> {
+                int c = Long.compare(a[0] - b[0], 0); // nanoTime: compare by difference
+                if (c != 0) {
+                    return c;
+                }
+                c = Long.compare(a[1], b[1]); // ends (-1) before starts (+1)
+                return c != 0 ? c : Long.compare(a[2], b[2]);
+            });
+            Map<Long, OpRec> open = new TreeMap<>();
+            long held = 0;
+            for (long[] b : bounds) {
+                long op = b[3];
+                long n = windows.get(op)[2];
+                if (b[1] < 0) {
+                    open.remove(op);
+                    held -= n;
+                    continue;
+                }
+                open.put(op, ops.get(op));
+                held += n;
+                v.permitPeak = Math.max(v.permitPeak, held);
+                if (held > limit) {
+                    StringBuilder holders = new StringBuilder();
+                    for (OpRec o : open.values()) {
+                        long[] w = windows.get(o.op);
+                        holders.append(holders.length() == 0 ? "" : ", ").append(o.who()).append(" ").append(w[2])
+                                .append(" permit").append(w[2] == 1 ? "" : "s").append(" [")
+                                .append(ms(w[0] - origin)).append(", ").append(ms(w[1] - origin)).append(')');
+                    }
+                    v.add(Violation.PERMITS_EXCEEDED, 1, "semaphore " + name + " (P = " + limit + "): "
+                            + held + " permits held at " + ms(b[0] - origin) + " when " + ops.get(op).who()
+                            + " was granted " + n + ": " + holders);
+                }
+            }
+        }
+    }
+
     /** Per-key state of the replayed guarded resource. */
     private static final class KeyState {
         String owner;
@@ -355,8 +449,8 @@ final class Checker {
         Map<String, KeyState> keys = new TreeMap<>();
         Map<Long, Long> entryOf = new HashMap<>();
         for (Event e : events) {
-            if (!e.isOp() || e.key == null) {
-                continue;
+            if (!e.isOp() || e.key == null || e.limit != null) {
+                continue; // a semaphore's operations have no writes
             }
             KeyState k = keys.computeIfAbsent(e.key, x -> new KeyState());
             if (e.is(Event.OK, Event.ACQUIRE)) {

@@ -96,9 +96,75 @@ class CheckerTest {
                     .released(op, key, end + 5);
         }
 
+        /** A semaphore operation of {@code n} permits of {@code limit}: granted at start, released at end. */
+        H permits(long op, int client, String name, int n, int limit, long start, long end, long deadline) {
+            add(Event.of(Event.INVOKE, Event.ACQUIRE, op).client(client).key(name).permits(n, limit), start - 5);
+            add(Event.of(Event.OK, Event.ACQUIRE, op).client(client).key(name).tok("tok" + op).deadline(deadline)
+                    .permits(n, limit).granted(3), start);
+            releaseInvoke(op, name, end, deadline);
+            return released(op, name, end + 5);
+        }
+
         Checker.Verdict check() {
             return Checker.check(events);
         }
+    }
+
+    @Test
+    void permitsHeldAtOnceAboveTheSemaphoresLimitAreAViolation() {
+        // P = 3: [0, 1000) 2 permits, [100, 500) 1 permit (3 held), then [200, 400) 1 permit makes 4
+        Checker.Verdict v = new H()
+                .permits(1, 0, "s", 2, 3, 10, 1_000, 5_000)
+                .permits(2, 1, "s", 1, 3, 100, 500, 5_000)
+                .permits(3, 1, "s", 1, 3, 200, 400, 5_000)
+                .check();
+        assertThat(v.count(Violation.PERMITS_EXCEEDED)).as(v.breakdown()).isEqualTo(1);
+        assertThat(v.total()).isEqualTo(1);
+        assertThat(v.permitPeak).isEqualTo(4);
+        assertThat(v.examples).anySatisfy(e -> assertThat(e).contains("permits_exceeded", "semaphore s (P = 3)",
+                "4 permits held", "op 3", "op 1", "op 2"));
+    }
+
+    @Test
+    void permitsHeldAtExactlyTheLimitAndWindowsThatOnlyTouchAreClean() {
+        // P = 3 held throughout [100, 400); op 4 starts the instant op 2 ends; op 5's window is clipped at its deadline
+        Checker.Verdict v = new H()
+                .permits(1, 0, "s", 2, 3, 10, 1_000, 5_000)
+                .permits(2, 1, "s", 1, 3, 100, 400, 5_000)
+                .permits(4, 0, "s", 1, 3, 400, 900, 5_000)
+                .permits(5, 1, "s", 1, 3, 50, 2_000, 90)
+                .permits(6, 1, "other", 3, 3, 100, 900, 5_000)
+                .check();
+        assertThat(v.total()).as(v.breakdown() + " " + v.examples).isZero();
+        assertThat(v.permitPeak).isEqualTo(3);
+        assertThat(v.permitGrants).isEqualTo(5);
+    }
+
+    @Test
+    void aSemaphoresOverlappingWindowsAreNotALockOverlapButAreWeightedByPermits() {
+        // P = 2: two 1-permit windows overlap (fine); a 2-permit window overlapping either is one too many
+        Checker.Verdict clean = new H()
+                .permits(1, 0, "s", 1, 2, 10, 500, 5_000)
+                .permits(2, 1, "s", 1, 2, 20, 600, 5_000)
+                .check();
+        assertThat(clean.total()).as(clean.breakdown()).isZero();
+        Checker.Verdict v = new H()
+                .permits(1, 0, "s", 1, 2, 10, 500, 5_000)
+                .permits(2, 1, "s", 2, 2, 499, 600, 5_000)
+                .check();
+        assertThat(v.count(Violation.PERMITS_EXCEEDED)).as(v.breakdown()).isEqualTo(1);
+        assertThat(v.count(Violation.WINDOW_OVERLAP)).isZero();
+    }
+
+    @Test
+    void aSemaphoreHistorySurvivesItsJsonForm(@TempDir Path dir) {
+        H h = new H()
+                .permits(1, 0, "s", 2, 3, 10, 1_000, 5_000)
+                .permits(2, 1, "s", 2, 3, 100, 500, 5_000);
+        Path file = dir.resolve("history.jsonl");
+        History.write(file, List.of(), h.events);
+        Checker.Verdict v = Checker.check(History.read(file));
+        assertThat(v.count(Violation.PERMITS_EXCEEDED)).as(v.breakdown()).isEqualTo(1);
     }
 
     @Test

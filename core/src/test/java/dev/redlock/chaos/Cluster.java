@@ -218,6 +218,12 @@ final class Cluster implements AutoCloseable {
                 if (!key.endsWith(":fence")) {
                     String detail;
                     try {
+                        if (key.endsWith(":permits")) {
+                            // a semaphore's hash: gone one lease time after its last grant or renewal
+                            found.add("node" + i + ":" + key + "(pttl=" + servers.get(i).admin().pttl(key)
+                                    + ",slots held=" + heldSlots(servers.get(i), key).size() + ")");
+                            continue;
+                        }
                         String value = servers.get(i).admin().get(key);
                         detail = "(pttl=" + servers.get(i).admin().pttl(key) + ",tok="
                                 + (value == null ? "gone" : GuardedStore.tokenHash(value)) + ")";
@@ -229,6 +235,51 @@ final class Cluster implements AutoCloseable {
             }
         }
         return found;
+    }
+
+    /**
+     * Semaphore slots held now on running nodes: in every {@code lock:{*}:permits} hash, the slots {@code s<i>} whose
+     * deadline {@code e<i>} is after the node's {@code TIME}, as {@code node<i>:<key>:s<i>(<ms> left,tok=<hash>)}.
+     */
+    List<String> heldSlots() {
+        List<String> found = new ArrayList<>();
+        List<List<String>> perNode = servers.keys("lock:{*}:permits");
+        for (int i = 0; i < perNode.size(); i++) {
+            for (String key : perNode.get(i)) {
+                try {
+                    for (String slot : heldSlots(servers.get(i), key)) {
+                        found.add("node" + i + ":" + key + ":" + slot);
+                    }
+                } catch (RuntimeException e) {
+                    found.add("node" + i + ":" + key + "(" + e.getMessage() + ")");
+                }
+            }
+        }
+        return found;
+    }
+
+    private static List<String> heldSlots(RedisServer server, String key) {
+        List<String> time = server.admin().time();
+        long now = Long.parseLong(time.get(0)) * 1000 + Long.parseLong(time.get(1)) / 1000;
+        java.util.Map<String, String> hash = server.admin().hgetall(key);
+        List<String> held = new ArrayList<>();
+        hash.forEach((field, token) -> {
+            if (field.matches("s\\d+")) {
+                String e = hash.get("e" + field.substring(1));
+                long left = e == null ? 0 : Long.parseLong(e) - now;
+                if (left > 0) {
+                    held.add(field + "(" + left + " ms left,tok=" + GuardedStore.tokenHash(token) + ")");
+                }
+            }
+        });
+        return held;
+    }
+
+    /** Semaphore slots held now, recorded as {@code kind}. */
+    List<String> checkHeldSlots(Violation kind, String when) {
+        List<String> slots = heldSlots();
+        hygiene(kind, slots.size(), when + (slots.isEmpty() ? "" : ": " + abbreviate(slots)));
+        return slots;
     }
 
     void hygiene(Violation kind, long count, String detail) {

@@ -48,6 +48,10 @@ final class Event {
     Long deadline;
     /** Nodes that had granted when the acquire was decided. */
     Integer granted;
+    /** Semaphore: the permits the operation asks for (and holds once granted). */
+    Integer permits;
+    /** Semaphore: the semaphore's number of permits P (absent for a lock operation). */
+    Integer limit;
     /** Write: the version of the unguarded set that was read. */
     Long rv;
     /** Write: the version the write produced in the unguarded set (absent if nothing was written). */
@@ -118,6 +122,13 @@ final class Event {
         return this;
     }
 
+    /** A semaphore operation: {@code permits} of the semaphore's {@code limit}. */
+    Event permits(int permits, int limit) {
+        this.permits = permits;
+        this.limit = limit;
+        return this;
+    }
+
     Event rv(long rv) {
         this.rv = rv;
         return this;
@@ -166,6 +177,8 @@ final class Event {
         Json.field(b, "oracle", oracle);
         Json.field(b, "deadline", deadline);
         Json.field(b, "granted", granted);
+        Json.field(b, "permits", permits);
+        Json.field(b, "limit", limit);
         Json.field(b, "rv", rv);
         Json.field(b, "nv", nv);
         Json.field(b, "accepted", accepted);
@@ -188,6 +201,8 @@ final class Event {
         e.oracle = (Long) m.get("oracle");
         e.deadline = (Long) m.get("deadline");
         e.granted = m.get("granted") == null ? null : ((Long) m.get("granted")).intValue();
+        e.permits = m.get("permits") == null ? null : ((Long) m.get("permits")).intValue();
+        e.limit = m.get("limit") == null ? null : ((Long) m.get("limit")).intValue();
         e.rv = (Long) m.get("rv");
         e.nv = (Long) m.get("nv");
         e.accepted = (Boolean) m.get("accepted");

@@ -33,7 +33,8 @@ public final class HistoryCheck {
             Checker.Verdict v = Checker.check(events);
             System.out.println(file + ": " + meta);
             System.out.println("  planned faults=" + planned + " applied=" + v.faults + " acquired=" + v.acquireOk
-                    + " cs=" + v.completedCs + " lost=" + v.lost + " closed=" + v.closed + " violations=" + v.total() + " [" + v.breakdown()
+                    + " cs=" + v.completedCs + (v.permitGrants == 0 ? "" : " permit grants=" + v.permitGrants
+                    + " permit peak=" + v.permitPeak) + " lost=" + v.lost + " closed=" + v.closed + " violations=" + v.total() + " [" + v.breakdown()
                     + "]");
             v.examples.forEach(e -> System.out.println("  " + e));
             violations |= v.total() > 0;

@@ -166,6 +166,89 @@ class MutantIT {
     }
 
     /**
+     * Issue 11's counterexample: P = 2, three holders each counted by a different majority. A1 (client A, cut off
+     * from nodes 3-4) takes a permit on nodes 0-2; A's partition moves (cut off from 2 and 4) and A2 takes one on
+     * nodes 0, 1, 3; then B (cut off from 0-1) asks on nodes 2-4. The mutant, a per-node counter admitted by a quorum
+     * ({@link CounterSemaphoreSpec}, run by the real engine), has no node above 2 and grants B: three holders. The
+     * real semaphore asks every node for the same slots: no slot is free on three of B's nodes while A1 and A2 hold
+     * theirs, so B waits (lease 3 s, watchdog off, each holder keeps its permit 1 s, B waits up to 1.5 s).
+     */
+    private static Checker.Verdict semaphoreCounter(RedisServers servers, boolean mutant) {
+        Duration ttl = Duration.ofSeconds(3);
+        String name = "msem";
+        try (Scenario s = Scenario.open(servers, (mutant ? "mutant" : "engine") + "-semaphore-counter-quorum", 16, ttl,
+                RestartGuard.RUN_ID)) {
+            SemaphoreWorkload w = new SemaphoreWorkload(s.cluster, name, 2, mutant
+                    ? CounterSemaphoreSpec.source(name, 2) : SemaphoreWorkload.Source.real(name, 2));
+            LockOptions o = Scenario.options(ttl).mutate().watchdog(false).maxWait(Duration.ofMillis(1500)).build();
+            SemaphoreWorkload.Spec hold = new SemaphoreWorkload.Spec(o, 1, Duration.ofMillis(1000), false, null);
+            partition(s.a(), 3, 4);
+            s.run(w.op(s.a(), 0, hold));
+            s.awaitPermitGrants(1);
+            s.a().proxies.healAll();
+            partition(s.a(), 2, 4);
+            s.run(w.op(s.a(), 1, hold));
+            s.awaitPermitGrants(2);
+            partition(s.b(), 0, 1);
+            s.run(w.op(s.b(), 100, hold));
+            Checker.Verdict v = check(s, mutant, x -> {
+                assertThat(x.count(Violation.PERMITS_EXCEEDED)).isPositive();
+                assertThat(x.permitPeak).as("holders at once").isEqualTo(3);
+            });
+            s.expect(v, x -> assertThat(x.permitGrants).as("A1 and A2 granted").isGreaterThanOrEqualTo(2));
+            return v;
+        }
+    }
+
+    @Test
+    void aPerNodeCounterAdmittedByAQuorumIsCaughtAsPermitsExceeded(@RedisNodes(5) RedisServers servers) {
+        semaphoreCounter(servers, true);
+        Checker.Verdict engine = semaphoreCounter(servers, false);
+        assertThat(engine.permitPeak).as("the real semaphore at its limit").isEqualTo(2);
+    }
+
+    /**
+     * No release on failure, for the semaphore: A's requests to nodes 0-2 are delayed 150 ms (+ up to 30 ms), above
+     * the node timeout, so every attempt fails and those acquires land late, each taking a slot. The mutant leaves
+     * those slots held; the engine releases every node after that node's reply or timeout, so right after quiescence
+     * (before the lease time) no slot is held.
+     */
+    private static Checker.Verdict semaphoreNoReleaseOnFailure(RedisServers servers, boolean mutant) {
+        Duration ttl = Duration.ofSeconds(3);
+        String name = "msem";
+        try (Scenario s = Scenario.open(servers, (mutant ? "mutant" : "engine") + "-semaphore-no-release-on-failure",
+                17, ttl, RestartGuard.RUN_ID)) {
+            s.a().hooks.noReleaseOnFailure(mutant);
+            for (int n = 0; n < 3; n++) {
+                s.a().proxies.get(n).latency(Duration.ofMillis(150), Duration.ofMillis(30), FaultProxy.Direction.UPSTREAM);
+            }
+            SemaphoreWorkload w = new SemaphoreWorkload(s.cluster, name, 3, SemaphoreWorkload.Source.real(name, 3));
+            SemaphoreWorkload.Spec once = new SemaphoreWorkload.Spec(
+                    Scenario.options(ttl).mutate().maxWait(Duration.ZERO).build(), 1, Duration.ZERO, false, null);
+            long end = System.nanoTime() + Duration.ofMillis(1000).toNanos();
+            for (int k = 0; k < 4; k++) {
+                s.run(w.worker(s.a(), k, new java.util.SplittableRandom(k), r -> once,
+                        () -> System.nanoTime() - end < 0));
+            }
+            s.awaitAll();
+            s.a().proxies.healAll();
+            Cluster.sleep(1000); // quiescence: held requests delivered, releases answered
+            s.cluster.checkHeldSlots(Violation.LEAKED_SLOTS_EARLY,
+                    "semaphore slots held right after quiescence, before the lease time");
+            return check(s, mutant, v -> assertThat(v.count(Violation.LEAKED_SLOTS_EARLY)).isPositive());
+        }
+    }
+
+    @Test
+    void notReleasingAFailedSemaphoreAttemptIsCaughtAsSlotsHeldRightAfterQuiescence(
+            @RedisNodes(5) RedisServers servers) {
+        Checker.Verdict mutant = semaphoreNoReleaseOnFailure(servers, true);
+        Checker.Verdict engine = semaphoreNoReleaseOnFailure(servers, false);
+        assertThat(engine.acquireFail).as("failed attempts in the engine run").isPositive();
+        assertThat(mutant.acquireFail).as("failed attempts in the mutant run").isPositive();
+    }
+
+    /**
      * Extension below quorum: A holds with the watchdog on, then is cut off from nodes 0-2. The mutant counts
      * renewals of nodes 3-4 as success and keeps believing in its lease; B takes the lock once A's keys on 0-2 expire.
      */

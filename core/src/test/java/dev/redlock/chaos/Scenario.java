@@ -111,6 +111,22 @@ final class Scenario implements AutoCloseable {
         return f;
     }
 
+    /** Runs {@code op} (a semaphore operation, say) in the background; {@link #awaitAll()} waits for it. */
+    CompletableFuture<Void> run(Mono<Void> op) {
+        CompletableFuture<Void> f = op.toFuture();
+        running.add(f);
+        return f;
+    }
+
+    /** Waits until the history shows at least {@code count} semaphore grants (or fails after 5 s). */
+    void awaitPermitGrants(long count) {
+        await(name + ": " + count + " semaphore grants")
+                .atMost(Duration.ofSeconds(5))
+                .pollInterval(Duration.ofMillis(5))
+                .until(() -> cluster.history.events().stream()
+                        .filter(e -> e.is(Event.OK, Event.ACQUIRE) && e.limit != null).count() >= count);
+    }
+
     /** Waits until some operation of client {@code c} holds a lease in a long hold (or fails after 5 s). */
     void awaitHolding(Cluster.Client c) {
         await(name + ": client " + c.index + " holds the lease")

@@ -6,6 +6,11 @@ import java.util.Locale;
 enum Violation {
     /** Two validity windows [t_ok, min(t_release_invoke, deadline)) of one key overlap. */
     WINDOW_OVERLAP,
+    /**
+     * More than P permits of one semaphore held at once: the validity windows of its grants, each weighted by its
+     * permits, sum to more than P at some instant.
+     */
+    PERMITS_EXCEEDED,
     /** A lease was handed out whose deadline had already passed (validity ≤ 0). */
     INVALID_GRANT,
     /** An engine fencing token was not above every earlier lease's token of the same key. */
@@ -24,6 +29,11 @@ enum Violation {
     LEAKED_KEYS,
     /** Lock keys left on a node right after quiescence (before the lease time), with no fault left to excuse them. */
     LEAKED_KEYS_EARLY,
+    /**
+     * Semaphore slots still held (deadline on the node's clock in the future) on a node right after quiescence,
+     * before the lease time, with no lease left to hold them.
+     */
+    LEAKED_SLOTS_EARLY,
     /** Watchdogs still running in a client after quiescence. */
     WATCHDOGS,
     /** Leases still tracked as active by a client after quiescence. */
