@@ -143,7 +143,8 @@ public final class Suite {
 
     /** The benchmark classes, in the order the full suite runs them. */
     static final List<String> CLASSES = List.of("UncontendedBenchmark", "CycleLatencyBenchmark", "ContendedBenchmark",
-            "HandoffFloorBenchmark", "WithLockBenchmark", "FencingBenchmark", "WatchdogBenchmark");
+            "HandoffFloorBenchmark", "WithLockBenchmark", "FencingBenchmark", "WatchdogBenchmark",
+            "SemaphoreBenchmark");
 
     /**
      * Every benchmark with its annotated parameters and iterations, plus the GC profiler; one JMH run per class (or
@@ -164,7 +165,7 @@ public final class Suite {
 
     /**
      * The quick plan: every benchmark method once, every implementation at least once (the plain Redisson lock on
-     * 1 node, RedLock/MultiLock on 5), 1 × 1 s warm-up and 1 × 1 s measurement per trial, one fork per trial.
+     * 1 node, RedLock/MultiLock on 5; the semaphore benchmark for this library only), 1 × 1 s warm-up and 1 × 1 s measurement per trial, one fork per trial.
      */
     static List<Options> quickPlan(Options cli) {
         return List.of(
@@ -176,6 +177,10 @@ public final class Suite {
                 quick(cli, "WithLockBenchmark").param("nodes", "1").param("inFlight", "16").build(),
                 quick(cli, "WatchdogBenchmark").param("nodes", "1").param("held", "2000").build(),
                 quick(cli, "FencingBenchmark").param("nodes", "5").param("inFlight", "16").param("fencing", "true")
+                        .build(),
+                // one trial (about 10 s): the engine's semaphore on 5 nodes and its permit check; the Redisson
+                // semaphores only run in full runs
+                quick(cli, "SemaphoreBenchmark").param("nodes", "5").param("inFlight", "16").param("impl", "redlock")
                         .build());
     }
 

@@ -238,13 +238,14 @@ public final class Summary {
         withLock();
         watchdog();
         fencing();
+        semaphore();
         if (!failures.isEmpty()) {
             line("Trials that failed (see run.log): " + failures.size());
             failures.forEach(f -> line("- `" + f + "`"));
             line("");
         }
         if (leftoverChecks > 0) {
-            line("Lock keys left on the nodes after the trials: " + (leftovers.isEmpty()
+            line("Lock keys (and semaphore permits) left on the nodes after the trials: " + (leftovers.isEmpty()
                     ? "none (" + leftoverChecks + " trials checked)."
                     : leftovers.size() + " trials left keys: " + String.join("; ", leftovers)));
             line("");
@@ -494,6 +495,52 @@ public final class Summary {
                 line("| " + nodes + " | " + inFlight + " | " + fmt(off) + " | " + fmt(on) + " | " + ratio(on, off) + " |");
             }
         }
+        line("");
+    }
+
+    private static final String[] SEMAPHORES = {"redlock", "redisson-permit-expirable", "redisson-semaphore"};
+
+    /**
+     * The semaphore table: the goal (issue 11) is at least 2 × each Redisson semaphore on 1 node and at least 3 × on
+     * 5 nodes, where Redisson, which has no multi-master semaphore, runs on one of the nodes.
+     */
+    private void semaphore() {
+        String b = "SemaphoreBenchmark.cycles";
+        if (find(b, "", r -> true) == null) {
+            return;
+        }
+        boolean alloc = find(b, "gc.alloc.rate.norm", r -> true) != null;
+        line("### Semaphore acquire + release of one permit, cycles/s (higher is better)");
+        line("");
+        line("| nodes | in flight | redlock | Redisson RPermitExpirableSemaphore | Redisson RSemaphore |"
+                + " redlock ÷ RPermitExpirable | redlock ÷ RSemaphore | goal | |"
+                + (alloc ? " bytes per cycle: redlock / RPermitExpirable / RSemaphore |" : ""));
+        line("|---:|---:|---:|---:|---:|---:|---:|---|---|" + (alloc ? "---:|" : ""));
+        for (int nodes : ints(b, "nodes")) {
+            for (int inFlight : ints(b, "inFlight")) {
+                double[] s = new double[SEMAPHORES.length];
+                String[] bytes = new String[SEMAPHORES.length];
+                for (int i = 0; i < SEMAPHORES.length; i++) {
+                    Predicate<Row> m = is("nodes", "" + nodes, "inFlight", "" + inFlight, "impl", SEMAPHORES[i]);
+                    s[i] = score(b, "", m);
+                    bytes[i] = fmt(score(b, "gc.alloc.rate.norm", m));
+                }
+                if (Double.isNaN(s[0])) {
+                    continue;
+                }
+                double factor = nodes == 1 ? 2 : 3;
+                String goal = "≥ " + (int) factor + " × each" + (nodes == 1 ? "" : " (Redisson on 1 of " + nodes + ")");
+                String verdict = check(!Double.isNaN(s[1]) || !Double.isNaN(s[2]),
+                        (Double.isNaN(s[1]) || s[0] >= factor * s[1]) && (Double.isNaN(s[2]) || s[0] >= factor * s[2]));
+                line("| " + nodes + " | " + inFlight + " | " + fmt(s[0]) + " | " + fmt(s[1]) + " | " + fmt(s[2]) + " | "
+                        + ratio(s[0], s[1]) + " | " + ratio(s[0], s[2]) + " | " + goal + " | " + verdict + " |"
+                        + (alloc ? " " + String.join(" / ", bytes) + " |" : ""));
+            }
+        }
+        line("");
+        line("One semaphore of " + SemaphoreBenchmark.PERMITS + " permits shared by the workers (no acquirer waits)."
+                + " Redisson has no multi-master semaphore: on more than one node its semaphores run on the first node"
+                + " only (a single master), while redlock asks every node and waits for a quorum.");
         line("");
     }
 }

@@ -20,7 +20,7 @@ import org.openjdk.jmh.runner.options.VerboseMode;
 
 /**
  * Smoke test of the benchmark suite: runs the quick mode ({@link Suite#quickPlan}) and checks that every benchmark
- * method produced a result, that every implementation ran, and that the contended runs saw no violation of mutual
+ * method produced a result, that every lock implementation ran, and that the contended runs saw no violation of mutual
  * exclusion. No timing is asserted.
  *
  * <p>Each trial runs in a forked JVM (one fork per trial, as in real runs): the benchmarks start Redisson, whose
@@ -63,9 +63,11 @@ class BenchmarksSmokeIT {
             assertThat(log).as("handoff line of %s", impl).containsPattern("HANDOFF scope=trial impl=" + impl + " .* violations=0");
         }
         assertThat(log).containsPattern("WATCHDOG nodes=\\d+ held=\\d+ heldLeaseMs=\\d+ lost=0 ");
+        assertThat(log).as("permits check of the semaphore").contains("LEFTOVER semaphore impl=redlock nodes=5 keys=0");
         assertThat(log).as("lock keys left after a trial").contains("LEFTOVER ").doesNotContainPattern("LEFTOVER .* keys=[1-9]");
         assertThat(Files.readString(out.resolve("summary.md"), StandardCharsets.UTF_8))
                 .contains("### Uncontended acquire + release")
-                .contains("### Contended handoff");
+                .contains("### Contended handoff")
+                .contains("### Semaphore acquire + release");
     }
 }

@@ -46,4 +46,17 @@ class SummaryTest {
                 .contains("| 1 | redisson | 650 | 400 | 1,200 | 380 | 81.3 % |")
                 .contains("gap p50 ≤ 300 µs and below Redisson's | met |");
     }
+
+    @Test
+    void rendersTheSemaphoreTableWithAVerdictAgainstEachRedissonSemaphore() throws Exception {
+        Path csv = Path.of(SummaryTest.class.getResource("/summary-semaphore.csv").toURI());
+        String md = Summary.render(csv, List.of("LEFTOVER semaphore impl=redlock nodes=5 keys=0"));
+        assertThat(md).contains("### Semaphore acquire + release");
+        // 1 node: 3.00 x RPermitExpirableSemaphore but 1.50 x RSemaphore: the 2 x goal is not met
+        assertThat(md).contains("| 1 | 16 | 30,000 | 10,000 | 20,000 | 3.00 | 1.50 | ≥ 2 × each | **not met** |"
+                + " 6,000 / – / – |");
+        // 5 nodes: 3.60 and 3.00 x the single-master Redisson semaphores: met
+        assertThat(md).contains("| 5 | 16 | 9,000 | 2,500 | 3,000 | 3.60 | 3.00 | ≥ 3 × each (Redisson on 1 of 5) | met |");
+        assertThat(md).contains("single master").contains("none (1 trials checked)");
+    }
 }
