@@ -241,7 +241,10 @@ class SemaphoreIT {
             assertThat(lost).isNotNull();
             assertThat(lost.key()).isEqualTo("lost");
             assertThat(lease.isValid()).isFalse();
-            assertThat(s.tryAcquire(1).block(Duration.ofSeconds(5))).as("the slot expired on the nodes").isNotNull();
+            // the node's deadline is later than the holder's (it counts from when the acquire arrived, the holder from
+            // before it was sent, minus the drift): the slot frees within that margin after the loss is signalled
+            await().atMost(Duration.ofMillis(500)).pollInterval(Duration.ofMillis(10))
+                    .until(() -> s.tryAcquire(1).block(Duration.ofSeconds(5)) != null);
         }
     }
 

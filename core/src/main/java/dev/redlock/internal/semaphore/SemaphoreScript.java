@@ -16,10 +16,14 @@ import java.util.List;
  *       refused ({@link #MISMATCH}).
  *   <li>{@code r}, {@code rn}, {@code re}: the reservation of the largest waiting request (waiter id, permits,
  *       deadline), see {@link #ACQUIRE}.
+ *   <li>{@code m}: the latest deadline written in the hash; the hash expires then ({@code PEXPIREAT}, on the same
+ *       clock), so it outlives every slot and reservation in it and vanishes once nobody has held a permit for a
+ *       lease time.
  * </ul>
  *
- * <p>The hash's TTL is raised to every deadline written, never lowered, so it outlives every slot in it and vanishes
- * once nobody has held a permit for a lease time. Only Redis 2.6+ commands, plus multi-field {@code HSET} (4.0).
+ * <p>Each script reads and writes with as few commands as it can ({@code HMGET}, one multi-field {@code HSET}): a
+ * script runs on every node of a quorum, so its cost is paid N times. Only Redis 2.6+ commands, plus multi-field
+ * {@code HSET} (4.0).
  */
 public final class SemaphoreScript {
 
@@ -38,11 +42,35 @@ public final class SemaphoreScript {
     /** Replies below {@code -MISMATCH} mean "declared with another number of permits": {@code -MISMATCH - 1 - P}. */
     static final long MISMATCH = 1L << (TTL_BITS + START_BITS + MASK_BITS);
 
-    private static final String NOW = "local t = redis.call('time')\n"
-            + "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n";
+    /** Lua: {@code now}, the node's clock in ms ({@code TIME}). */
+    private static final String NOW = """
+            local t = redis.call('time')
+            local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            """;
 
-    private static final String CHECK_PERMITS = "local declared = redis.call('hget', h, 'P')\n"
-            + "if declared and tonumber(declared) ~= p then return -" + MISMATCH + " - 1 - tonumber(declared) end\n";
+    /**
+     * Lua: {@code raise(deadline, m)}: keeps the hash's TTL at or after every deadline written in it ({@code m} is the
+     * latest so far, field {@code m}); returns the fields to add to the write.
+     */
+    private static final String RAISE = """
+            local function raise(deadline, m, fields)
+              if deadline > m then
+                fields[#fields + 1] = 'm'
+                fields[#fields + 1] = deadline
+                return true
+              end
+              return false
+            end
+            """;
+
+    /** Lua: {@code deadlines()}: the deadline field of every slot, in one call (slot s at index s + 1). */
+    private static final String DEADLINES = """
+            local function deadlines()
+              local names = {}
+              for s = 0, p - 1 do names[s + 1] = 'e' .. s end
+              return redis.call('hmget', h, unpack(names))
+            end
+            """;
 
     /**
      * KEYS: the hash. ARGV: token, lease ms, P, n, reservation ms (0: do not reserve), waiter id, offset, then either
@@ -65,96 +93,122 @@ public final class SemaphoreScript {
      * reserved on different nodes do not block each other for good: the smaller id takes the other's nodes over at its
      * next attempt.
      */
-    static final Script ACQUIRE = Script.of("semaphore-acquire", "redis.replicate_commands()\n"
-            + "local h = KEYS[1]\n"
-            + "local token = ARGV[1]\n"
-            + "local lease = tonumber(ARGV[2])\n"
-            + "local p = tonumber(ARGV[3])\n"
-            + "local n = tonumber(ARGV[4])\n"
-            + "local waiter = ARGV[6]\n"
-            + CHECK_PERMITS
-            + NOW
-            + "local function held(s)\n"
-            + "  local e = redis.call('hget', h, 'e' .. s)\n"
-            + "  return e and tonumber(e) > now\n"
-            + "end\n"
-            + "local reserved = 0\n"
-            + "local r = redis.call('hget', h, 'r')\n"
-            + "if r and r ~= waiter then\n"
-            + "  if tonumber(redis.call('hget', h, 're')) > now then\n"
-            + "    reserved = tonumber(redis.call('hget', h, 'rn'))\n"
-            + "  else\n"
-            + "    redis.call('hdel', h, 'r', 'rn', 're')\n"
-            + "    r = false\n"
-            + "  end\n"
-            + "end\n"
-            + "local explicit = #ARGV - 7\n"
-            + "local offset = tonumber(ARGV[7])\n"
-            + "local chosen = {}\n"
-            + "local picked = 0\n"
-            + "local ok = true\n"
-            + "if explicit > 0 then\n"
-            + "  for i = 1, n do\n"
-            + "    if held(ARGV[7 + i]) then ok = false break end\n"
-            + "    chosen[i] = ARGV[7 + i]\n"
-            + "  end\n"
-            + "else\n"
-            + "  for k = 0, math.min(p, " + CHOICE_WINDOW + ") - 1 do\n"
-            + "    local s = (offset + k) % p\n"
-            + "    if not held(s) then\n"
-            + "      chosen[#chosen + 1] = s\n"
-            + "      picked = picked + 2 ^ k\n"
-            + "      if #chosen == n then break end\n"
-            + "    end\n"
-            + "  end\n"
-            + "  if #chosen < n then ok = false end\n"
-            + "end\n"
-            + "if ok and reserved > 0 then\n"
-            + "  local free = 0\n"
-            + "  for s = 0, p - 1 do\n"
-            + "    if not held(s) then free = free + 1 end\n"
-            + "  end\n"
-            + "  if free - n < reserved then ok = false end\n"
-            + "end\n"
-            + "if ok then\n"
-            + "  local deadline = now + lease\n"
-            + "  for i = 1, n do\n"
-            + "    local s = chosen[i]\n"
-            + "    local old = redis.call('hget', h, 's' .. s)\n"
-            + "    if old then redis.call('hdel', h, 't:' .. old) end\n"
-            + "    redis.call('hset', h, 's' .. s, token, 'e' .. s, deadline)\n"
-            + "  end\n"
-            + "  redis.call('hset', h, 't:' .. token, table.concat(chosen, ','), 'P', p)\n"
-            + "  if r == waiter then redis.call('hdel', h, 'r', 'rn', 're') end\n"
-            + "  if redis.call('pttl', h) < lease then redis.call('pexpire', h, lease) end\n"
-            + "  if explicit > 0 then return 0 end\n"
-            + "  return 1 + picked\n"
-            + "end\n"
-            + "local hold = tonumber(ARGV[5])\n"
-            + "if hold > 0 and (reserved < n or reserved == n and waiter < r) then\n"
-            + "  redis.call('hset', h, 'r', waiter, 'rn', n, 're', now + hold, 'P', p)\n"
-            + "  if redis.call('pttl', h) < hold then redis.call('pexpire', h, hold) end\n"
-            + "end\n"
-            + "local soonest = -1\n"
-            + "local start = -1\n"
-            + "local first = 0\n"
-            + "local mask = 0\n"
-            + "for k = 0, p - 1 do\n"
-            + "  local s = (offset + k) % p\n"
-            + "  local e = tonumber(redis.call('hget', h, 'e' .. s) or '0')\n"
-            + "  if e > now then\n"
-            + "    if soonest < 0 or e - now < soonest then soonest = e - now end\n"
-            + "  elseif start < 0 then\n"
-            + "    start = s\n"
-            + "    first = k\n"
-            + "    mask = 1\n"
-            + "  elseif k - first < " + MASK_BITS + " then\n"
-            + "    mask = mask + 2 ^ (k - first)\n"
-            + "  end\n"
-            + "end\n"
-            + "local ttl = 0\n"
-            + "if soonest >= 0 then ttl = math.min(soonest + 1, " + ((1 << TTL_BITS) - 1) + ") end\n"
-            + "return -1 - (ttl + " + (1L << TTL_BITS) + " * ((start + 1) + " + (1L << START_BITS) + " * mask))",
+    static final Script ACQUIRE = Script.of("semaphore-acquire", ("""
+            redis.replicate_commands()
+            local h = KEYS[1]
+            local token = ARGV[1]
+            local lease = tonumber(ARGV[2])
+            local p = tonumber(ARGV[3])
+            local n = tonumber(ARGV[4])
+            local waiter = ARGV[6]
+            local meta = redis.call('hmget', h, 'P', 'r', 'rn', 're', 'm')
+            if meta[1] and tonumber(meta[1]) ~= p then return -${MISMATCH} - 1 - tonumber(meta[1]) end
+            """ + NOW + RAISE + DEADLINES + """
+            local m = tonumber(meta[5] or '0')
+            local r = meta[2]
+            local reserved = 0
+            if r and r ~= waiter then
+              if tonumber(meta[4]) > now then
+                reserved = tonumber(meta[3])
+              else
+                redis.call('hdel', h, 'r', 'rn', 're')
+                r = false
+              end
+            end
+            local function probe(s)
+              local v = redis.call('hmget', h, 's' .. s, 'e' .. s)
+              return v[2] and tonumber(v[2]) > now, v[1]
+            end
+            local explicit = #ARGV - 7
+            local offset = tonumber(ARGV[7])
+            local chosen = {}
+            local stale = {}
+            local picked = 0
+            local ok = true
+            if explicit > 0 then
+              for i = 1, n do
+                local held, old = probe(ARGV[7 + i])
+                if held then ok = false break end
+                chosen[i] = ARGV[7 + i]
+                if old then stale[#stale + 1] = 't:' .. old end
+              end
+            else
+              for k = 0, math.min(p, ${WINDOW}) - 1 do
+                local s = (offset + k) % p
+                local held, old = probe(s)
+                if not held then
+                  chosen[#chosen + 1] = s
+                  if old then stale[#stale + 1] = 't:' .. old end
+                  picked = picked + 2 ^ k
+                  if #chosen == n then break end
+                end
+              end
+              if #chosen < n then ok = false end
+            end
+            if ok and reserved > 0 then
+              local free = 0
+              local e = deadlines()
+              for s = 1, p do
+                if not (e[s] and tonumber(e[s]) > now) then free = free + 1 end
+              end
+              if free - n < reserved then ok = false end
+            end
+            if ok then
+              local deadline = now + lease
+              local fields = {}
+              for i = 1, n do
+                local s = chosen[i]
+                fields[#fields + 1] = 's' .. s
+                fields[#fields + 1] = token
+                fields[#fields + 1] = 'e' .. s
+                fields[#fields + 1] = deadline
+              end
+              fields[#fields + 1] = 't:' .. token
+              fields[#fields + 1] = table.concat(chosen, ',')
+              fields[#fields + 1] = 'P'
+              fields[#fields + 1] = p
+              local raised = raise(deadline, m, fields)
+              if #stale > 0 then redis.call('hdel', h, unpack(stale)) end
+              redis.call('hset', h, unpack(fields))
+              if r == waiter then redis.call('hdel', h, 'r', 'rn', 're') end
+              if raised then redis.call('pexpireat', h, deadline) end
+              if explicit > 0 then return 0 end
+              return 1 + picked
+            end
+            local hold = tonumber(ARGV[5])
+            if hold > 0 and (reserved < n or reserved == n and waiter < r) then
+              local fields = {'r', waiter, 'rn', n, 're', now + hold, 'P', p}
+              local raised = raise(now + hold, m, fields)
+              redis.call('hset', h, unpack(fields))
+              if raised then redis.call('pexpireat', h, now + hold) end
+            end
+            local e = deadlines()
+            local soonest = -1
+            local start = -1
+            local first = 0
+            local mask = 0
+            for k = 0, p - 1 do
+              local s = (offset + k) % p
+              local deadline = tonumber(e[s + 1] or '0')
+              if deadline > now then
+                if soonest < 0 or deadline - now < soonest then soonest = deadline - now end
+              elseif start < 0 then
+                start = s
+                first = k
+                mask = 1
+              elseif k - first < ${MASK_BITS} then
+                mask = mask + 2 ^ (k - first)
+              end
+            end
+            local ttl = 0
+            if soonest >= 0 then ttl = math.min(soonest + 1, ${TTL_MAX}) end
+            return -1 - (ttl + ${TTL_SCALE} * ((start + 1) + ${START_SCALE} * mask))
+            """).replace("${MISMATCH}", Long.toString(MISMATCH))
+                    .replace("${WINDOW}", Integer.toString(CHOICE_WINDOW))
+                    .replace("${MASK_BITS}", Integer.toString(MASK_BITS))
+                    .replace("${TTL_MAX}", Long.toString((1L << TTL_BITS) - 1))
+                    .replace("${TTL_SCALE}", Long.toString(1L << TTL_BITS))
+                    .replace("${START_SCALE}", Long.toString(1L << START_BITS)),
             Script.Kind.ACQUIRE);
 
     /**
@@ -162,69 +216,80 @@ public final class SemaphoreScript {
      * it), only if each still holds the token and has not expired; never recreates one. Returns 1 renewed, 0 no slot
      * of the lease left (or expired), -1 a slot taken by another owner.
      */
-    static final Script RENEW = Script.of("semaphore-renew", "redis.replicate_commands()\n"
-            + "local h = KEYS[1]\n"
-            + "local slots = redis.call('hget', h, 't:' .. ARGV[1])\n"
-            + "if not slots then return 0 end\n"
-            + NOW
-            + "local lease = tonumber(ARGV[2])\n"
-            + "for s in string.gmatch(slots, '[^,]+') do\n"
-            + "  local v = redis.call('hget', h, 's' .. s)\n"
-            + "  if v ~= ARGV[1] then\n"
-            + "    if v then return -1 end\n"
-            + "    return 0\n"
-            + "  end\n"
-            + "  if tonumber(redis.call('hget', h, 'e' .. s)) <= now then return 0 end\n"
-            + "end\n"
-            + "for s in string.gmatch(slots, '[^,]+') do\n"
-            + "  redis.call('hset', h, 'e' .. s, now + lease)\n"
-            + "end\n"
-            + "if redis.call('pttl', h) < lease then redis.call('pexpire', h, lease) end\n"
-            + "return 1");
+    static final Script RENEW = Script.of("semaphore-renew", """
+            redis.replicate_commands()
+            local h = KEYS[1]
+            local meta = redis.call('hmget', h, 't:' .. ARGV[1], 'm')
+            if not meta[1] then return 0 end
+            """ + NOW + RAISE + """
+            local lease = tonumber(ARGV[2])
+            local fields = {}
+            for s in string.gmatch(meta[1], '[^,]+') do
+              local v = redis.call('hmget', h, 's' .. s, 'e' .. s)
+              if v[1] ~= ARGV[1] then
+                if v[1] then return -1 end
+                return 0
+              end
+              if tonumber(v[2]) <= now then return 0 end
+              fields[#fields + 1] = 'e' .. s
+              fields[#fields + 1] = now + lease
+            end
+            local raised = raise(now + lease, tonumber(meta[2] or '0'), fields)
+            redis.call('hset', h, unpack(fields))
+            if raised then redis.call('pexpireat', h, now + lease) end
+            return 1
+            """);
 
     /**
      * KEYS: the hash. ARGV: token, channel ("" for none). Frees every slot that still holds the token, then publishes
      * on the channel. Returns 1 released (a slot was still held), 0 nothing of the lease left, -1 its slots are
      * another owner's (left alone).
      */
-    static final Script RELEASE = Script.of("semaphore-release", "redis.replicate_commands()\n"
-            + "local h = KEYS[1]\n"
-            + "local slots = redis.call('hget', h, 't:' .. ARGV[1])\n"
-            + "if not slots then return 0 end\n"
-            + NOW
-            + "local released = 0\n"
-            + "local other = 0\n"
-            + "for s in string.gmatch(slots, '[^,]+') do\n"
-            + "  local v = redis.call('hget', h, 's' .. s)\n"
-            + "  if v == ARGV[1] then\n"
-            + "    if tonumber(redis.call('hget', h, 'e' .. s)) > now then released = 1 end\n"
-            + "    redis.call('hdel', h, 's' .. s, 'e' .. s)\n"
-            + "  elseif v then\n"
-            + "    other = 1\n"
-            + "  end\n"
-            + "end\n"
-            + "redis.call('hdel', h, 't:' .. ARGV[1])\n"
-            + "if released == 1 then\n"
-            + "  if ARGV[2] ~= '' then redis.call('publish', ARGV[2], '1') end\n"
-            + "  return 1\n"
-            + "end\n"
-            + "if other == 1 then return -1 end\n"
-            + "return 0", Script.Kind.RELEASE);
+    static final Script RELEASE = Script.of("semaphore-release", """
+            redis.replicate_commands()
+            local h = KEYS[1]
+            local slots = redis.call('hget', h, 't:' .. ARGV[1])
+            if not slots then return 0 end
+            """ + NOW + """
+            local released = 0
+            local other = 0
+            local gone = {'t:' .. ARGV[1]}
+            for s in string.gmatch(slots, '[^,]+') do
+              local v = redis.call('hmget', h, 's' .. s, 'e' .. s)
+              if v[1] == ARGV[1] then
+                if tonumber(v[2]) > now then released = 1 end
+                gone[#gone + 1] = 's' .. s
+                gone[#gone + 1] = 'e' .. s
+              elseif v[1] then
+                other = 1
+              end
+            end
+            redis.call('hdel', h, unpack(gone))
+            if released == 1 then
+              if ARGV[2] ~= '' then redis.call('publish', ARGV[2], '1') end
+              return 1
+            end
+            if other == 1 then return -1 end
+            return 0
+            """, Script.Kind.RELEASE);
 
     /**
      * KEYS: the hash. ARGV: P. Returns the number of free slots on this node (P when the hash is gone), or
      * {@code -MISMATCH - 1 - P'} for another declared number of permits. Read-only.
      */
-    static final Script AVAILABLE = Script.of("semaphore-available", "local h = KEYS[1]\n"
-            + "local p = tonumber(ARGV[1])\n"
-            + CHECK_PERMITS
-            + NOW
-            + "local free = 0\n"
-            + "for s = 0, p - 1 do\n"
-            + "  local e = redis.call('hget', h, 'e' .. s)\n"
-            + "  if not (e and tonumber(e) > now) then free = free + 1 end\n"
-            + "end\n"
-            + "return free");
+    static final Script AVAILABLE = Script.of("semaphore-available", ("""
+            local h = KEYS[1]
+            local p = tonumber(ARGV[1])
+            local declared = redis.call('hget', h, 'P')
+            if declared and tonumber(declared) ~= p then return -${MISMATCH} - 1 - tonumber(declared) end
+            """ + NOW + DEADLINES + """
+            local e = deadlines()
+            local free = 0
+            for s = 1, p do
+              if not (e[s] and tonumber(e[s]) > now) then free = free + 1 end
+            end
+            return free
+            """).replace("${MISMATCH}", Long.toString(MISMATCH)));
 
     /** Loaded on every new connection, with the lock's: the acquire must never fall back to {@code EVAL}. */
     public static final List<Script> PRELOADED = List.of(ACQUIRE, RENEW, RELEASE, AVAILABLE);
