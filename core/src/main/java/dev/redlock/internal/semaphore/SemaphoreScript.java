@@ -119,6 +119,11 @@ public final class SemaphoreScript {
               local v = redis.call('hmget', h, 's' .. s, 'e' .. s)
               return v[2] and tonumber(v[2]) > now, v[1]
             end
+            local e = nil
+            local function held(s)
+              if not e then e = deadlines() end
+              return e[s + 1] and tonumber(e[s + 1]) > now
+            end
             local explicit = #ARGV - 7
             local offset = tonumber(ARGV[7])
             local chosen = {}
@@ -127,29 +132,45 @@ public final class SemaphoreScript {
             local ok = true
             if explicit > 0 then
               for i = 1, n do
-                local held, old = probe(ARGV[7 + i])
-                if held then ok = false break end
+                local taken, old = probe(ARGV[7 + i])
+                if taken then ok = false break end
                 chosen[i] = ARGV[7 + i]
                 if old then stale[#stale + 1] = 't:' .. old end
               end
             else
+              -- the first slots one by one (free at once when the semaphore is not full), then all deadlines in one call
+              local bulk = {}
               for k = 0, math.min(p, ${WINDOW}) - 1 do
                 local s = (offset + k) % p
-                local held, old = probe(s)
-                if not held then
+                local taken, old
+                if k < 2 then
+                  taken, old = probe(s)
+                else
+                  taken = held(s)
+                end
+                if not taken then
                   chosen[#chosen + 1] = s
-                  if old then stale[#stale + 1] = 't:' .. old end
+                  if k < 2 then
+                    if old then stale[#stale + 1] = 't:' .. old end
+                  else
+                    bulk[#bulk + 1] = 's' .. s
+                  end
                   picked = picked + 2 ^ k
                   if #chosen == n then break end
                 end
               end
-              if #chosen < n then ok = false end
+              if #chosen < n then
+                ok = false
+              elseif #bulk > 0 then
+                for _, old in ipairs(redis.call('hmget', h, unpack(bulk))) do
+                  if old then stale[#stale + 1] = 't:' .. old end
+                end
+              end
             end
             if ok and reserved > 0 then
               local free = 0
-              local e = deadlines()
-              for s = 1, p do
-                if not (e[s] and tonumber(e[s]) > now) then free = free + 1 end
+              for s = 0, p - 1 do
+                if not held(s) then free = free + 1 end
               end
               if free - n < reserved then ok = false end
             end
@@ -182,7 +203,7 @@ public final class SemaphoreScript {
               redis.call('hset', h, unpack(fields))
               if raised then redis.call('pexpireat', h, now + hold) end
             end
-            local e = deadlines()
+            if not e then e = deadlines() end
             local soonest = -1
             local start = -1
             local first = 0
