@@ -12,7 +12,10 @@ import dev.redlock.internal.Checks;
 import dev.redlock.internal.engine.Engine;
 import dev.redlock.internal.engine.QuorumRule;
 import dev.redlock.internal.quorum.QuorumCall;
+import dev.redlock.internal.ratelimit.GcraRateLimiter;
 import dev.redlock.internal.script.LockScript;
+import dev.redlock.ratelimit.RateLimit;
+import dev.redlock.ratelimit.RedRateLimiter;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Function;
@@ -72,6 +75,11 @@ public final class LockClient implements ReactiveRedLock {
     /** The lease of {@code spec} that the subscriber's Reactor {@code Context} holds, if any. */
     Mono<Lease> heldLease(LockSpec spec) {
         return Mono.deferContextual(ctx -> Mono.justOrEmpty(engine.scope().held(ctx, spec)));
+    }
+
+    @Override
+    public RedRateLimiter rateLimiter(String name, RateLimit limit) {
+        return GcraRateLimiter.create(engine, keyPrefix, name, limit);
     }
 
     // == Manual acquire ==
