@@ -90,10 +90,11 @@ public interface RedRateLimiter {
      * </ul>
      *
      * @param permits how many permits, from 1 to the limit's burst
-     * @param maxWait the longest wait, zero or positive (zero: one request, and the exception if refused)
+     * @param maxWait the longest wait: zero (one request, and the exception if refused) or positive, whole
+     *     milliseconds, at most a day
      * @return the decision that granted the permits
      * @throws IllegalArgumentException when {@code permits} is below 1 or above the burst, or {@code maxWait} is
-     *     null or negative
+     *     null, negative, longer than a day or not whole milliseconds
      */
     Mono<RateLimitDecision> acquire(int permits, Duration maxWait);
 }
