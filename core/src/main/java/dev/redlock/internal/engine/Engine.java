@@ -437,18 +437,19 @@ public final class Engine {
 
     /**
      * Runs {@code script} on node {@code node} alone (a primitive that lives on one node, or a follow-up to the
-     * nodes of an earlier call): its reply, or its failure, a {@link java.util.concurrent.TimeoutException} after
-     * {@code timeout}. Lazy; a cancel does not stop a command already sent. Not gated by the node's breaker.
+     * nodes of an earlier call): its reply, or its failure, a {@link java.util.concurrent.TimeoutException} when the
+     * reply takes longer than {@code timeout} (connecting first, if needed, may take the connect timeout). Lazy; a
+     * cancel does not stop a command already sent. Not gated by the node's breaker.
      */
     public Mono<Long> callNode(int node, Script script, String[] keys, String[] args, Duration timeout) {
         return Mono.defer(() -> {
                     NodeChannel channel = channels[node];
-                    NodeChannel.NodeConnection c = channel.ready();
-                    return Mono.fromCompletionStage(c != null
-                            ? c.eval(script, keys, args)
-                            : channel.connect().thenCompose(conn -> conn.eval(script, keys, args)));
+                    NodeChannel.NodeConnection ready = channel.ready();
+                    return ready != null
+                            ? Mono.just(ready)
+                            : Mono.fromCompletionStage(channel::connect).timeout(connectTimeout, scheduler);
                 })
-                .timeout(timeout, scheduler)
+                .flatMap(c -> Mono.fromCompletionStage(() -> c.eval(script, keys, args)).timeout(timeout, scheduler))
                 .onErrorMap(LettuceNode::unwrap);
     }
 

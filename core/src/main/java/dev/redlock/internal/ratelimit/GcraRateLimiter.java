@@ -4,6 +4,7 @@ import dev.redlock.QuorumUnavailableException;
 import dev.redlock.internal.Checks;
 import dev.redlock.internal.engine.Engine;
 import dev.redlock.internal.engine.QuorumRule;
+import dev.redlock.internal.node.NodeChannel;
 import dev.redlock.internal.quorum.QuorumCall;
 import dev.redlock.ratelimit.RateLimit;
 import dev.redlock.ratelimit.RateLimitDecision;
@@ -147,7 +148,7 @@ public final class GcraRateLimiter implements RedRateLimiter {
     }
 
     private Mono<RateLimitDecision> decide(int permits, String operation) {
-        return engine.ensureOpen(name, operation).then(Mono.create(sink -> {
+        return engine.ensureOpen(name, operation).then(warm()).then(Mono.create(sink -> {
             Request request = new Request(permits, sink);
             sink.onCancel(request::cancel);
             if (strictNode >= 0) {
@@ -156,6 +157,26 @@ public final class GcraRateLimiter implements RedRateLimiter {
                 request.quorum();
             }
         }));
+    }
+
+    /**
+     * Connects first when fewer than a quorum of nodes have a connection (the first use of a client that did not
+     * call {@code connect()}): connecting must not eat the node timeout of a request. The outcome is the request's
+     * to report.
+     */
+    private Mono<Void> warm() {
+        if (strictNode >= 0) {
+            return Mono.empty(); // Engine.callNode connects within the connect timeout
+        }
+        return Mono.defer(() -> {
+            int ready = 0;
+            for (NodeChannel c : engine.channels()) {
+                if (c.ready() != null) {
+                    ready++;
+                }
+            }
+            return ready >= engine.quorum() ? Mono.<Void>empty() : engine.connect().onErrorResume(e -> Mono.empty());
+        });
     }
 
     /** Gives the request back on node {@code i}, which admitted it (fire and forget: a lost refund under-admits). */
