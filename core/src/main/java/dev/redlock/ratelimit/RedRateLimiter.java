@@ -23,10 +23,13 @@ import reactor.core.publisher.Mono;
  * {@link RateLimit.Mode#QUORUM} mode (the default) the script runs on every node and a request is admitted when a
  * majority q = N/2 + 1 admitted it: each admitted request consumed capacity on at least q nodes, and N nodes have
  * N times the capacity of one, so at most {@code (N/q)·(R·t + burst)} are admitted (under twice the limit; exactly the
- * limit for N = 1). A request that a majority refused is refunded on the nodes that admitted it (its share is taken
- * off their TAT again, never below their clock); without that, split votes would spend capacity on requests nobody
- * got, and a busy limiter would admit far less than its limit. A refund that does not land (a node that stops
- * answering) can only make the limiter admit less, never more.
+ * limit for N = 1). Two follow-ups keep the count near the limit itself while every node answers, and neither is
+ * needed for the bound: a request that a majority refused is refunded on the nodes that admitted it (its share is
+ * taken off their TAT again, never below their clock), since split votes would otherwise spend capacity on requests
+ * nobody got and a busy limiter would admit far less than its limit; and a request that a majority admitted is
+ * charged, without their check, on the nodes that refused it, since otherwise their capacity would go to other
+ * requests and a busy limiter would admit up to N/q times its limit. A refund that does not land (a node that stops
+ * answering) can only make the limiter admit less; a charge that does not land leaves the N/q bound.
  *
  * <p>Every method is lazy (nothing is sent before subscription) and never blocks; arguments are checked at call
  * time with {@link IllegalArgumentException}.

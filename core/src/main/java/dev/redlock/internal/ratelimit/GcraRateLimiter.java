@@ -24,8 +24,9 @@ import reactor.core.publisher.MonoSink;
 
 /**
  * {@link RedRateLimiter} on the engine: {@link GcraScript#ACQUIRE} on one node ({@link RateLimit.Mode#STRICT}) or
- * on every node with a majority deciding ({@link RateLimit.Mode#QUORUM}), refunds where a request was admitted but
- * not handed out, and waits scheduled from the retry-after. The bounds and their argument are in
+ * on every node with a majority deciding ({@link RateLimit.Mode#QUORUM}), {@link GcraScript#ADJUST} to refund a
+ * request where it was admitted but not handed out and to charge an admitted one where it was refused, and waits
+ * scheduled from the retry-after. The bounds and their argument are in
  * {@link RedRateLimiter}'s Javadoc. Not API: {@code ReactiveRedLock.rateLimiter} makes it.
  */
 public final class GcraRateLimiter implements RedRateLimiter {
@@ -179,11 +180,15 @@ public final class GcraRateLimiter implements RedRateLimiter {
         });
     }
 
-    /** Gives the request back on node {@code i}, which admitted it (fire and forget: a lost refund under-admits). */
-    private void refund(int i, int permits) {
-        engine.callNode(i, GcraScript.REFUND, keys, new String[] {decimal(permits * intervalMicros)},
+    /**
+     * Moves node {@code i}'s TAT by {@code sign · permits} intervals without a check: gives a request back (-1) or
+     * charges it (+1). Fire and forget: a refund that is lost only under-admits; a charge that is lost leaves the
+     * {@code N/q} bound, which does not count on it.
+     */
+    private void adjust(int i, int permits, int sign) {
+        engine.callNode(i, GcraScript.ADJUST, keys, new String[] {decimal(sign * permits * intervalMicros)},
                         Engine.releaseTimeout(engine.defaults()))
-                .subscribe(v -> {}, e -> log.debug("refund of rate limit '{}' did not reach node {}", name, i, e));
+                .subscribe(v -> {}, e -> log.debug("adjusting rate limit '{}' did not reach node {}", name, i, e));
     }
 
     private RateLimitDecision refused(long retryAfterMicros) {
@@ -219,7 +224,7 @@ public final class GcraRateLimiter implements RedRateLimiter {
             // subscribed apart from the sink: a reply that comes after a cancel is still seen, and refunded
             engine.callNode(strictNode, GcraScript.ACQUIRE, keys, args(), nodeTimeout).subscribe(v -> {
                 if (v >= 0 && cancelled) {
-                    refund(strictNode, permits);
+                    adjust(strictNode, permits, -1);
                 } else {
                     sink.success(v >= 0 ? allowed(v) : refused(-1 - v));
                 }
@@ -252,17 +257,20 @@ public final class GcraRateLimiter implements RedRateLimiter {
                     waits[i] = v >= 0 ? 0 : -1 - v;
                 }
             }
-            if (yes && !cancelled) {
+            boolean admitted = yes && !cancelled;
+            for (int i = 0; i < n; i++) {
+                Long v = call.countedReply(i);
+                if (admitted && v != null && v < 0) {
+                    adjust(i, permits, 1); // charged where it was refused: every node that answered counts it
+                } else if (!admitted && v != null && v >= 0) {
+                    adjust(i, permits, -1); // given back where it was admitted: nobody got it
+                }
+            }
+            if (admitted) {
                 // what a majority still has: the q-th largest
                 Arrays.sort(remaining);
                 sink.success(allowed(remaining[n - q]));
                 return;
-            }
-            for (int i = 0; i < n; i++) {
-                Long v = call.countedReply(i);
-                if (v != null && v >= 0) {
-                    refund(i, permits);
-                }
             }
             if (replied < q) {
                 sink.error(new QuorumUnavailableException(name, QuorumUnavailableException.Operation.ACQUIRE, n, q,

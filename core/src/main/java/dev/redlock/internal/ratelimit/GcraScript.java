@@ -36,14 +36,18 @@ final class GcraScript {
             + "return math.floor((now - allowAt) / interval + 1e-9)");
 
     /**
-     * KEYS: the limiter's key. ARGV: the share to give back (µs, decimal: permits · interval). Takes a request that
-     * was admitted here but refused overall off the TAT again, never below the node's clock (capacity that went
-     * unused while the request was out is not given back twice). Returns 1 when the key remains, 0 when it is gone.
+     * KEYS: the limiter's key. ARGV: a signed share (µs, decimal: ± permits · interval). Moves the TAT by it from
+     * {@code max(TAT, now)}, without the admission check, and deletes the key when the result is not after now.
+     * Negative: a refund of a request admitted here but refused overall (or cancelled), never below the node's clock
+     * (capacity that went unused meanwhile is not given back twice). Positive: the charge of a request a majority
+     * admitted, on a node that refused it. Returns 1 when the key remains, 0 when it is gone.
      */
-    static final Script REFUND = Script.of("rate-refund", "redis.replicate_commands()\n"
+    static final Script ADJUST = Script.of("rate-adjust", "redis.replicate_commands()\n"
             + "local t = redis.call('time')\n"
             + "local now = tonumber(t[1]) * 1000000 + tonumber(t[2])\n"
-            + "local new = tonumber(redis.call('get', KEYS[1]) or '0') - tonumber(ARGV[1])\n"
+            + "local tat = tonumber(redis.call('get', KEYS[1]) or '0')\n"
+            + "if tat < now then tat = now end\n"
+            + "local new = tat + tonumber(ARGV[1])\n"
             + "if new <= now then\n"
             + "  redis.call('del', KEYS[1])\n"
             + "  return 0\n"
