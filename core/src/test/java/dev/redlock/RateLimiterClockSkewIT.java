@@ -70,6 +70,7 @@ class RateLimiterClockSkewIT {
             try (ReactiveRedLock client = ReactiveRedLock.builder()
                     .nodes(all.toArray(String[]::new))
                     .restartGuard(RestartGuard.RUN_ID)
+                    .defaults(LockOptions.builder().nodeTimeout(Duration.ofSeconds(1)).build())
                     .build()) {
                 client.connect().block(Duration.ofSeconds(10));
                 // quorum: all three nodes decide alike, one on time, one ahead, one behind

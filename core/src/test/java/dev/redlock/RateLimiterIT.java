@@ -26,6 +26,15 @@ import reactor.core.publisher.Mono;
 /** The rate limiter against real redis-server processes, on 1 and 5 nodes. */
 class RateLimiterIT {
 
+    /**
+     * A client whose nodes get 1 s each: the suite shares two cores with five nodes, and a reply slower than the
+     * default 100 ms is not what these tests are about.
+     */
+    static ReactiveRedLock client(RedisServers servers) {
+        return RedisFixtures.builder(servers).defaults(LockOptions.builder().nodeTimeout(Duration.ofSeconds(1)).build())
+                .build();
+    }
+
     /** One permit per 10 s, bursts of 5: nothing comes back during a test step. */
     private static final RateLimit SLOW = RateLimit.perMinute(6).burst(5);
 
@@ -34,7 +43,7 @@ class RateLimiterIT {
     void burstThenRefusals(int nodes) {
         for (RateLimit.Mode mode : RateLimit.Mode.values()) {
             try (RedisServers servers = RedisServers.start(nodes);
-                    ReactiveRedLock client = RedisFixtures.builder(servers).build()) {
+                    ReactiveRedLock client = client(servers)) {
                 RedRateLimiter limiter = client.rateLimiter("api:" + mode, SLOW.mode(mode));
                 for (int i = 4; i >= 0; i--) {
                     RateLimitDecision d = limiter.tryAcquire(1).block(Duration.ofSeconds(5));
@@ -69,7 +78,7 @@ class RateLimiterIT {
     @ValueSource(ints = {1, 5})
     void acquireWaitsForItsTurnAndFailsAtOnceBeyondMaxWait(int nodes) {
         try (RedisServers servers = RedisServers.start(nodes);
-                ReactiveRedLock client = RedisFixtures.builder(servers).build()) {
+                ReactiveRedLock client = client(servers)) {
             RedRateLimiter fast = client.rateLimiter("fast", RateLimit.perSecond(5).burst(1));
             assertThat(fast.tryAcquire(1).block().allowed()).isTrue();
             long start = System.nanoTime();
@@ -97,7 +106,7 @@ class RateLimiterIT {
     @Test
     void cancelledWaitSendsNothingMore() {
         try (RedisServers servers = RedisServers.start(1);
-                ReactiveRedLock client = RedisFixtures.builder(servers).build()) {
+                ReactiveRedLock client = client(servers)) {
             ScriptCounter counter = ScriptCounter.install(client);
             RedRateLimiter slow = client.rateLimiter("cancelled", SLOW.burst(1));
             assertThat(slow.tryAcquire(1).block().allowed()).isTrue();
@@ -118,7 +127,7 @@ class RateLimiterIT {
     @ValueSource(ints = {1, 5})
     void waitsAreScheduled(int nodes) {
         try (RedisServers servers = RedisServers.start(nodes);
-                ReactiveRedLock client = RedisFixtures.builder(servers).build()) {
+                ReactiveRedLock client = client(servers)) {
             ScriptCounter counter = ScriptCounter.install(client);
             RedRateLimiter limiter = client.rateLimiter("paced", RateLimit.perSecond(20).burst(1));
             int admitted = 30;

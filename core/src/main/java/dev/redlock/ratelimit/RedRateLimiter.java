@@ -88,7 +88,8 @@ public interface RedRateLimiter {
      *   <li>success: emits the decision that granted the permits;
      *   <li>error: {@link RateLimitExceededException} carrying the retry-after as soon as a refusal's retry-after
      *       lies beyond what is left of {@code maxWait} (it does not sleep first); {@link QuorumUnavailableException}
-     *       and {@link ClientClosedException} as for {@link #tryAcquire(int)};
+     *       when too few nodes answered twice in a row (the request is asked again one node timeout after the first
+     *       failure, if the wait allows); {@link ClientClosedException} once the client is closed;
      *   <li>cancel: stops waiting; a request in flight is given back where it was admitted.
      * </ul>
      *

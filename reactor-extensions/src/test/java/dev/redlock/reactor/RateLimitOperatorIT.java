@@ -3,6 +3,7 @@ package dev.redlock.reactor;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.redlock.LockOptions;
 import dev.redlock.ReactiveRedLock;
 import dev.redlock.RestartGuard;
 import dev.redlock.ratelimit.RateLimit;
@@ -25,6 +26,8 @@ class RateLimitOperatorIT {
                 .nodes(servers.uris().toArray(String[]::new))
                 // the test kit started the nodes moments ago: no lease can exist that they could have forgotten
                 .restartGuard(RestartGuard.RUN_ID)
+                // 1 s per node: the build shares two cores with the nodes; slow replies are not the subject here
+                .defaults(LockOptions.builder().nodeTimeout(Duration.ofSeconds(1)).build())
                 .build();
     }
 

@@ -133,10 +133,17 @@ public final class GcraRateLimiter implements RedRateLimiter {
     /**
      * One request, then, when refused, the next one scheduled after its retry-after, until {@code deadline} (engine
      * clock, nanoseconds; no deadline when {@code maxWait} is null). Fails at once when the retry-after lies beyond
-     * the deadline.
+     * the deadline. A request that too few nodes answered is asked once more a node timeout later, if the deadline
+     * allows (the second failure is the acquire's).
      */
     private Mono<RateLimitDecision> attempt(int permits, long deadline, @Nullable Duration maxWait) {
-        return decide(permits, "acquire").flatMap(d -> {
+        return decide(permits, "acquire").onErrorResume(QuorumUnavailableException.class, e -> {
+            // too few nodes answered: asked again one node timeout later, while the wait allows
+            if (maxWait != null && nodeTimeout.toNanos() > deadline - engine.now()) {
+                return Mono.error(e);
+            }
+            return Mono.delay(nodeTimeout, engine.scheduler()).then(Mono.defer(() -> decide(permits, "acquire")));
+        }).flatMap(d -> {
             if (d.allowed()) {
                 return Mono.just(d);
             }
