@@ -14,9 +14,6 @@ class ReadmeRateLimiterIT {
 
     @Test
     void rateLimiter() {
-        RateLimitDecision first;
-        RateLimitDecision big;
-        RateLimitDecision waited;
         try (RedisServers servers = RedisServers.start(3);
                 ReactiveRedLock redlock = ReactiveRedLock.builder()
                         .nodes(servers.uris().toArray(String[]::new))
@@ -27,19 +24,19 @@ class ReadmeRateLimiterIT {
             // --- README ---
             RedRateLimiter api = redlock.rateLimiter("api:key-42", RateLimit.perSecond(2).burst(10));
 
-            first = api.tryAcquire(1).block(Duration.ofSeconds(5));
+            RateLimitDecision first = api.tryAcquire(1).block(Duration.ofSeconds(5));
             System.out.println(first);                     // allowed=true, remaining=9, retryAfter=PT0S
 
-            big = api.tryAcquire(10).block(Duration.ofSeconds(5));
+            RateLimitDecision big = api.tryAcquire(10).block(Duration.ofSeconds(5));
             System.out.println(big);                       // allowed=false, remaining=0, retryAfter=PT0.498S
 
-            waited = api.acquire(10, Duration.ofSeconds(1)).block(Duration.ofSeconds(5));   // waits ~0.5 s
+            RateLimitDecision waited = api.acquire(10, Duration.ofSeconds(1)).block(Duration.ofSeconds(5));   // waits ~0.5 s
             // --- README ---
+            assertThat(first).isEqualTo(new RateLimitDecision(true, 9, Duration.ZERO));
+            assertThat(big.allowed()).isFalse();
+            assertThat(big.retryAfter()).isPositive().isLessThanOrEqualTo(Duration.ofMillis(500));
+            assertThat(waited.allowed()).isTrue();
+            assertThat(waited.remaining()).isZero();
         }
-        assertThat(first).isEqualTo(new RateLimitDecision(true, 9, Duration.ZERO));
-        assertThat(big.allowed()).isFalse();
-        assertThat(big.retryAfter()).isPositive().isLessThanOrEqualTo(Duration.ofMillis(500));
-        assertThat(waited.allowed()).isTrue();
-        assertThat(waited.remaining()).isZero();
     }
 }
