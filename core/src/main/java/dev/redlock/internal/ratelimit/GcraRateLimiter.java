@@ -235,9 +235,13 @@ public final class GcraRateLimiter implements RedRateLimiter {
                 } else {
                     sink.success(v >= 0 ? allowed(v) : refused(-1 - v));
                 }
-            }, e -> sink.error(new QuorumUnavailableException(name, QuorumUnavailableException.Operation.ACQUIRE,
-                    1, 1, 0, Duration.ofNanos(engine.now() - start), false,
-                    Map.of(engine.channels()[strictNode].name(), e))));
+            }, e -> {
+                if (!cancelled) { // an error after a cancel would only be dropped (and logged as such)
+                    sink.error(new QuorumUnavailableException(name, QuorumUnavailableException.Operation.ACQUIRE,
+                            1, 1, 0, Duration.ofNanos(engine.now() - start), false,
+                            Map.of(engine.channels()[strictNode].name(), e)));
+                }
+            });
         }
 
         void quorum() {
@@ -278,6 +282,9 @@ public final class GcraRateLimiter implements RedRateLimiter {
                 Arrays.sort(remaining);
                 sink.success(allowed(remaining[n - q]));
                 return;
+            }
+            if (cancelled) {
+                return; // nobody to tell; what was admitted is given back above
             }
             if (replied < q) {
                 sink.error(new QuorumUnavailableException(name, QuorumUnavailableException.Operation.ACQUIRE, n, q,
