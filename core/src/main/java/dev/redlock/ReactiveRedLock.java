@@ -84,7 +84,7 @@ public interface ReactiveRedLock extends AutoCloseable {
      */
     Mono<Void> connect();
 
-    // == One lock by name ==
+    // == Rate limiting ==
 
     /**
      * A distributed rate limiter for {@code name} on this client's nodes: GCRA on the nodes' clocks, admitted by a
@@ -99,6 +99,8 @@ public interface ReactiveRedLock extends AutoCloseable {
      * @since 0.1.0
      */
     RedRateLimiter rateLimiter(String name, RateLimit limit);
+
+    // == One lock by name ==
 
     /**
      * A handle on one lock: its operations are this client's operations for {@code name}, with the client's default
