@@ -1,5 +1,7 @@
 package dev.redlock;
 
+import dev.redlock.ratelimit.RateLimit;
+import dev.redlock.ratelimit.RedRateLimiter;
 import dev.redlock.semaphore.PermitsMismatchException;
 import dev.redlock.semaphore.RedSemaphore;
 import java.time.Duration;
@@ -83,6 +85,22 @@ public interface ReactiveRedLock extends AutoCloseable {
      * @return a lazy {@code Mono} that completes once a quorum of nodes is connected
      */
     Mono<Void> connect();
+
+    // == Rate limiting ==
+
+    /**
+     * A distributed rate limiter for {@code name} on this client's nodes: GCRA on the nodes' clocks, admitted by a
+     * majority ({@link RateLimit.Mode#QUORUM}, at most N/q times the limit) or held exactly on one node
+     * ({@link RateLimit.Mode#STRICT}); see {@link RedRateLimiter}. Clients with the same nodes and key prefix share
+     * the limit of a name, and should give it the same {@link RateLimit}. Cheap: nothing is sent until it is used.
+     *
+     * @param name the limiter's name (its key is {@code <prefix>rate:{<name>}})
+     * @param limit the limit
+     * @return the limiter
+     * @throws IllegalArgumentException for a null or blank name, or a null limit
+     * @since 0.1.0
+     */
+    RedRateLimiter rateLimiter(String name, RateLimit limit);
 
     // == One lock by name ==
 

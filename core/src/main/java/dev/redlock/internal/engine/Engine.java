@@ -435,6 +435,24 @@ public final class Engine {
         return measured(spec, attempt).doOnDiscard(Object.class, Engine::discardLease);
     }
 
+    /**
+     * Runs {@code script} on node {@code node} alone (a primitive that lives on one node, or a follow-up to the
+     * nodes of an earlier call): its reply, or its failure, a {@link java.util.concurrent.TimeoutException} when the
+     * reply takes longer than {@code timeout} (connecting first, if needed, may take the connect timeout). Lazy; a
+     * cancel does not stop a command already sent. Not gated by the node's breaker.
+     */
+    public Mono<Long> callNode(int node, Script script, String[] keys, String[] args, Duration timeout) {
+        return Mono.defer(() -> {
+                    NodeChannel channel = channels[node];
+                    NodeChannel.NodeConnection ready = channel.ready();
+                    return ready != null
+                            ? Mono.just(ready)
+                            : Mono.fromCompletionStage(channel::connect).timeout(connectTimeout, scheduler);
+                })
+                .flatMap(c -> Mono.fromCompletionStage(() -> c.eval(script, keys, args)).timeout(timeout, scheduler))
+                .onErrorMap(LettuceNode::unwrap);
+    }
+
     /** The {@code withLock} scope of this engine. */
     public Scope scope() {
         return scope;

@@ -12,8 +12,11 @@ import dev.redlock.internal.Checks;
 import dev.redlock.internal.engine.Engine;
 import dev.redlock.internal.engine.QuorumRule;
 import dev.redlock.internal.quorum.QuorumCall;
+import dev.redlock.internal.ratelimit.GcraRateLimiter;
 import dev.redlock.internal.script.LockScript;
 import dev.redlock.internal.semaphore.SemaphoreHandle;
+import dev.redlock.ratelimit.RateLimit;
+import dev.redlock.ratelimit.RedRateLimiter;
 import dev.redlock.semaphore.RedSemaphore;
 import java.time.Duration;
 import java.util.List;
@@ -83,6 +86,11 @@ public final class LockClient implements ReactiveRedLock {
         // fencing is a lock's option; a client whose defaults fence still makes semaphores
         LockOptions options = defaults.fencing() ? defaults.mutate().fencing(false).build() : defaults;
         return new SemaphoreHandle(engine, keyPrefix, name, permits, options);
+    }
+
+    @Override
+    public RedRateLimiter rateLimiter(String name, RateLimit limit) {
+        return GcraRateLimiter.create(engine, keyPrefix, name, limit);
     }
 
     // == Manual acquire ==
