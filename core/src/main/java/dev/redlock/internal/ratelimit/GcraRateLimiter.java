@@ -63,13 +63,7 @@ public final class GcraRateLimiter implements RedRateLimiter {
      * @throws IllegalArgumentException for a null or blank name (or one that is not a valid key), or a null limit
      */
     public static RedRateLimiter create(Engine engine, String keyPrefix, String name, RateLimit limit) {
-        if (name == null) {
-            throw new IllegalArgumentException("name must not be null");
-        }
-        if (name.isBlank()) {
-            throw new IllegalArgumentException("name must not be blank, got '" + name + "'");
-        }
-        Checks.key(name);
+        Checks.key(name, "name");
         Checks.notNull(limit, "limit");
         return new GcraRateLimiter(engine, keyPrefix, name, limit);
     }
