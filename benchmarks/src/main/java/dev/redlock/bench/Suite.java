@@ -165,7 +165,8 @@ public final class Suite {
 
     /**
      * The quick plan: every benchmark method once, every implementation at least once (the plain Redisson lock on
-     * 1 node, RedLock/MultiLock on 5; the semaphore benchmark for this library only), 1 × 1 s warm-up and 1 × 1 s measurement per trial, one fork per trial.
+     * 1 node, RedLock/MultiLock on 5; the semaphore and rate limiter benchmarks for this library only), 1 × 1 s
+     * warm-up and 1 × 1 s measurement per trial, one fork per trial.
      */
     static List<Options> quickPlan(Options cli) {
         return List.of(
@@ -181,7 +182,10 @@ public final class Suite {
                 // one trial (about 10 s): the engine's semaphore on 5 nodes and its permit check; the Redisson
                 // semaphores only run in full runs
                 quick(cli, "SemaphoreBenchmark").param("nodes", "5").param("inFlight", "16").param("impl", "redlock")
-                        .build());
+                        .build(),
+                // one trial (about 10 s): the engine's rate limiter on 1 node and its accuracy line; the peers and the
+                // other modes run with the benchmark's own command (benchmarks/README.md), not in the suite
+                quick(cli, "RateLimiterBenchmark").param("nodes", "1").param("impl", "redlock").build());
     }
 
     private static ChainedOptionsBuilder quick(Options cli, String benchmarkClass) {

@@ -64,6 +64,8 @@ class BenchmarksSmokeIT {
         }
         assertThat(log).containsPattern("WATCHDOG nodes=\\d+ held=\\d+ heldLeaseMs=\\d+ lost=0 ");
         assertThat(log).as("permits check of the semaphore").contains("LEFTOVER semaphore impl=redlock nodes=5 keys=0");
+        assertThat(log).as("accuracy line of the rate limiter")
+                .containsPattern("RATELIMIT impl=redlock nodes=1 decisions=\\d+ failed=0 admitted=\\d+");
         assertThat(log).as("lock keys left after a trial").contains("LEFTOVER ").doesNotContainPattern("LEFTOVER .* keys=[1-9]");
         assertThat(Files.readString(out.resolve("summary.md"), StandardCharsets.UTF_8))
                 .contains("### Uncontended acquire + release")
