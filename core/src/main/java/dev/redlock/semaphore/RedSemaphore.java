@@ -34,7 +34,8 @@ import reactor.core.publisher.Mono;
  * asks for more, or as many with a smaller (random) waiter id; while a reservation for {@code m} permits lives, another request is granted only if
  * {@code m} permits stay free after it. So a request for {@code n > 1} permits is never starved by a stream of smaller
  * requests: once it holds the reservation, it gets the next {@code n} permits that free up. Requests of equal size
- * are served in no promised order across clients (in order within one client). A reservation lives a little longer
+ * are served in no promised order (a new request makes one attempt before it joins its client's line of waiters, so
+ * free permits are taken in parallel; the waiters of one client then try one at a time). A reservation lives a little longer
  * than the waiter's longest pause between attempts (at least 1 s) after its last attempt; a waiter that gives up
  * leaves it to expire.
  *

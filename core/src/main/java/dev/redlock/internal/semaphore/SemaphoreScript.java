@@ -37,8 +37,11 @@ public final class SemaphoreScript {
     static final int MASK_BITS = 15;
     /** The largest number of permits: the slot numbers fit {@link #START_BITS}. */
     static final int MAX_PERMITS = 4096;
-    /** How far from the offset a node looks for free slots when it chooses them: the distances fit a reply. */
-    static final int CHOICE_WINDOW = 52;
+    /**
+     * How far after the first free slot a node looks for more when it chooses them: the first slot's number and the
+     * distances of the others fit a reply ({@link #START_BITS} + 39 bits).
+     */
+    static final int CHOICE_WINDOW = 52 - START_BITS;
     /** Replies below {@code -MISMATCH} mean "declared with another number of permits": {@code -MISMATCH - 1 - P}. */
     static final long MISMATCH = 1L << (TTL_BITS + START_BITS + MASK_BITS);
 
@@ -76,11 +79,12 @@ public final class SemaphoreScript {
      * KEYS: the hash. ARGV: token, lease ms, P, n, reservation ms (0: do not reserve), waiter id, offset, then either
      * the n slots the attempt asks for, or nothing to let the node choose.
      *
-     * <p>Grants when the slots are free (when the node chooses: the first n free slots from the offset on, all within
-     * {@link #CHOICE_WINDOW} of it) and no other waiter's reservation forbids it: the slots get the token and the
-     * deadline {@code now + lease}. All or nothing on this node. Replies 0 for asked slots, {@code 1 + mask} for
-     * chosen ones ({@code mask}: bit {@code k} for the slot {@code offset + k}), so the client counts only the nodes
-     * that chose the same slots. Refuses otherwise, with {@code -1 - (ttl + 2^24 * (start + 2^13 * mask))}:
+     * <p>Grants when the slots are free (when the node chooses: the first free slot from the offset on and the next
+     * free ones within {@link #CHOICE_WINDOW} of it) and no other waiter's reservation forbids it: the slots get the
+     * token and the deadline {@code now + lease}. All or nothing on this node. Replies 0 for asked slots,
+     * {@code 1 + first + 2^13 * mask} for chosen ones ({@code first} the first chosen slot, {@code mask} bit {@code k}
+     * for the slot {@code first + k}): the same slots give the same reply, so the client counts only the nodes that
+     * chose the same slots. Refuses otherwise, with {@code -1 - (ttl + 2^24 * (start + 2^13 * mask))}:
      * {@code ttl} the soonest slot expiry + 1 (0 when no slot is held), {@code start} the first free slot at or after
      * the offset + 1 (0 when none), {@code mask} which of the 15 slots from that one on are free. Replies
      * {@code -MISMATCH - 1 - P'} when the semaphore was declared with P' permits.
@@ -138,10 +142,14 @@ public final class SemaphoreScript {
                 if old then stale[#stale + 1] = 't:' .. old end
               end
             else
-              -- the first slots one by one (free at once when the semaphore is not full), then all deadlines in one call
+              -- the first slots one by one (free at once when the semaphore is not full), then all deadlines in one
+              -- call; the chosen slots are the first free one from the offset on and the next free ones within
+              -- ${WINDOW} slots of it (their distances fit the reply)
               local bulk = {}
-              for k = 0, math.min(p, ${WINDOW}) - 1 do
+              local first = -1
+              for k = 0, p - 1 do
                 local s = (offset + k) % p
+                if first >= 0 and k - first >= ${WINDOW} then break end
                 local taken, old
                 if k < 2 then
                   taken, old = probe(s)
@@ -149,22 +157,26 @@ public final class SemaphoreScript {
                   taken = held(s)
                 end
                 if not taken then
+                  if first < 0 then first = k end
                   chosen[#chosen + 1] = s
                   if k < 2 then
                     if old then stale[#stale + 1] = 't:' .. old end
                   else
                     bulk[#bulk + 1] = 's' .. s
                   end
-                  picked = picked + 2 ^ k
+                  picked = picked + 2 ^ (k - first)
                   if #chosen == n then break end
                 end
               end
               if #chosen < n then
                 ok = false
-              elseif #bulk > 0 then
-                for _, old in ipairs(redis.call('hmget', h, unpack(bulk))) do
-                  if old then stale[#stale + 1] = 't:' .. old end
+              else
+                if #bulk > 0 then
+                  for _, old in ipairs(redis.call('hmget', h, unpack(bulk))) do
+                    if old then stale[#stale + 1] = 't:' .. old end
+                  end
                 end
+                picked = chosen[1] + ${START_SCALE} * picked
               end
             end
             if ok and reserved > 0 then

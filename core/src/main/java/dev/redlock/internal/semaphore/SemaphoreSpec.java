@@ -195,7 +195,8 @@ public final class SemaphoreSpec implements LeaseSpec {
     public synchronized void refused(long reply) {
         if (reply > 0) {
             // chose other slots than the nodes that count: those were free there
-            vote(offset, reply - 1, SemaphoreScript.CHOICE_WINDOW);
+            long chosen = reply - 1;
+            vote((int) (chosen & START_MASK), chosen >>> SemaphoreScript.START_BITS, SemaphoreScript.CHOICE_WINDOW);
             return;
         }
         if (reply < -SemaphoreScript.MISMATCH) {
