@@ -31,13 +31,12 @@ import reactor.core.publisher.Mono;
  *
  * <p><b>Waiting.</b> A release publishes on the semaphore's channel and wakes the waiters; the backoff is the
  * fallback. Fairness: a refused request reserves the next permits on each node unless another waiter's reservation
- * asks for more, or as many with a smaller (random) waiter id; while a reservation for {@code m} permits lives, another request is granted only if
- * {@code m} permits stay free after it. So a request for {@code n > 1} permits is never starved by a stream of smaller
- * requests: once it holds the reservation, it gets the next {@code n} permits that free up. Requests of equal size
- * are served in no promised order (a new request makes one attempt before it joins its client's line of waiters, so
- * free permits are taken in parallel; the waiters of one client then try one at a time). A reservation lives a little longer
- * than the waiter's longest pause between attempts (at least 1 s) after its last attempt; a waiter that gives up
- * leaves it to expire.
+ * asks for more, or as many with a smaller (random) waiter id; while a reservation for {@code m} permits lives,
+ * another request is granted only if {@code m} permits stay free after it. So a request for {@code n > 1} permits is
+ * never starved by a stream of smaller requests: once it holds the reservation, it gets the next {@code n} permits
+ * that free up. Requests of equal size are served in no promised order across clients (in order within one client,
+ * whose waiters try one at a time). A reservation lives a little longer than the waiter's longest pause between
+ * attempts (at least 1 s) after its last attempt; a waiter that gives up leaves it to expire.
  *
  * <p>A handle costs nothing. Bad input fails at call time with {@link IllegalArgumentException}; two clients that
  * declare different numbers of permits for the same name get {@link PermitsMismatchException}.

@@ -18,8 +18,7 @@ import reactor.core.publisher.Mono;
  *
  * <ul>
  *   <li>Within one client, acquires of the same key wait in a local line ({@link LocalQueue}): only the head tries
- *       the nodes, so a release wakes one contender here, not a split vote among many. Acquires of leases that are
- *       not exclusive ({@link LeaseSpec#exclusive()}: permits) make their first attempt before they join the line.
+ *       the nodes, so a release wakes one contender here, not a split vote among many.
  *   <li>Between attempts: the backoff ({@link LockOptions#backoff()}), shortened to the holder's remaining TTL when a
  *       node told it, and cut short by the key's release notification ({@link ReleaseNotifier}). After a split vote
  *       (this attempt won some nodes, others went to other contenders) the next attempt comes after a short random
@@ -64,11 +63,10 @@ public final class AcquireLoop {
     public static Mono<DefaultLease> acquire(Engine owner, LeaseSpec spec, LockOptions options) {
         return Mono.defer(() -> {
             long waitDeadline = owner.now() + options.maxWait().toNanos();
-            if (spec.exclusive() && owner.localQueue().busy(spec.lineKey()) && !options.maxWait().isZero()) {
+            if (owner.localQueue().busy(spec.lineKey()) && !options.maxWait().isZero()) {
                 // others in this client already wait for this key: queue behind them instead of adding a contender
-                // (an acquire that may not wait at all still makes its one attempt). A lease that is not exclusive
-                // (permits) tries first: while permits are free, acquires must not wait for each other in a line
-                // of one attempt at a time; only the refused ones queue.
+                // (an acquire that may not wait at all still makes its one attempt). Permits too: someone waits only
+                // after a refusal, and a herd of first attempts on a full semaphore splits the nodes' votes.
                 return waitInLine(owner, spec, options, waitDeadline, null);
             }
             // Fast path: one attempt; the loop is only built once the lock turned out to be busy.
