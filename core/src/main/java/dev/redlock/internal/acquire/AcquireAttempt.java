@@ -13,7 +13,7 @@ import dev.redlock.internal.script.LockScript;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongPredicate;
-import reactor.core.publisher.MonoSink;
+import reactor.core.publisher.Mono;
 
 /**
  * One Redlock acquire attempt: the acquire script to all nodes in parallel, the validity check after the deciding
@@ -60,7 +60,7 @@ public final class AcquireAttempt implements QuorumCall.Listener, LongPredicate 
     private final LeaseSpec spec;
     private final LockOptions options;
     private final Duration nodeTimeout;
-    private final MonoSink<Result> sink;
+    private final HandOff.Emitter<Result> sink;
     private final String token = Tokens.next();
     private final AtomicInteger state = new AtomicInteger(RUNNING);
     private final long driftNanos;
@@ -71,8 +71,22 @@ public final class AcquireAttempt implements QuorumCall.Listener, LongPredicate 
     /** The spec's grant rule for this attempt, or null for {@link LeaseSpec#granted(long)}. */
     private final LongPredicate grants;
 
-    public AcquireAttempt(
-            Engine owner, LeaseSpec spec, LockOptions options, Duration nodeTimeout, MonoSink<Result> sink) {
+    /**
+     * One attempt, started on subscribe: emits its result (a lease, or why there is none); a cancel before the result
+     * releases the attempt's keys on every node, and a lease granted as the cancel comes is released, never lost.
+     */
+    public static Mono<Result> attempt(Engine owner, LeaseSpec spec, LockOptions options, Duration nodeTimeout) {
+        return new HandOff<Result>(
+                emitter -> new AcquireAttempt(owner, spec, options, nodeTimeout, emitter).start(),
+                result -> {
+                    if (result.lease != null) {
+                        result.lease.release().subscribe(v -> { }, e -> { });
+                    }
+                });
+    }
+
+    private AcquireAttempt(
+            Engine owner, LeaseSpec spec, LockOptions options, Duration nodeTimeout, HandOff.Emitter<Result> sink) {
         this.owner = owner;
         this.nodeTimeout = nodeTimeout;
         this.spec = spec;
@@ -82,7 +96,7 @@ public final class AcquireAttempt implements QuorumCall.Listener, LongPredicate 
         this.grants = spec.attemptGrants();
     }
 
-    public void start() {
+    private void start() {
         // close() waits for the attempts that began: each one that begins ends with one endAttempt() (on leaving
         // RUNNING), once it can no longer grant a lease
         if (!owner.beginAttempt()) {
@@ -203,7 +217,7 @@ public final class AcquireAttempt implements QuorumCall.Listener, LongPredicate 
             owner.track(lease);
             owner.endAttempt();
             // Handed over before anything else can run: a cancel that comes from now on finds the result either
-            // delivered (the subscriber owns the lease) or discarded, and the discard hook releases it.
+            // delivered (the subscriber owns the lease) or still undelivered, and the hand-off releases it.
             sink.success(new Result(lease, false, -1, acquire, false, at - t1, QuorumUnavailableException.Operation.ACQUIRE));
             owner.eventBus().lease(LockEvent.Type.ACQUIRED, spec.name(), token, Duration.ofNanos(deadline - at), null);
         }

@@ -382,7 +382,7 @@ public final class Engine {
 
     /** One attempt whose nodes get {@code nodeTimeout} each. */
     public Mono<AcquireAttempt.Result> attempt(LeaseSpec spec, LockOptions options, Duration nodeTimeout) {
-        return Mono.create(sink -> new AcquireAttempt(this, spec, options, nodeTimeout, sink).start());
+        return AcquireAttempt.attempt(this, spec, options, nodeTimeout);
     }
 
     /**
