@@ -1,5 +1,6 @@
 package dev.redlock;
 
+import dev.redlock.fair.RedFairLock;
 import dev.redlock.ratelimit.RateLimit;
 import dev.redlock.ratelimit.RedRateLimiter;
 import dev.redlock.semaphore.PermitsMismatchException;
@@ -141,6 +142,19 @@ public interface ReactiveRedLock extends AutoCloseable {
      *     out of range
      */
     RedSemaphore semaphore(String name, int permits);
+
+    /**
+     * A fair lock named {@code name} on this client's nodes, with the client's default options (or others, through
+     * {@link RedFairLock#withOptions}): waiters of every client served by priority, then arrival, through a waiter
+     * queue on each node; see {@link RedFairLock}. No I/O.
+     *
+     * @param name the lock's name; its key is the plain lock's ({@code <prefix>{<name>}}), with the queue beside it,
+     *     so a name is used either as a plain lock or as a fair lock ({@link LockKindMismatchException} otherwise)
+     * @return the handle
+     * @throws IllegalArgumentException at call time for a null or blank name (the rules of a lock key)
+     * @since 0.1.0
+     */
+    RedFairLock fairLock(String name);
 
     // == Manual acquire ==
 

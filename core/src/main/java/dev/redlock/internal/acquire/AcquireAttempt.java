@@ -61,7 +61,7 @@ public final class AcquireAttempt implements QuorumCall.Listener, LongPredicate 
     private final LockOptions options;
     private final Duration nodeTimeout;
     private final HandOff.Emitter<Result> sink;
-    private final String token = Tokens.next();
+    private final String token;
     private final AtomicInteger state = new AtomicInteger(RUNNING);
     private final long driftNanos;
     private long t1;
@@ -94,6 +94,8 @@ public final class AcquireAttempt implements QuorumCall.Listener, LongPredicate 
         this.sink = sink;
         this.driftNanos = options.driftNanos(options.leaseTime());
         this.grants = spec.attemptGrants();
+        String prefix = spec.tokenPrefix();
+        this.token = prefix.isEmpty() ? Tokens.next() : prefix + Tokens.next();
     }
 
     private void start() {
@@ -116,6 +118,7 @@ public final class AcquireAttempt implements QuorumCall.Listener, LongPredicate 
                 true,
                 true,
                 this);
+        spec.attemptStarted(acquire);
         acquire.start(null);
         // Registered after the commands are on their way, so a cancel (even one that came before this subscription
         // started) releases each node after that node's acquire, never before it.

@@ -18,9 +18,12 @@ import reactor.core.publisher.Mono;
  *
  * <ul>
  *   <li>Within one client, acquires of the same key wait in a local line ({@link LocalQueue}): only the head tries
- *       the nodes, so a release wakes one contender here, not a split vote among many.
+ *       the nodes, so a release wakes one contender here, not a split vote among many. Not the acquires of a
+ *       primitive whose waiters queue on the nodes ({@link LeaseSpec#queuesLocally()}: the fair lock), which keep
+ *       their own places there.
  *   <li>Between attempts: the backoff ({@link LockOptions#backoff()}), shortened to the holder's remaining TTL when a
- *       node told it, and cut short by the key's release notification ({@link ReleaseNotifier}). After a split vote
+ *       node told it, capped by {@link LeaseSpec#maxPauseNanos()}, and cut short by the key's release notification
+ *       ({@link ReleaseNotifier}). After a split vote
  *       (this attempt won some nodes, others went to other contenders) the next attempt comes after a short random
  *       delay instead, a few times in a row.
  *   <li>A retry never runs past {@code maxWait}: its nodes get what is left of the wait (at least 1 ms), so an
@@ -63,7 +66,7 @@ public final class AcquireLoop {
     public static Mono<DefaultLease> acquire(Engine owner, LeaseSpec spec, LockOptions options) {
         return Mono.defer(() -> {
             long waitDeadline = owner.now() + options.maxWait().toNanos();
-            if (owner.localQueue().busy(spec.lineKey()) && !options.maxWait().isZero()) {
+            if (spec.queuesLocally() && owner.localQueue().busy(spec.lineKey()) && !options.maxWait().isZero()) {
                 // others in this client already wait for this key: queue behind them instead of adding a contender
                 // (an acquire that may not wait at all still makes its one attempt). Permits too: someone waits only
                 // after a refusal, and a herd of first attempts on a full semaphore splits the nodes' votes.
@@ -77,8 +80,20 @@ public final class AcquireLoop {
                                     ? Mono.error(first.contended
                                             ? new LockAcquireTimeoutException(spec.name(), options.maxWait(), 1)
                                             : first.unavailable(spec.name()))
-                                    : waitInLine(owner, spec, options, waitDeadline, first));
+                                    : spec.queuesLocally()
+                                            ? waitInLine(owner, spec, options, waitDeadline, first)
+                                            : loopAfter(owner, spec, options, waitDeadline, first));
         });
+    }
+
+    /** The loop right after a failed first attempt, outside any local line (its waiters queue on the nodes). */
+    private static Mono<DefaultLease> loopAfter(Engine owner, LeaseSpec spec, LockOptions options,
+            long waitDeadline, AcquireAttempt.Result first) {
+        AcquireLoop loop = new AcquireLoop(owner, spec, options, waitDeadline);
+        loop.attempts = 1;
+        loop.last = first;
+        loop.waitFirst = true;
+        return loop.run();
     }
 
     /**
@@ -182,7 +197,7 @@ public final class AcquireLoop {
                     ? new LockAcquireTimeoutException(spec.name(), options.maxWait(), attempts)
                     : r.unavailable(spec.name()));
         }
-        long wait = Math.min(options.backoff().delay(attempts).toNanos(), left);
+        long wait = Math.min(Math.min(options.backoff().delay(attempts).toNanos(), left), spec.maxPauseNanos());
         if (!r.contended) {
             return Mono.delay(Duration.ofNanos(wait), owner.scheduler());
         }

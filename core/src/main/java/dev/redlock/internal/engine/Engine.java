@@ -45,6 +45,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.SignalType;
 import reactor.core.scheduler.Scheduler;
 
 /**
@@ -252,12 +253,20 @@ public final class Engine {
 
     /** Fire-and-forget compare-and-delete on every node, each sent after that node's part of {@code after}. */
     public void releaseEverywhere(LeaseSpec spec, String token, QuorumCall after, boolean publish) {
+        cleanupEverywhere(spec, spec.releaseScript(), spec.releaseKeys(), spec.releaseArgs(token, publish), after);
+    }
+
+    /**
+     * Fire-and-forget cleanup script (kind {@link Script.Kind#RELEASE}: never gated, sent even when late) on every
+     * node, each sent after that node's part of {@code after} (when given); {@code close()} waits for it.
+     */
+    private void cleanupEverywhere(LeaseSpec spec, Script script, String[] keys, String[] args, QuorumCall after) {
         QuorumCall cleanup = new QuorumCall(
                         this,
-                        spec.releaseScript(),
+                        script,
                         spec.quorumRule(),
-                        spec.releaseKeys(),
-                        spec.releaseArgs(token, publish),
+                        keys,
+                        args,
                         releaseTimeout(defaults),
                         v -> v == 1,
                         false,
@@ -391,6 +400,18 @@ public final class Engine {
      */
     public Mono<DefaultLease> acquire(LeaseSpec spec, LockOptions options) {
         Mono<DefaultLease> acquire = ensureOpen(spec.name(), "acquire").then(AcquireLoop.acquire(this, spec, options));
+        Script leave = spec.leaveScript();
+        if (leave != null) {
+            // A waiter queued on the nodes leaves at once when its acquire ends without a lease, after its last
+            // attempt's command on each node (so no late enqueue lands behind the leave). A completed acquire's lease
+            // takes its waiter out with its release; a cancel that came after the lease was delivered only removes
+            // an entry the holder no longer needs.
+            acquire = acquire.doFinally(signal -> {
+                if (signal != SignalType.ON_COMPLETE) {
+                    cleanupEverywhere(spec, leave, spec.leaveKeys(), spec.leaveArgs(), spec.lastAttempt());
+                }
+            });
+        }
         return measured(spec, acquire).doOnDiscard(Object.class, Engine::discardLease);
     }
 

@@ -3,6 +3,7 @@ package dev.redlock.internal.engine;
 import dev.redlock.LockOptions;
 import dev.redlock.internal.lease.RenewalBatcher;
 import dev.redlock.internal.lock.LockSpec;
+import dev.redlock.internal.quorum.QuorumCall;
 import dev.redlock.internal.script.Script;
 import java.time.Duration;
 
@@ -86,6 +87,58 @@ public interface LeaseSpec {
      * {@code null} when it may.
      */
     default RuntimeException reentryRefusal(LeaseSpec held) {
+        return null;
+    }
+
+    /**
+     * Put before each attempt's random token: a primitive whose holders must be told apart from another primitive's
+     * on the same key (the fair lock's {@code "f:"}) marks its tokens; empty for none.
+     */
+    default String tokenPrefix() {
+        return "";
+    }
+
+    /**
+     * Whether this client's acquires of the same line wait in a local line, so only the head tries the nodes
+     * ({@code LocalQueue}). A primitive whose waiters queue on the nodes themselves (the fair lock) says no: each of
+     * its waiters must keep its own place there, across clients.
+     */
+    default boolean queuesLocally() {
+        return true;
+    }
+
+    /**
+     * The longest wait between two attempts of one acquire, in nanoseconds: a waiter whose attempts are its
+     * heartbeat on the nodes (the fair lock's queue) must try again before its heartbeat lapses.
+     */
+    default long maxPauseNanos() {
+        return Long.MAX_VALUE;
+    }
+
+    /** Told each attempt's acquire call as it starts (the fair lock sends its leave after the last one's commands). */
+    default void attemptStarted(QuorumCall acquire) {}
+
+    /**
+     * For a primitive whose waiters enqueue on the nodes: the script that takes this acquire's waiter out of every
+     * node's queue when the acquire ends without a lease (error or cancel), or {@code null} for none. It is a cleanup
+     * (kind {@link Script.Kind#RELEASE}), sent on each node after that node's last acquire command.
+     */
+    default Script leaveScript() {
+        return null;
+    }
+
+    /** The keys of {@link #leaveScript()}. */
+    default String[] leaveKeys() {
+        throw new UnsupportedOperationException(name() + " has no waiter queue");
+    }
+
+    /** The arguments of {@link #leaveScript()}. */
+    default String[] leaveArgs() {
+        throw new UnsupportedOperationException(name() + " has no waiter queue");
+    }
+
+    /** The acquire call of the last attempt {@link #attemptStarted} was told about, or {@code null}. */
+    default QuorumCall lastAttempt() {
         return null;
     }
 

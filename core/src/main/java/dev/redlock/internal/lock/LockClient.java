@@ -8,8 +8,10 @@ import dev.redlock.QuorumUnavailableException;
 import dev.redlock.ReactiveRedLock;
 import dev.redlock.RedLock;
 import dev.redlock.RedisNode;
+import dev.redlock.fair.RedFairLock;
 import dev.redlock.internal.Checks;
 import dev.redlock.internal.engine.Engine;
+import dev.redlock.internal.fair.FairLockHandle;
 import dev.redlock.internal.engine.QuorumRule;
 import dev.redlock.internal.quorum.QuorumCall;
 import dev.redlock.internal.ratelimit.GcraRateLimiter;
@@ -86,6 +88,12 @@ public final class LockClient implements ReactiveRedLock {
         // fencing is a lock's option; a client whose defaults fence still makes semaphores
         LockOptions options = defaults.fencing() ? defaults.mutate().fencing(false).build() : defaults;
         return new SemaphoreHandle(engine, keyPrefix, name, permits, options);
+    }
+
+    @Override
+    public RedFairLock fairLock(String name) {
+        LockSpec spec = spec(name);
+        return new FairLockHandle(engine, keyPrefix, name, defaults, () -> isLocked(spec));
     }
 
     @Override

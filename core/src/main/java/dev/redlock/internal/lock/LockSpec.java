@@ -1,5 +1,6 @@
 package dev.redlock.internal.lock;
 
+import dev.redlock.LockKindMismatchException;
 import dev.redlock.LockOptions;
 import dev.redlock.internal.engine.LeaseSpec;
 import dev.redlock.internal.script.LockScript;
@@ -72,6 +73,29 @@ public final class LockSpec implements LeaseSpec {
     @Override
     public long holderTtlMillis(long reply) {
         return reply < 0 ? -1 - reply : -1;
+    }
+
+    @Override
+    public RuntimeException refusalError(long reply) {
+        return reply == LockScript.KIND_MISMATCH ? kindMismatch(key, false) : null;
+    }
+
+    @Override
+    public RuntimeException reentryRefusal(LeaseSpec held) {
+        return held instanceof LockSpec ? null : kindMismatch(key, false);
+    }
+
+    /**
+     * The error for a name used as both kinds of lock.
+     *
+     * @param fair whether the failed operation asked for a fair lock (the name is then held as a plain one)
+     */
+    public static LockKindMismatchException kindMismatch(String name, boolean fair) {
+        return fair
+                ? new LockKindMismatchException(name, LockKindMismatchException.Kind.FAIR_LOCK,
+                        LockKindMismatchException.Kind.LOCK)
+                : new LockKindMismatchException(name, LockKindMismatchException.Kind.LOCK,
+                        LockKindMismatchException.Kind.FAIR_LOCK);
     }
 
     @Override

@@ -21,7 +21,8 @@ public final class LockScript {
      * its clock in microseconds ({@code TIME}) instead of 0: a node that restarted empty must not answer less than
      * the tokens it handed out before (see {@link Lease#fencingToken()}). When the lock is taken it returns
      * {@code -1 - pttl} of the holder, or {@link #NO_EXPIRY} when the key has no TTL (written by something else):
-     * the waiter then backs off normally instead of retrying at once.
+     * the waiter then backs off normally instead of retrying at once. {@link #KIND_MISMATCH} when a fair lock holds
+     * the key (its tokens start with {@code "f:"}; the lock's never do).
      */
     public static final Script ACQUIRE = Script.of("acquire", "redis.replicate_commands()\n"
             + "if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then\n"
@@ -33,6 +34,8 @@ public final class LockScript {
             + "  end\n"
             + "  return 0\n"
             + "end\n"
+            + "local holder = redis.call('get', KEYS[1])\n"
+            + "if holder and string.sub(holder, 1, 2) == 'f:' then return " + LockScript.KIND_MISMATCH + " end\n"
             + "local ttl = redis.call('pttl', KEYS[1])\n"
             + "if ttl == -1 then return " + LockScript.NO_EXPIRY + " end\n"
             + "if ttl < 0 then ttl = 0 end\n"
@@ -111,6 +114,9 @@ public final class LockScript {
      * gives (at most a day, the longest lease), and far above Lua's exact integer range's end.
      */
     public static final long NO_EXPIRY = -(1L << 40);
+
+    /** What {@link #ACQUIRE} answers when a fair lock holds the key: below {@link #NO_EXPIRY}. */
+    public static final long KIND_MISMATCH = -(1L << 41);
 
     /** The largest integer a Lua number (a double) holds exactly: counters and tokens stay at or below it. */
     public static final long MAX_EXACT = (1L << 53) - 1;

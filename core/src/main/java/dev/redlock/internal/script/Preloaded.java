@@ -1,5 +1,6 @@
 package dev.redlock.internal.script;
 
+import dev.redlock.internal.fair.FairScript;
 import dev.redlock.internal.semaphore.SemaphoreScript;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,7 +14,7 @@ public final class Preloaded {
     private Preloaded() {}
 
     /** The lock's and the engine's ({@link LockScript#PRELOADED}), then each primitive's. */
-    public static final List<Script> SCRIPTS = concat(LockScript.PRELOADED, SemaphoreScript.PRELOADED);
+    public static final List<Script> SCRIPTS = concat(LockScript.PRELOADED, SemaphoreScript.PRELOADED, FairScript.PRELOADED);
 
     @SafeVarargs
     private static List<Script> concat(List<Script>... lists) {

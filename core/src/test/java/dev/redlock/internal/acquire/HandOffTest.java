@@ -17,7 +17,7 @@ import reactor.test.util.RaceTestUtils;
  */
 class HandOffTest {
 
-    private static final int ROUNDS = 20_000;
+    private static final int ROUNDS = 10_000;
 
     /** One subscription: what reached the subscriber, what went to undelivered, the producer's emitter. */
     private static final class Round {
