@@ -78,6 +78,47 @@ public interface RedLock {
     <T> Mono<T> withLockMono(Function<? super Lease, ? extends Mono<? extends T>> body);
 
     /**
+     * Runs {@code body} while holding the lock, but only while {@code condition} holds: the condition is asked before
+     * the acquire, and again once the lease is held (a business-hours check, a feature switch, "is this job still
+     * due").
+     *
+     * <ul>
+     *   <li>on subscribe: subscribes to {@code condition}; {@code false} or empty fails with
+     *       {@link ConditionNotMetException} ({@link ConditionNotMetException.Stage#BEFORE_ACQUIRE}) without any I/O
+     *       to the nodes; {@code true} acquires as {@link #withLock} does (same options, watchdog, reentrancy, errors);
+     *   <li>lease held: subscribes to {@code condition} again; {@code false} or empty releases the lease and then
+     *       fails with {@link ConditionNotMetException} ({@link ConditionNotMetException.Stage#AFTER_ACQUIRE}), the
+     *       body never being called; {@code true} runs the body exactly as {@link #withLock} does;
+     *   <li>condition errors: the error is propagated, after the lease was released when it was held;
+     *   <li>cancel at any point: as {@link #withLock}, the lease (if held) is released.
+     * </ul>
+     *
+     * <p>The condition is subscribed twice, so it must be cold (build its answer on subscription, e.g. with
+     * {@code Mono.fromSupplier}); a cached {@code Mono} answers the same both times. Inside an enclosing scope on the
+     * same lock, the lease is reused and "released" means handed back to that scope, which still holds it.
+     *
+     * @param condition answers whether the body should run; subscribed on subscription and again under the lease
+     * @param body builds the publisher to run under the lease, once the condition held a second time
+     * @param <T> the element type
+     * @return a lazy {@code Flux} of the body's elements
+     * @throws IllegalArgumentException at call time for a null condition or body
+     */
+    <T> Flux<T> withLockIf(Mono<Boolean> condition, Function<? super Lease, ? extends Publisher<? extends T>> body);
+
+    /**
+     * {@link #withLockIf} for a {@code Mono} body: the same condition checks, and the body's value comes after the
+     * lease was released, as with {@link #withLockMono}.
+     *
+     * @param condition answers whether the body should run; subscribed on subscription and again under the lease
+     * @param body builds the {@code Mono} to run under the lease, once the condition held a second time
+     * @param <T> the value type
+     * @return a lazy {@code Mono} of the body's value; {@link ConditionNotMetException} when the condition did not
+     *     hold
+     * @throws IllegalArgumentException at call time for a null condition or body
+     */
+    <T> Mono<T> withLockMonoIf(Mono<Boolean> condition, Function<? super Lease, ? extends Mono<? extends T>> body);
+
+    /**
      * Whether some owner holds the lock on a quorum: {@link ReactiveRedLock#isLocked(String)}.
      *
      * @return a lazy {@code Mono} of the answer

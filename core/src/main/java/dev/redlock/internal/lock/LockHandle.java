@@ -1,5 +1,6 @@
 package dev.redlock.internal.lock;
 
+import dev.redlock.ConditionNotMetException;
 import dev.redlock.Lease;
 import dev.redlock.LockOptions;
 import dev.redlock.RedLock;
@@ -57,6 +58,39 @@ final class LockHandle implements RedLock {
     public <T> Mono<T> withLockMono(Function<? super Lease, ? extends Mono<? extends T>> body) {
         Checks.notNull(body, "body");
         return client.engine().scope().mono(spec, options, body);
+    }
+
+    @Override
+    public <T> Flux<T> withLockIf(Mono<Boolean> condition,
+            Function<? super Lease, ? extends Publisher<? extends T>> body) {
+        return firstCheck(condition, body).thenMany(client.engine().scope().flux(spec, options, lease ->
+                holds(condition, ConditionNotMetException.Stage.AFTER_ACQUIRE)
+                        .thenMany(Flux.defer(() -> Flux.<T>from(body.apply(lease))))));
+    }
+
+    @Override
+    public <T> Mono<T> withLockMonoIf(Mono<Boolean> condition,
+            Function<? super Lease, ? extends Mono<? extends T>> body) {
+        return firstCheck(condition, body).then(client.engine().scope().mono(spec, options, lease ->
+                holds(condition, ConditionNotMetException.Stage.AFTER_ACQUIRE)
+                        .then(Mono.defer(() -> body.apply(lease)))));
+    }
+
+    /** Checks the arguments at call time, and makes the check before the acquire. */
+    private Mono<Void> firstCheck(Mono<Boolean> condition, Object body) {
+        Checks.notNull(condition, "condition");
+        Checks.notNull(body, "body");
+        return holds(condition, ConditionNotMetException.Stage.BEFORE_ACQUIRE);
+    }
+
+    /**
+     * Completes when {@code condition} answers true, else fails with the typed error. Inside the scope its error
+     * becomes the body's, so the scope releases the lease before signalling it.
+     */
+    private Mono<Void> holds(Mono<Boolean> condition, ConditionNotMetException.Stage stage) {
+        return condition.defaultIfEmpty(false).flatMap(ok -> ok
+                ? Mono.<Void>empty()
+                : Mono.<Void>error(new ConditionNotMetException(spec.name(), stage)));
     }
 
     @Override
