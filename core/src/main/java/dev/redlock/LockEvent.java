@@ -41,7 +41,13 @@ public final class LockEvent {
         /** Health checks of a node failed several times in a row; {@link #error()} is the last failure. */
         NODE_DOWN,
         /** A node that was down answered a health check again; {@link #duration()} is the round trip. */
-        NODE_UP
+        NODE_UP,
+        /**
+         * The adaptive lease time of a lock's group changed ({@link LockOptions#adaptiveLeaseTime()}); {@link #key()}
+         * is the lock whose acquire uses it first, {@link #duration()} the new lease time. Also sent for a group's
+         * first acquire. It has no token hash.
+         */
+        ADAPTIVE_LEASE
     }
 
     private final Type type;
@@ -104,7 +110,7 @@ public final class LockEvent {
     /**
      * A short hash of the lease token, to correlate the events of one lease without revealing the token.
      *
-     * @return 8 hex digits; empty for node events
+     * @return 8 hex digits; empty for node events and {@link Type#ADAPTIVE_LEASE}
      */
     public Optional<String> tokenHash() {
         return Optional.ofNullable(tokenHash);

@@ -49,6 +49,7 @@ public final class LockOptions {
     private final double renewalRatio;
     private final @Nullable Duration maxHoldTime;
     private final boolean fencing;
+    private final boolean adaptiveLeaseTime;
 
     private LockOptions(Builder b) {
         this.leaseTime = b.leaseTime;
@@ -60,11 +61,13 @@ public final class LockOptions {
         this.renewalRatio = b.renewalRatio;
         this.maxHoldTime = b.maxHoldTime;
         this.fencing = b.fencing;
+        this.adaptiveLeaseTime = b.adaptiveLeaseTime;
     }
 
     /**
      * The default options: lease time 30 s, max wait 10 s, node timeout 100 ms, drift factor 0.01, equal-jitter
-     * backoff from 10 ms to 250 ms, watchdog on at a third of the lease time, no maximum hold time, no fencing.
+     * backoff from 10 ms to 250 ms, watchdog on at a third of the lease time, no maximum hold time, no fencing, a
+     * fixed lease time.
      *
      * @return the default options
      */
@@ -184,6 +187,18 @@ public final class LockOptions {
     }
 
     /**
+     * Whether the lease time adapts to how long leases of this lock (or its group) were held: the client keeps the
+     * last 128 hold times of such leases per group ({@link RedLockBuilder#adaptiveLeaseGroups}) and acquires with
+     * {@code clamp((p95 + 2σ) × 3, leaseTime, 10 × leaseTime)}, never above the client's maximum lease time; with
+     * fewer than 8 hold times it uses {@link #leaseTime()}.
+     *
+     * @return {@code true} when the lease time adapts; {@code false} (the default) for a fixed lease time
+     */
+    public boolean adaptiveLeaseTime() {
+        return adaptiveLeaseTime;
+    }
+
+    /**
      * The clock drift allowance for a lease of this length: lease × factor + 2 ms.
      *
      * @param lease the lease time
@@ -206,6 +221,7 @@ public final class LockOptions {
                 && watchdog == that.watchdog
                 && Double.compare(renewalRatio, that.renewalRatio) == 0
                 && fencing == that.fencing
+                && adaptiveLeaseTime == that.adaptiveLeaseTime
                 && leaseTime.equals(that.leaseTime)
                 && maxWait.equals(that.maxWait)
                 && nodeTimeout.equals(that.nodeTimeout)
@@ -216,14 +232,16 @@ public final class LockOptions {
     @Override
     public int hashCode() {
         return Objects.hash(
-                leaseTime, maxWait, nodeTimeout, clockDriftFactor, backoff, watchdog, renewalRatio, maxHoldTime, fencing);
+                leaseTime, maxWait, nodeTimeout, clockDriftFactor, backoff, watchdog, renewalRatio, maxHoldTime, fencing,
+                adaptiveLeaseTime);
     }
 
     @Override
     public String toString() {
         return "LockOptions{leaseTime=" + leaseTime + ", maxWait=" + maxWait + ", nodeTimeout=" + nodeTimeout
                 + ", clockDriftFactor=" + clockDriftFactor + ", backoff=" + backoff + ", watchdog=" + watchdog
-                + ", renewalRatio=" + renewalRatio + ", maxHoldTime=" + maxHoldTime + ", fencing=" + fencing + '}';
+                + ", renewalRatio=" + renewalRatio + ", maxHoldTime=" + maxHoldTime + ", fencing=" + fencing
+                + ", adaptiveLeaseTime=" + adaptiveLeaseTime + '}';
     }
 
     /**
@@ -241,6 +259,7 @@ public final class LockOptions {
         private double renewalRatio = DEFAULT_RENEWAL_RATIO;
         private @Nullable Duration maxHoldTime;
         private boolean fencing;
+        private boolean adaptiveLeaseTime;
 
         private Builder() {}
 
@@ -254,6 +273,7 @@ public final class LockOptions {
             this.renewalRatio = o.renewalRatio;
             this.maxHoldTime = o.maxHoldTime;
             this.fencing = o.fencing;
+            this.adaptiveLeaseTime = o.adaptiveLeaseTime;
         }
 
         /**
@@ -369,6 +389,19 @@ public final class LockOptions {
          */
         public Builder fencing(boolean fencing) {
             this.fencing = fencing;
+            return this;
+        }
+
+        /**
+         * Whether the lease time adapts to observed hold times (default {@code false}); see
+         * {@link LockOptions#adaptiveLeaseTime()}. {@link #leaseTime(Duration)} stays the floor, and ten times it the
+         * ceiling. Locks only: a semaphore rejects options with it.
+         *
+         * @param adaptiveLeaseTime {@code true} to let the lease time follow the hold times of this lock's group
+         * @return this builder
+         */
+        public Builder adaptiveLeaseTime(boolean adaptiveLeaseTime) {
+            this.adaptiveLeaseTime = adaptiveLeaseTime;
             return this;
         }
 

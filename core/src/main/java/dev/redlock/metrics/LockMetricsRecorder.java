@@ -87,6 +87,17 @@ public interface LockMetricsRecorder {
     default void leaseReleased(String name, Duration held, boolean confirmed) {}
 
     /**
+     * The adaptive lease time of a group of locks changed ({@code LockOptions.adaptiveLeaseTime}): reported by the
+     * first acquire that uses the new figure, and by the group's first acquire.
+     *
+     * @param group the group, as {@code RedLockBuilder.adaptiveLeaseGroups} made it from the lock's name (the name
+     *     itself by default)
+     * @param leaseTime the lease time acquires of the group use now
+     * @since 0.1.0
+     */
+    default void adaptiveLeaseTime(String group, Duration leaseTime) {}
+
+    /**
      * A node went down (health checks failed) or came back up.
      *
      * @param node {@code host:port}

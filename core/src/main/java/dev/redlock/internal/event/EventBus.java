@@ -103,6 +103,19 @@ public final class EventBus {
         }
     }
 
+    /**
+     * The adaptive lease time of {@code group} changed to {@code leaseTime}, as an acquire of {@code key} found: an
+     * {@link LockEvent.Type#ADAPTIVE_LEASE} event and the recorder's {@code adaptiveLeaseTime}.
+     */
+    public void adaptiveLease(String key, String group, Duration leaseTime) {
+        if (recording) {
+            recorder.adaptiveLeaseTime(group, leaseTime);
+        }
+        if (listening()) {
+            emit(new LockEvent(LockEvent.Type.ADAPTIVE_LEASE, key, null, null, now(), leaseTime, null));
+        }
+    }
+
     public void node(LockEvent.Type type, String node, Duration duration, Throwable error) {
         if (recording && (type == LockEvent.Type.NODE_UP || type == LockEvent.Type.NODE_DOWN)) {
             recorder.nodeStateChanged(node, type == LockEvent.Type.NODE_UP);

@@ -76,6 +76,15 @@ final class GuardedRecorder implements LockMetricsRecorder {
     }
 
     @Override
+    public void adaptiveLeaseTime(String group, Duration leaseTime) {
+        try {
+            delegate.adaptiveLeaseTime(group, leaseTime);
+        } catch (RuntimeException e) {
+            failed(e);
+        }
+    }
+
+    @Override
     public void nodeStateChanged(String node, boolean up) {
         try {
             delegate.nodeStateChanged(node, up);
