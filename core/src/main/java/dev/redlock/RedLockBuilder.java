@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Function;
 import javax.net.ssl.TrustManagerFactory;
 import org.jspecify.annotations.Nullable;
 import reactor.core.scheduler.Scheduler;
@@ -53,6 +54,7 @@ public final class RedLockBuilder {
     private LockMetricsRecorder metricsRecorder = LockMetricsRecorder.NOOP;
     private Duration healthCheckInterval = DEFAULT_HEALTH_CHECK_INTERVAL;
     private @Nullable SslOptions sslOptions;
+    private Function<String, String> adaptiveLeaseGroups = Function.identity();
 
     RedLockBuilder() {}
 
@@ -279,6 +281,22 @@ public final class RedLockBuilder {
     }
 
     /**
+     * How locks with {@link LockOptions#adaptiveLeaseTime()} share hold times: locks whose names map to the same group
+     * share one window of the last 128 hold times, and so one adaptive lease time. The default, the identity, gives
+     * each lock its own; group names with unbounded parts ({@code "orders:" + id} → {@code "orders"}), since at most
+     * 10,000 groups are kept (a new group beyond uses the base lease time). Called on the threads that run lock
+     * operations: it must be fast and must not block; a name it throws for, or maps to {@code null}, is its own group.
+     *
+     * @param keyToGroup maps a lock name, as the caller gave it, to its group
+     * @return this builder
+     * @throws IllegalArgumentException for null
+     */
+    public RedLockBuilder adaptiveLeaseGroups(Function<String, String> keyToGroup) {
+        this.adaptiveLeaseGroups = Checks.notNull(keyToGroup, "keyToGroup");
+        return this;
+    }
+
+    /**
      * Builds the client; opens no connection.
      *
      * @return a new client; close it with {@link ReactiveRedLock#close()} or {@link ReactiveRedLock#closeAsync()}
@@ -310,7 +328,7 @@ public final class RedLockBuilder {
         }
         Engine engine = new Engine(new EngineConfig(List.copyOf(nodes), defaults, keyPrefix, scheduler, eventScheduler,
                 restartGuard, maxLeaseTime, connectTimeout, nodeFactory, breaker, healthCheckInterval, ssl,
-                clientResources, metricsRecorder));
+                clientResources, metricsRecorder, adaptiveLeaseGroups));
         return new LockClient(engine, keyPrefix, defaults);
     }
 

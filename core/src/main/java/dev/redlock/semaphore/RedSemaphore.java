@@ -73,7 +73,7 @@ public interface RedSemaphore {
      * @param options the options, checked as the client checks them
      * @return a new handle
      * @throws IllegalArgumentException for null options, a lease time above the client's maximum lease time, or
-     *     fencing turned on
+     *     fencing or an adaptive lease time turned on
      */
     RedSemaphore withOptions(LockOptions options);
 

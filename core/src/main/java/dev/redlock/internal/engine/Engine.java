@@ -16,6 +16,7 @@ import dev.redlock.internal.event.EventBus;
 import dev.redlock.internal.health.HealthMonitor;
 import dev.redlock.internal.health.NodeHealth;
 import dev.redlock.internal.lease.DefaultLease;
+import dev.redlock.internal.lease.HoldTimes;
 import dev.redlock.internal.lease.RenewalBatcher;
 import dev.redlock.internal.lease.Scope;
 import dev.redlock.internal.node.HoldOutTime;
@@ -39,6 +40,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
@@ -87,6 +89,7 @@ public final class Engine {
     private final RenewalBatcher renewals = new RenewalBatcher(this);
     private final LocalQueue localQueue;
     private final Scope scope = new Scope(this);
+    private final HoldTimes holdTimes;
     private final NodeHealth[] health;
     private final HealthMonitor healthMonitor;
     private final Set<DefaultLease> active = ConcurrentHashMap.newKeySet();
@@ -113,6 +116,7 @@ public final class Engine {
         this.maxLeaseTime = config.maxLeaseTime();
         this.connectTimeout = config.connectTimeout();
         this.events = new EventBus(scheduler, config.eventScheduler(), config.recorder());
+        this.holdTimes = new HoldTimes(config.adaptiveLeaseGroups(), maxLeaseTime, events);
         this.channels = new NodeChannel[nodes.size()];
         HoldOutTime holdOut = new HoldOutTime(maxLeaseTime);
         if (config.nodeFactory() == null) {
@@ -203,6 +207,11 @@ public final class Engine {
             }
         }
         return false;
+    }
+
+    /** The hold times behind adaptive lease times ({@link LockOptions#adaptiveLeaseTime()}). */
+    public HoldTimes holdTimes() {
+        return holdTimes;
     }
 
     public RenewalBatcher renewals() {
@@ -399,7 +408,8 @@ public final class Engine {
      * ({@link AcquireLoop}). A lease granted while the subscriber cancels, which never reaches it, is released.
      */
     public Mono<DefaultLease> acquire(LeaseSpec spec, LockOptions options) {
-        Mono<DefaultLease> acquire = ensureOpen(spec.name(), "acquire").then(AcquireLoop.acquire(this, spec, options));
+        Mono<DefaultLease> acquire = ensureOpen(spec.name(), "acquire")
+                .then(adapted(spec, options, o -> AcquireLoop.acquire(this, spec, o)));
         Script leave = spec.leaveScript();
         if (leave != null) {
             // A waiter queued on the nodes leaves at once when its acquire ends without a lease, after its last
@@ -413,6 +423,16 @@ public final class Engine {
             });
         }
         return measured(spec, acquire).doOnDiscard(Object.class, Engine::discardLease);
+    }
+
+    /**
+     * {@code acquire} with the options of an adaptive lease time ({@link HoldTimes#adapt}), read at subscription so
+     * that each subscription uses the group's current figure; with a fixed lease time, {@code acquire} as it is.
+     */
+    private <T> Mono<T> adapted(LeaseSpec spec, LockOptions options, Function<LockOptions, Mono<T>> acquire) {
+        return options.adaptiveLeaseTime()
+                ? Mono.defer(() -> acquire.apply(holdTimes.adapt(spec.name(), options)))
+                : acquire.apply(options);
     }
 
     /** The acquire with its outcome and wait reported to the metrics recorder, when one is installed. */
@@ -449,7 +469,7 @@ public final class Engine {
     /** One attempt: the lease, empty when held elsewhere, or the quorum error. */
     public Mono<DefaultLease> tryAcquire(LeaseSpec spec, LockOptions options) {
         Mono<DefaultLease> attempt = ensureOpen(spec.name(), "tryAcquire")
-                .then(attempt(spec, options, options.nodeTimeout()))
+                .then(adapted(spec, options, o -> attempt(spec, o, o.nodeTimeout())))
                 .flatMap(r -> r.lease != null
                         ? Mono.just(r.lease)
                         : r.contended ? Mono.<DefaultLease>empty() : Mono.<DefaultLease>error(r.unavailable(spec.name())));

@@ -10,12 +10,14 @@ import io.lettuce.core.SslOptions;
 import io.lettuce.core.resource.ClientResources;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Function;
 import reactor.core.scheduler.Scheduler;
 
 /**
  * Everything an {@link Engine} is built from, checked by the public builder. {@code nodeFactory} (tests), {@code
  * sslOptions} and {@code clientResources} may be null: Lettuce nodes, the JDK's trust store, resources of the
- * engine's own.
+ * engine's own. {@code adaptiveLeaseGroups} maps a lock name to the group whose hold times set its adaptive lease
+ * time.
  */
 public record EngineConfig(
         List<RedisNode> nodes,
@@ -31,4 +33,5 @@ public record EngineConfig(
         Duration healthCheckInterval,
         SslOptions sslOptions,
         ClientResources clientResources,
-        LockMetricsRecorder recorder) {}
+        LockMetricsRecorder recorder,
+        Function<String, String> adaptiveLeaseGroups) {}

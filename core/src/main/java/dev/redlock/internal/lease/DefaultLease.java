@@ -436,6 +436,10 @@ public final class DefaultLease implements Lease {
         }
         boolean wasHeld = state.compareAndSet(HELD, RELEASING);
         boolean expired = wasHeld && now - deadlineNanos >= 0;
+        if (wasHeld && options.adaptiveLeaseTime() && closedError == null) {
+            // a hold cut short by close() says nothing about how long the holder needed
+            owner.holdTimes().record(spec.name(), now - acquiredNanos);
+        }
         disarmLossTimer();
         owner.untrack(this);
         QuorumCall release = new QuorumCall(
@@ -571,6 +575,10 @@ public final class DefaultLease implements Lease {
         LeaseLostException e = newLoss(reason, cause);
         if (state.compareAndSet(HELD, LOST)) {
             lostError = e;
+            if (reason == LeaseLostException.Reason.EXPIRED && options.adaptiveLeaseTime()) {
+                // the holder outlived its lease: it needed at least this long, which the next lease time should cover
+                owner.holdTimes().record(spec.name(), owner.now() - acquiredNanos);
+            }
             disarmLossTimer();
             owner.untrack(this);
             owner.eventBus().lease(LockEvent.Type.LOST, spec.name(), token, Duration.ZERO, e);

@@ -85,8 +85,10 @@ public final class LockClient implements ReactiveRedLock {
 
     @Override
     public RedSemaphore semaphore(String name, int permits) {
-        // fencing is a lock's option; a client whose defaults fence still makes semaphores
-        LockOptions options = defaults.fencing() ? defaults.mutate().fencing(false).build() : defaults;
+        // fencing and adaptive lease times are a lock's options; a client whose defaults use them still makes semaphores
+        LockOptions options = defaults.fencing() || defaults.adaptiveLeaseTime()
+                ? defaults.mutate().fencing(false).adaptiveLeaseTime(false).build()
+                : defaults;
         return new SemaphoreHandle(engine, keyPrefix, name, permits, options);
     }
 

@@ -49,6 +49,11 @@ public final class SemaphoreHandle implements RedSemaphore {
             throw new IllegalArgumentException("fencing is not available for semaphore permits: turn it off in the "
                     + "options (several holders share a semaphore, so no token order could protect a resource)");
         }
+        if (options.adaptiveLeaseTime()) {
+            // hold times are kept per lock group; a permit's hold says little about the next holder's
+            throw new IllegalArgumentException("adaptiveLeaseTime is not available for semaphore permits: turn it off "
+                    + "in the options");
+        }
         return options;
     }
 
