@@ -231,6 +231,26 @@ final class FakeNode implements NodeChannel {
                 long pttl = pttl(keys[0]);
                 return pttl == -1 ? LockScript.NO_EXPIRY : -1 - Math.max(0, pttl);
             }
+            case "fair-acquire": {
+                // the fair lock's key only, not its queue (the queue is tested on real nodes): granted while the key
+                // is free, else refused with the waiter's score (the agreed one, or one from this node's clock)
+                if (get(keys[0]) == null) {
+                    set(keys[0], args[0], Long.parseLong(args[1]));
+                    return 0;
+                }
+                long score = args[6].isEmpty()
+                        ? (1000L - Long.parseLong(args[4])) * (1L << 42) + TimeUnit.NANOSECONDS.toMillis(now())
+                        : Long.parseLong(args[6]);
+                return -1 - score;
+            }
+            case "fair-release": {
+                String v = args[0].isEmpty() ? null : get(keys[0]);
+                if (v != null && v.equals(args[0])) {
+                    del(keys[0]);
+                    return 1;
+                }
+                return v == null ? 0 : -1;
+            }
             case "release": {
                 String v = get(keys[0]);
                 if (args[0].equals(v)) {

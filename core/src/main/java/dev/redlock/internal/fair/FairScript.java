@@ -59,7 +59,7 @@ public final class FairScript {
      * with the agreed score if given, else the one it has, else a new one from this node's clock; renews its
      * heartbeat; answers {@code -1 - score}. {@link #KIND_MISMATCH} when a plain lock holds the key.
      */
-    static final Script ACQUIRE = Script.of("fair-acquire", "redis.replicate_commands()\n"
+    public static final Script ACQUIRE = Script.of("fair-acquire", "redis.replicate_commands()\n"
             + "local holder = redis.call('get', KEYS[1])\n"
             + "if holder and string.sub(holder, 1, 2) ~= 'f:' then return " + KIND_MISMATCH + " end\n"
             + NOW_AND_PRUNE
@@ -96,7 +96,7 @@ public final class FairScript {
      * a wake prefix is given, publishes on the channel of the waiter now at the head (only that one: no herd).
      * Returns 1 released, 0 no key, -1 another owner's key (left alone); 0 as well for a leave without a token.
      */
-    static final Script RELEASE = Script.of("fair-release", "redis.replicate_commands()\n"
+    public static final Script RELEASE = Script.of("fair-release", "redis.replicate_commands()\n"
             + "local released = 0\n"
             + "if ARGV[1] ~= '' then\n"
             + "  local v = redis.call('get', KEYS[1])\n"
