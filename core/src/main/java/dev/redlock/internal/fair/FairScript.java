@@ -1,5 +1,6 @@
 package dev.redlock.internal.fair;
 
+import dev.redlock.fair.RedFairLock;
 import dev.redlock.internal.script.Script;
 import java.util.List;
 
@@ -21,7 +22,7 @@ public final class FairScript {
     private FairScript() {}
 
     /** Priorities run from 0 to this (higher first). */
-    static final int MAX_PRIORITY = 1000;
+    static final int MAX_PRIORITY = RedFairLock.MAX_PRIORITY;
 
     /** 2^42: the arrival part of a score (ms of node time: until the year 2109). */
     static final long ARRIVAL_SPAN = 1L << 42;
