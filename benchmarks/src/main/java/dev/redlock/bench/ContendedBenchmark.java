@@ -1,8 +1,5 @@
 package dev.redlock.bench;
 
-import java.time.Duration;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -20,9 +17,6 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.IterationParams;
 import org.openjdk.jmh.runner.IterationType;
-import reactor.core.Disposable;
-import reactor.core.publisher.Flux;
-import reactor.core.publisher.Mono;
 
 /**
  * Contended handoff: {@code workers} (16) workers loop on one key: acquire, hold it for a 1 ms critical section
@@ -58,9 +52,6 @@ import reactor.core.publisher.Mono;
 @State(Scope.Benchmark)
 public class ContendedBenchmark {
 
-    static final Duration CRITICAL_SECTION = Duration.ofMillis(1);
-    private static final Duration STOP_LIMIT = Duration.ofSeconds(90);
-
     @Param({"1", "5"})
     public int nodes;
 
@@ -72,15 +63,7 @@ public class ContendedBenchmark {
 
     private Env env;
     private Slot[] slots;
-    private final HandoffRecorder iteration = new HandoffRecorder();
-    private final HandoffRecorder trial = new HandoffRecorder();
-    private final Semaphore acquisitions = new Semaphore(0);
-    private final Mono<Long> criticalSection = Mono.delay(CRITICAL_SECTION);
-    private volatile boolean stopping;
-    private volatile Throwable failure;
-    private CountDownLatch stopped;
-    private Disposable running;
-    private boolean measuring;
+    private final ContentionLoop loop = new ContentionLoop();
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -90,57 +73,22 @@ public class ContendedBenchmark {
 
     @Setup(Level.Iteration)
     public void startWorkers(IterationParams params) {
-        measuring = params.getType() == IterationType.MEASUREMENT;
-        iteration.reset();
-        acquisitions.drainPermits();
-        stopping = false;
-        stopped = new CountDownLatch(1);
-        running = Flux.range(0, workers)
-                .flatMap(this::worker, workers)
-                .doFinally(s -> stopped.countDown())
-                .subscribe(null, e -> failure = e);
-    }
-
-    private Mono<Void> worker(int w) {
-        Slot slot = slots[w];
-        return Mono.defer(() -> env.driver.acquire(slot))
-                .flatMap(held -> {
-                    iteration.acquired(w);
-                    acquisitions.release();
-                    return criticalSection.then(Mono.defer(() -> {
-                        iteration.releasing(w);
-                        return env.driver.release(held);
-                    }));
-                })
-                .repeat(() -> !stopping)
-                .then();
+        loop.start(env.driver, slots, params.getType() == IterationType.MEASUREMENT);
     }
 
     @TearDown(Level.Iteration)
     public void stopWorkers() throws InterruptedException {
-        stopping = true;
-        boolean done = stopped.await(STOP_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
-        if (!done) {
-            running.dispose();
-            throw new IllegalStateException(impl + " workers did not stop within " + STOP_LIMIT);
-        }
-        if (failure != null) {
-            throw new IllegalStateException(impl + " worker failed", failure);
-        }
-        HandoffRecorder.Snapshot s = iteration.snapshot();
+        boolean measuring = loop.measuring();
+        HandoffRecorder.Snapshot s = loop.stop(impl);
         if (measuring) {
             System.out.println(s.line("iteration", impl, nodes, workers));
-            trial.add(iteration);
-        }
-        if (s.violations > 0) {
-            throw new IllegalStateException(impl + ": " + s.violations + " acquisitions while another worker held the lock");
         }
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
         try {
-            System.out.println(trial.snapshot().line("trial", impl, nodes, workers));
+            System.out.println(loop.trial.snapshot().line("trial", impl, nodes, workers));
             env.verifyNoLocksLeft("contended");
         } finally {
             env.close();
@@ -162,7 +110,7 @@ public class ContendedBenchmark {
         /** JMH runs this before the benchmark state's iteration teardown: read the live recorder. */
         @TearDown(Level.Iteration)
         public void collect(ContendedBenchmark bench) {
-            HandoffRecorder.Snapshot s = bench.iteration.snapshot();
+            HandoffRecorder.Snapshot s = bench.loop.iteration.snapshot();
             handoffs = s.handoffs;
             violations = s.violations;
         }
@@ -170,6 +118,6 @@ public class ContendedBenchmark {
 
     @Benchmark
     public void acquisitions(Counts counts) throws InterruptedException {
-        acquisitions.acquire();
+        loop.awaitAcquisition();
     }
 }

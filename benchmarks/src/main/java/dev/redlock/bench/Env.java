@@ -28,9 +28,18 @@ final class Env implements AutoCloseable {
     }
 
     static Env start(int nodes, Impl impl, LockOptions redlockOptions) {
+        return start(nodes, impl, redlockOptions, 1);
+    }
+
+    /**
+     * With {@code clients} separate clients of the implementation (each with its own connections), the workers of
+     * slot {@code i} on client {@code i / (slots / clients)} ({@link ClientsDriver}).
+     */
+    static Env start(int nodes, Impl impl, LockOptions redlockOptions, int clients) {
         RedisServers servers = RedisServers.start(nodes);
         try {
-            return new Env(servers, impl.start(servers.uris(), redlockOptions), impl);
+            return new Env(servers, clients == 1 ? impl.start(servers.uris(), redlockOptions)
+                    : ClientsDriver.start(clients, () -> impl.start(servers.uris(), redlockOptions)), impl);
         } catch (RuntimeException e) {
             servers.close();
             throw e;

@@ -18,7 +18,10 @@ import java.util.Locale;
  *       over N separate Redisson clients (one per node) on N > 1 nodes;
  *   <li>{@code redissonMulti}: {@code RedissonMultiLock} over N Redisson clients (also on 1 node: its own overhead);
  *   <li>{@code polling}: a naive lock service, the raw acquire retried every 100 ms ({@code Mono.delay}), contended
- *       case only.
+ *       case only;
+ *   <li>{@code fair}: this library's fair lock, {@code ReactiveRedLock.fairLock(key).acquire()}, default options;
+ *   <li>{@code redissonFair}: Redisson's {@code RFairLock} (reactive), on the first node only: Redisson has no
+ *       multi-node fair lock.
  * </ul>
  */
 enum Impl {
@@ -27,7 +30,9 @@ enum Impl {
     RAW_ASYNC,
     REDISSON,
     REDISSON_MULTI,
-    POLLING;
+    POLLING,
+    FAIR,
+    REDISSON_FAIR;
 
     /** The name the {@code impl} parameter uses. */
     String param() {
@@ -36,6 +41,8 @@ enum Impl {
                 return "redissonMulti";
             case RAW_ASYNC:
                 return "rawAsync";
+            case REDISSON_FAIR:
+                return "redissonFair";
             default:
                 return name().toLowerCase(Locale.ROOT);
         }
@@ -55,9 +62,13 @@ enum Impl {
                 return REDISSON_MULTI;
             case "polling":
                 return POLLING;
+            case "fair":
+                return FAIR;
+            case "redissonfair":
+                return REDISSON_FAIR;
             default:
                 throw new IllegalArgumentException("unknown impl '" + name
-                        + "': use redlock, raw, rawAsync, redisson, redissonMulti or polling");
+                        + "': use redlock, raw, rawAsync, redisson, redissonMulti, polling, fair or redissonFair");
         }
     }
 
@@ -79,6 +90,10 @@ enum Impl {
                 return new RedissonDriver(uris, RedissonDriver.Kind.MULTI_LOCK);
             case POLLING:
                 return new PollingDriver(new RawLettuceDriver(uris));
+            case FAIR:
+                return new RedlockDriver(uris, redlockOptions, true);
+            case REDISSON_FAIR:
+                return new RedissonDriver(uris.subList(0, 1), RedissonDriver.Kind.FAIR);
             default:
                 throw new AssertionError(this);
         }

@@ -29,7 +29,9 @@ final class RedissonDriver implements LockDriver {
         /** {@code RedissonRedLock} over all nodes (a quorum), through {@code RedissonReactiveClient.getRedLock}. */
         RED_LOCK,
         /** {@code RedissonMultiLock} over all nodes (all of them), through {@code getMultiLock}. */
-        MULTI_LOCK
+        MULTI_LOCK,
+        /** {@code RFairLock} ({@code getFairLock}) on one node: Redisson has no multi-node fair lock. */
+        FAIR
     }
 
     static final long LEASE_SECONDS = 30;
@@ -40,8 +42,8 @@ final class RedissonDriver implements LockDriver {
     private final RedissonReactiveClient reactive;
 
     RedissonDriver(List<String> uris, Kind kind) {
-        if (kind == Kind.PLAIN && uris.size() != 1) {
-            throw new IllegalArgumentException("a plain Redisson lock uses one node, got " + uris.size());
+        if ((kind == Kind.PLAIN || kind == Kind.FAIR) && uris.size() != 1) {
+            throw new IllegalArgumentException("a " + kind + " Redisson lock uses one node, got " + uris.size());
         }
         this.kind = kind;
         this.eventLoops = new MultiThreadIoEventLoopGroup(
@@ -62,6 +64,10 @@ final class RedissonDriver implements LockDriver {
     public void prepare(Slot slot) {
         if (kind == Kind.PLAIN) {
             slot.handle = reactive.getLock(slot.key);
+            return;
+        }
+        if (kind == Kind.FAIR) {
+            slot.handle = reactive.getFairLock(slot.key);
             return;
         }
         RLock[] locks = new RLock[clients.length];

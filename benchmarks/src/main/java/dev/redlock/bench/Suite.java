@@ -144,7 +144,7 @@ public final class Suite {
     /** The benchmark classes, in the order the full suite runs them. */
     static final List<String> CLASSES = List.of("UncontendedBenchmark", "CycleLatencyBenchmark", "ContendedBenchmark",
             "HandoffFloorBenchmark", "WithLockBenchmark", "FencingBenchmark", "WatchdogBenchmark",
-            "SemaphoreBenchmark");
+            "SemaphoreBenchmark", "FairLockBenchmark");
 
     /**
      * Every benchmark with its annotated parameters and iterations, plus the GC profiler; one JMH run per class (or
@@ -165,7 +165,8 @@ public final class Suite {
 
     /**
      * The quick plan: every benchmark method once, every implementation at least once (the plain Redisson lock on
-     * 1 node, RedLock/MultiLock on 5; the semaphore and rate limiter benchmarks for this library only), 1 × 1 s
+     * 1 node, RedLock/MultiLock on 5; the semaphore and rate limiter benchmarks for this library only; the fair lock
+     * on 5 nodes and Redisson's RFairLock on 1), 1 × 1 s
      * warm-up and 1 × 1 s measurement per trial, one fork per trial.
      */
     static List<Options> quickPlan(Options cli) {
@@ -183,6 +184,10 @@ public final class Suite {
                 // semaphores only run in full runs
                 quick(cli, "SemaphoreBenchmark").param("nodes", "5").param("inFlight", "16").param("impl", "redlock")
                         .build(),
+                // two trials (about 15 s): the fair lock on 5 nodes (its queues checked for leftovers on every node)
+                // and Redisson's RFairLock on 1; the plain lock's trial and the other node count only in full runs
+                quick(cli, "FairLockBenchmark").param("nodes", "5").param("impl", "fair").build(),
+                quick(cli, "FairLockBenchmark").param("nodes", "1").param("impl", "redissonFair").build(),
                 // one trial (about 10 s): the engine's rate limiter on 1 node and its accuracy line; the peers and the
                 // other modes run with the benchmark's own command (benchmarks/README.md), not in the suite
                 quick(cli, "RateLimiterBenchmark").param("nodes", "1").param("impl", "redlock").build());

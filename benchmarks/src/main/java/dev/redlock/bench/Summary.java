@@ -52,6 +52,8 @@ public final class Summary {
     private final List<Row> rows;
     private final List<Map<String, String>> handoffs = new ArrayList<>();
     private final List<Map<String, String>> watchdogs = new ArrayList<>();
+    private final List<Map<String, String>> fairness = new ArrayList<>();
+    private final List<Map<String, String>> commands = new ArrayList<>();
     private int leftoverChecks;
     private final List<String> failures = new ArrayList<>();
     private final List<String> leftovers = new ArrayList<>();
@@ -77,6 +79,14 @@ public final class Summary {
             at = line.indexOf("WATCHDOG nodes=");
             if (at >= 0) {
                 watchdogs.add(fields(line.substring(at)));
+            }
+            at = line.indexOf("FAIRNESS scope=trial ");
+            if (at >= 0) {
+                fairness.add(fields(line.substring(at)));
+            }
+            at = line.indexOf("COMMANDS fair ");
+            if (at >= 0) {
+                commands.add(fields(line.substring(at)));
             }
         }
     }
@@ -239,6 +249,7 @@ public final class Summary {
         watchdog();
         fencing();
         semaphore();
+        fairLock();
         if (!failures.isEmpty()) {
             line("Trials that failed (see run.log): " + failures.size());
             failures.forEach(f -> line("- `" + f + "`"));
@@ -411,8 +422,12 @@ public final class Summary {
     }
 
     private Map<String, String> handoff(String impl, int nodes) {
+        return last(handoffs, impl, nodes);
+    }
+
+    private static Map<String, String> last(List<Map<String, String>> lines, String impl, int nodes) {
         Map<String, String> found = null;
-        for (Map<String, String> h : handoffs) {
+        for (Map<String, String> h : lines) {
             if (impl.equals(h.get("impl")) && ("" + nodes).equals(h.get("nodes"))) {
                 found = h; // the last one of a log wins
             }
@@ -541,6 +556,78 @@ public final class Summary {
         line("One semaphore of " + SemaphoreBenchmark.PERMITS + " permits shared by the workers (no acquirer waits)."
                 + " Redisson has no multi-master semaphore: on more than one node its semaphores run on the first node"
                 + " only (a single master), while redlock asks every node and waits for a quorum.");
+        line("");
+    }
+
+    private static final String[] FAIR_IMPLS = {"fair", "redlock", "redissonFair"};
+
+    /**
+     * The fair lock table (issue 12): handoff gap, shares and waits from the {@code FAIRNESS} lines; the goal is a
+     * fair-lock gap p50 within 1.5 × the plain lock's and at most a third of {@code RFairLock}'s. Then what the nodes
+     * ran per acquisition ({@code COMMANDS} lines).
+     */
+    private void fairLock() {
+        String b = "FairLockBenchmark.acquisitions";
+        if (find(b, "", r -> true) == null) {
+            return;
+        }
+        line("### Fair lock: contended handoff and fairness, one key, 1 ms critical section");
+        line("");
+        line("| nodes | impl | clients × workers | acquisitions/s | gap p50 µs | gap p99 µs | share per client % |"
+                + " one worker's share, min–max % | wait p50 / p99 ms | longest wait ms | gap p50 ÷ plain |"
+                + " gap p50 ÷ RFairLock | goal | |");
+        line("|---:|---|---|---:|---:|---:|---|---|---:|---:|---:|---:|---|---|");
+        for (int nodes : ints(b, "nodes")) {
+            double plain = num(last(fairness, "redlock", nodes), "gapP50us");
+            double redisson = num(last(fairness, "redissonFair", nodes), "gapP50us");
+            for (String impl : FAIR_IMPLS) {
+                Row r = find(b, "", is("nodes", "" + nodes, "impl", impl));
+                if (r == null) {
+                    continue;
+                }
+                Map<String, String> f = last(fairness, impl, nodes);
+                double gap = num(f, "gapP50us");
+                String goal = "";
+                String verdict = "";
+                if (impl.equals("fair")) {
+                    goal = "≤ 1.5 × plain, ≤ RFairLock ÷ 3" + (nodes == 1 ? "" : " (RFairLock on 1 of " + nodes + ")");
+                    verdict = check(!Double.isNaN(gap) && (!Double.isNaN(plain) || !Double.isNaN(redisson)),
+                            (Double.isNaN(plain) || gap <= 1.5 * plain) && (Double.isNaN(redisson) || 3 * gap <= redisson));
+                }
+                line("| " + nodes + " | " + impl + " | " + r.p("clients") + " × " + r.p("perClient") + " | "
+                        + fmt(r.score) + " | " + fmt(gap) + " | " + fmt(num(f, "gapP99us")) + " | "
+                        + (f == null ? "–" : f.get("clientSharePct")) + " | "
+                        + (f == null ? "–" : f.get("workerMinPct") + "–" + f.get("workerMaxPct")) + " | "
+                        + fmt(num(f, "waitP50ms")) + " / " + fmt(num(f, "waitP99ms")) + " | " + fmt(num(f, "waitMaxMs"))
+                        + " | " + ratio(gap, plain) + " | " + ratio(gap, redisson) + " | " + goal + " | " + verdict + " |");
+            }
+        }
+        line("");
+        line("Gap: from the holder starting its release to the next worker's acquire completing (HdrHistogram, pooled"
+                + " over the measurement iterations; `FAIRNESS scope=trial` lines). Wait: from an acquire's subscription"
+                + " to its grant. `redlock` is this library's plain lock; `redissonFair` is Redisson's `RFairLock`,"
+                + " which has no multi-node form: on more than one node it runs on the first node only.");
+        line("");
+        if (commands.isEmpty()) {
+            return;
+        }
+        line("What the nodes ran per acquisition (all nodes together, `INFO commandstats` over the measurement"
+                + " iterations; calls inside scripts included in the server time):");
+        line("");
+        line("| nodes | impl | scripts | SUBSCRIBE | UNSUBSCRIBE | PUBLISH | script µs | µs per script | server µs |");
+        line("|---:|---|---:|---:|---:|---:|---:|---:|---:|");
+        for (int nodes : ints(b, "nodes")) {
+            for (String impl : FAIR_IMPLS) {
+                Map<String, String> c = last(commands, impl, nodes);
+                if (c == null) {
+                    continue;
+                }
+                line("| " + nodes + " | " + impl + " | " + c.get("scriptsPerAcq") + " | " + c.get("subscribePerAcq")
+                        + " | " + c.get("unsubscribePerAcq") + " | " + c.get("publishPerAcq") + " | "
+                        + c.get("scriptUsecPerAcq") + " | " + c.get("usecPerScript") + " | " + c.get("serverUsecPerAcq")
+                        + " |");
+            }
+        }
         line("");
     }
 }

@@ -20,8 +20,8 @@ import org.openjdk.jmh.runner.options.VerboseMode;
 
 /**
  * Smoke test of the benchmark suite: runs the quick mode ({@link Suite#quickPlan}) and checks that every benchmark
- * method produced a result, that every lock implementation ran, and that the contended runs saw no violation of mutual
- * exclusion. No timing is asserted.
+ * method produced a result, that every lock implementation ran, that the contended runs (the fair lock's too) saw no
+ * violation of mutual exclusion and left no lock key or waiter queue behind. No timing is asserted.
  *
  * <p>Each trial runs in a forked JVM (one fork per trial, as in real runs): the benchmarks start Redisson, whose
  * Netty threads may block in ways BlockHound would flag in-process, and a forked JVM measures what users would run.
@@ -56,11 +56,17 @@ class BenchmarksSmokeIT {
                 .filter(r -> r.getParams().getParamsKeys().contains("impl"))
                 .map(r -> r.getParams().getParam("impl"))
                 .collect(Collectors.toCollection(TreeSet::new));
-        assertThat(impls).containsExactlyInAnyOrder("redlock", "raw", "redisson", "redissonMulti", "polling");
+        assertThat(impls).containsExactlyInAnyOrder("redlock", "raw", "redisson", "redissonMulti", "polling", "fair",
+                "redissonFair");
 
         String log = Files.readString(out.resolve("run.log"), StandardCharsets.UTF_8);
         for (String impl : List.of("redlock", "redisson", "polling")) {
             assertThat(log).as("handoff line of %s", impl).containsPattern("HANDOFF scope=trial impl=" + impl + " .* violations=0");
+        }
+        for (String fair : List.of("impl=fair nodes=5", "impl=redissonFair nodes=1")) {
+            assertThat(log).as("fairness line of %s", fair)
+                    .containsPattern("FAIRNESS scope=trial " + fair + " clients=3 workers=12 acquisitions=[1-9].* violations=0");
+            assertThat(log).as("waiter queues and lock keys of %s", fair).contains("LEFTOVER fair " + fair + " keys=0");
         }
         assertThat(log).containsPattern("WATCHDOG nodes=\\d+ held=\\d+ heldLeaseMs=\\d+ lost=0 ");
         assertThat(log).as("permits check of the semaphore").contains("LEFTOVER semaphore impl=redlock nodes=5 keys=0");
@@ -70,6 +76,7 @@ class BenchmarksSmokeIT {
         assertThat(Files.readString(out.resolve("summary.md"), StandardCharsets.UTF_8))
                 .contains("### Uncontended acquire + release")
                 .contains("### Contended handoff")
-                .contains("### Semaphore acquire + release");
+                .contains("### Semaphore acquire + release")
+                .contains("### Fair lock: contended handoff");
     }
 }

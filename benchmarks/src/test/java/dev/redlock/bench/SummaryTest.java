@@ -59,4 +59,28 @@ class SummaryTest {
         assertThat(md).contains("| 5 | 16 | 9,000 | 2,500 | 3,000 | 3.60 | 3.00 | ≥ 3 × each (Redisson on 1 of 5) | met |");
         assertThat(md).contains("single master").contains("none (1 trials checked)");
     }
+
+    @Test
+    void rendersTheFairLockTableWithRatiosToThePlainLockAndToRFairLock() throws Exception {
+        Path csv = Path.of(SummaryTest.class.getResource("/summary-fair.csv").toURI());
+        String md = Summary.render(csv, List.of(
+                "FAIRNESS scope=trial impl=fair nodes=1 clients=3 workers=12 acquisitions=3000 handoffs=2999"
+                        + " gapP50us=300.0 gapP99us=900.0 sameOwnerPct=0.0 clientSharePct=33.3/33.3/33.4"
+                        + " workerMinPct=8.20 workerMaxPct=8.40 waitP50ms=10.00 waitP99ms=20.00 waitMaxMs=25.00 violations=0",
+                "FAIRNESS scope=trial impl=redlock nodes=1 clients=3 workers=12 acquisitions=4000 handoffs=3999"
+                        + " gapP50us=250.0 gapP99us=700.0 sameOwnerPct=0.0 clientSharePct=50.0/25.0/25.0"
+                        + " workerMinPct=5.00 workerMaxPct=12.00 waitP50ms=5.00 waitP99ms=300.00 waitMaxMs=900.00 violations=0",
+                "FAIRNESS scope=trial impl=redissonFair nodes=1 clients=3 workers=12 acquisitions=2000 handoffs=1999"
+                        + " gapP50us=1200.0 gapP99us=4000.0 sameOwnerPct=0.0 clientSharePct=33.3/33.3/33.3"
+                        + " workerMinPct=8.30 workerMaxPct=8.36 waitP50ms=30.00 waitP99ms=60.00 waitMaxMs=70.00 violations=0",
+                "COMMANDS fair impl=fair nodes=1 acquisitions=3000 scriptsPerAcq=3.10 subscribePerAcq=1.00"
+                        + " unsubscribePerAcq=0.90 publishPerAcq=1.00 scriptUsecPerAcq=40.0 usecPerScript=12.9"
+                        + " serverUsecPerAcq=55.0"));
+        assertThat(md).contains("### Fair lock: contended handoff");
+        // 300 / 250 = 1.20 <= 1.5 of the plain lock; 300 / 1200 = 0.25, at most a third of RFairLock's: met
+        assertThat(md).contains("| 1 | fair | 3 × 4 | 300 | 300 | 900 | 33.3/33.3/33.4 | 8.20–8.40 | 10.0 / 20.0 | 25.0 |"
+                + " 1.20 | 0.25 | ≤ 1.5 × plain, ≤ RFairLock ÷ 3 | met |");
+        assertThat(md).contains("| 1 | redlock | 3 × 4 | 400 | 250 | 700 | 50.0/25.0/25.0 |");
+        assertThat(md).contains("| 1 | fair | 3.10 | 1.00 | 0.90 | 1.00 | 40.0 | 12.9 | 55.0 |");
+    }
 }
