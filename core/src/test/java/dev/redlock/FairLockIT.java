@@ -128,6 +128,25 @@ class FairLockIT {
         }
     }
 
+    /** Closing a client whose waiters sit between attempts takes them out of every queue before it completes. */
+    @Test
+    void closingAClientTakesItsWaitersOutOfEveryQueue(@RedisNodes(3) RedisServers servers) {
+        try (ReactiveRedLock holderClient = connected(servers)) {
+            Lease holder = holderClient.fairLock("closing").acquire().block(Duration.ofSeconds(5));
+            ReactiveRedLock waiters = connected(servers);
+            List<Disposable> queued = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                queued.add(waiters.fairLock("closing").acquire().subscribe(l -> { }, e -> { }));
+            }
+            await().atMost(Duration.ofSeconds(5)).until(() -> queued(servers, "closing") == 9);
+            waiters.closeAsync().block(Duration.ofSeconds(10));
+            // no await: close() completing means every leave was answered (the heartbeats would keep them 5 s)
+            assertThat(queued(servers, "closing")).isZero();
+            holder.release().block(Duration.ofSeconds(5));
+            await().atMost(Duration.ofSeconds(3)).until(() -> keysOf(servers, "closing") == 0);
+        }
+    }
+
     @Test
     void aReleaseWakesOnlyTheWaiterAtTheHead(@RedisNodes(1) RedisServers servers) {
         try (ReactiveRedLock redlock = connected(servers)) {

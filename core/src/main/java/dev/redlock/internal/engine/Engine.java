@@ -93,6 +93,8 @@ public final class Engine {
     private final NodeHealth[] health;
     private final HealthMonitor healthMonitor;
     private final Set<DefaultLease> active = ConcurrentHashMap.newKeySet();
+    /** Acquires of waiters queued on the nodes (see {@link LeaseSpec#leaveScript()}) that have not left yet. */
+    private final Set<LeaseSpec> queuedWaiters = ConcurrentHashMap.newKeySet();
     private final AtomicInteger watchdogs = new AtomicInteger();
     /** Releases (of leases and of failed attempts) whose nodes have not all answered yet. */
     private final InFlight releases = new InFlight();
@@ -416,11 +418,16 @@ public final class Engine {
             // attempt's command on each node (so no late enqueue lands behind the leave). A completed acquire's lease
             // takes its waiter out with its release; a cancel that came after the lease was delivered only removes
             // an entry the holder no longer needs.
-            acquire = acquire.doFinally(signal -> {
-                if (signal != SignalType.ON_COMPLETE) {
-                    cleanupEverywhere(spec, leave, spec.leaveKeys(), spec.leaveArgs(), spec.lastAttempt());
-                }
-            });
+            // Registered while it waits, so that close() can send the leave before closing the connections (a
+            // waiter paused between attempts only sees the close when its pause ends); whoever takes it out of the
+            // set sends the leave.
+            acquire = acquire
+                    .doOnSubscribe(s -> queuedWaiters.add(spec))
+                    .doFinally(signal -> {
+                        if (queuedWaiters.remove(spec) && signal != SignalType.ON_COMPLETE) {
+                            leave(spec);
+                        }
+                    });
         }
         return measured(spec, acquire).doOnDiscard(Object.class, Engine::discardLease);
     }
@@ -433,6 +440,11 @@ public final class Engine {
         return options.adaptiveLeaseTime()
                 ? Mono.defer(() -> acquire.apply(holdTimes.adapt(spec.name(), options)))
                 : acquire.apply(options);
+    }
+
+    /** Takes a queued waiter out of every node's queue, each node after its last attempt's command. */
+    private void leave(LeaseSpec spec) {
+        cleanupEverywhere(spec, spec.leaveScript(), spec.leaveKeys(), spec.leaveArgs(), spec.lastAttempt());
     }
 
     /** The acquire with its outcome and wait reported to the metrics recorder, when one is installed. */
@@ -541,8 +553,15 @@ public final class Engine {
                     .then(Mono.defer(() -> Flux.fromIterable(List.copyOf(active))
                             .flatMap(DefaultLease::releaseOnClose)
                             .then()))
-                    // 3. every release (of leases and of failed or cancelled attempts) hears from each node, so none
-                    // is cut off by closing its connection
+                    // 2b. waiters queued on the nodes (the fair lock's) leave every queue: their acquires fail with
+                    // the close, but only once their pause ends, when the connections would be gone
+                    .then(Mono.fromRunnable(() -> List.copyOf(queuedWaiters).forEach(spec -> {
+                        if (queuedWaiters.remove(spec)) {
+                            leave(spec);
+                        }
+                    })))
+                    // 3. every release (of leases and of failed or cancelled attempts, and the leaves) hears from each
+                    // node, so none is cut off by closing its connection
                     .then(Mono.defer(() -> awaitBounded(releases.drain())))
                     .then(Mono.defer(() -> {
                         closed = true;
