@@ -1,6 +1,7 @@
 package dev.redlock;
 
 import dev.redlock.internal.engine.Engine;
+import dev.redlock.internal.fair.FairScript;
 import dev.redlock.internal.lock.LockClient;
 import dev.redlock.internal.engine.ValidityRule;
 import dev.redlock.internal.node.NodeChannel;
@@ -15,8 +16,9 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Test-only bridge to the engine for the safety tests ({@code dev.redlock.chaos}): it builds the deliberate bugs
  * ("mutants") and fault points the checker must catch, all in test code, through the strategies the engine reads
- * (its clock, quorum rule and validity rule) and a decorator of its nodes. Production code has no switch for any of
- * them and loads only the real scripts. Nothing here is part of the public API.
+ * (its clock, quorum rule and validity rule) and a decorator of its nodes (which sends mutants of the real scripts in
+ * their place). Production code has no switch for any of them and loads only the real scripts. Nothing here is part
+ * of the public API.
  */
 public final class EngineAccess {
 
@@ -28,7 +30,37 @@ public final class EngineAccess {
             + "if ARGV[2] ~= '' then redis.call('publish', ARGV[2], '1') end\n"
             + "return 1", Script.Kind.RELEASE);
 
+    /** The fair lock's acquire and release, as the engine loads them. */
+    private static final Script FAIR_ACQUIRE = FairScript.PRELOADED.get(0);
+    private static final Script FAIR_RELEASE = FairScript.PRELOADED.get(1);
+
+    /** The line of the fair scripts that lists the lapsed waiters (those whose heartbeat is in the past). */
+    private static final String LAPSED = "local lapsed = redis.call('zrangebyscore', KEYS[4], '-inf', now)\n";
+
+    /**
+     * Mutant fair acquire and release: no waiter is ever pruned (the lapsed list is always empty), so an entry whose
+     * waiter vanished stays in the queue as long as other waiters keep the queue's keys alive. Sent with {@code EVAL}
+     * after {@code NOSCRIPT} (a command, not an acquire, for the node).
+     */
+    static final Script FAIR_ACQUIRE_NO_PRUNING = mutant(FAIR_ACQUIRE, "fair-acquire-no-pruning", LAPSED,
+            "local lapsed = {}\n", Script.Kind.COMMAND);
+    static final Script FAIR_RELEASE_NO_PRUNING = mutant(FAIR_RELEASE, "fair-release-no-pruning", LAPSED,
+            "local lapsed = {}\n", Script.Kind.RELEASE);
+
+    /** Mutant fair acquire: grants whenever the key is free, whoever comes first in the queue. */
+    static final Script FAIR_ACQUIRE_NO_HEAD_CHECK = mutant(FAIR_ACQUIRE, "fair-acquire-no-head-check",
+            "local first = #head == 0 or ", "local first = true or #head == 0 or ", Script.Kind.COMMAND);
+
     private EngineAccess() {}
+
+    /** {@code real}'s text with {@code from} replaced by {@code to}; fails if the real script no longer has it. */
+    private static Script mutant(Script real, String name, String from, String to, Script.Kind kind) {
+        if (!real.source().contains(from)) {
+            throw new IllegalStateException(real.name() + " no longer contains the line the mutant " + name
+                    + " replaces: " + from.trim());
+        }
+        return Script.of(name, real.source().replace(from, to), kind);
+    }
 
     /**
      * Installs the test seams (every mutant off) on {@code client} and returns a handle to flip them. Call it right
@@ -41,7 +73,8 @@ public final class EngineAccess {
         engine.clock(hooks::now);
         engine.quorumRule(hooks::quorum);
         engine.validityRule(hooks::grantable);
-        engine.decorateNodes(node -> new HookedNode(node, hooks));
+        int[] index = {0};
+        engine.decorateNodes(node -> new HookedNode(node, hooks, index[0]++));
         return hooks;
     }
 
@@ -83,6 +116,9 @@ public final class EngineAccess {
         private volatile boolean releaseWithoutOwnershipCheck;
         private volatile boolean noReleaseOnFailure;
         private volatile long pauseAfterRepliesNanos;
+        private volatile boolean noHeartbeatPruning;
+        private volatile boolean noLeave;
+        private volatile boolean headOnFirstNodeOnly;
         /** Added to the clock: the pauses after replies taken so far. */
         private final AtomicLong paused = new AtomicLong();
         /** The token of the last attempt that paused: one pause per attempt, at its first reply. */
@@ -154,6 +190,33 @@ public final class EngineAccess {
         }
 
         /**
+         * Mutant: the fair lock's scripts never prune a lapsed waiter (set it on every client that uses the lock: any
+         * real script a node runs prunes).
+         */
+        public Hooks noHeartbeatPruning(boolean on) {
+            this.noHeartbeatPruning = on;
+            return this;
+        }
+
+        /**
+         * Fault: a fair-lock waiter whose acquire ends without a lease (timed out, cancelled) never leaves the nodes'
+         * queues, as if its process vanished: its entry stays until its heartbeat lapses.
+         */
+        public Hooks noLeave(boolean on) {
+            this.noLeave = on;
+            return this;
+        }
+
+        /**
+         * Mutant: only the first node checks that a fair-lock waiter comes first in its queue; the others grant
+         * whenever the key is free.
+         */
+        public Hooks headOnFirstNodeOnly(boolean on) {
+            this.headOnFirstNodeOnly = on;
+            return this;
+        }
+
+        /**
          * Fault: a client pause between an acquire's replies and reading T2, like a GC pause: the clock moves on by
          * {@code pause} as each acquire reply arrives, before the engine sees it.
          */
@@ -167,10 +230,13 @@ public final class EngineAccess {
     private static final class HookedNode implements NodeChannel {
         private final NodeChannel node;
         private final Hooks hooks;
+        /** The node's place in the client's list (0: the first node). */
+        private final int index;
 
-        HookedNode(NodeChannel node, Hooks hooks) {
+        HookedNode(NodeChannel node, Hooks hooks, int index) {
             this.node = node;
             this.hooks = hooks;
+            this.index = index;
         }
 
         @Override
@@ -181,12 +247,12 @@ public final class EngineAccess {
         @Override
         public NodeConnection ready() {
             NodeConnection c = node.ready();
-            return c == null ? null : new HookedConnection(c, hooks);
+            return c == null ? null : new HookedConnection(c, hooks, index);
         }
 
         @Override
         public CompletionStage<NodeConnection> connect() {
-            return node.connect().thenApply(c -> new HookedConnection(c, hooks));
+            return node.connect().thenApply(c -> new HookedConnection(c, hooks, index));
         }
 
         @Override
@@ -218,17 +284,37 @@ public final class EngineAccess {
     private static final class HookedConnection implements NodeChannel.NodeConnection {
         private final NodeChannel.NodeConnection connection;
         private final Hooks hooks;
+        private final int node;
 
-        HookedConnection(NodeChannel.NodeConnection connection, Hooks hooks) {
+        HookedConnection(NodeChannel.NodeConnection connection, Hooks hooks, int node) {
             this.connection = connection;
             this.hooks = hooks;
+            this.node = node;
+        }
+
+        /** The fair lock's mutants and vanishing waiters; null for any other script. */
+        private CompletionStage<Long> fair(Script script, String[] keys, String[] args) {
+            if (script == FAIR_ACQUIRE) {
+                if (hooks.headOnFirstNodeOnly && node > 0) {
+                    return connection.eval(FAIR_ACQUIRE_NO_HEAD_CHECK, keys, args);
+                }
+                return hooks.noHeartbeatPruning ? connection.eval(FAIR_ACQUIRE_NO_PRUNING, keys, args) : null;
+            }
+            if (script == FAIR_RELEASE) {
+                // ARGV: token ("" for a waiter leaving without a lease), wake prefix, waiter
+                if (hooks.noLeave && args[0].isEmpty() && !args[2].isEmpty()) {
+                    return CompletableFuture.completedFuture(0L);
+                }
+                return hooks.noHeartbeatPruning ? connection.eval(FAIR_RELEASE_NO_PRUNING, keys, args) : null;
+            }
+            return null;
         }
 
         @Override
         public CompletionStage<Long> eval(Script script, String[] keys, String[] args) {
             if (script.isRelease() && script != RELEASE_UNCHECKED) {
-                // the lock's and the semaphore's releases: ARGV[2] is the channel, "" for a failed or cancelled
-                // attempt's release
+                // the lock's, the semaphore's and the fair lock's releases: ARGV[2] is the channel (the fair lock's
+                // wake prefix), "" for a failed or cancelled attempt's release
                 boolean cleanup = args.length > 1 && args[1].isEmpty();
                 if (cleanup && hooks.noReleaseOnFailure) {
                     return CompletableFuture.completedFuture(0L);
@@ -236,6 +322,10 @@ public final class EngineAccess {
                 if (script == LockScript.RELEASE && hooks.releaseWithoutOwnershipCheck) {
                     return connection.eval(RELEASE_UNCHECKED, keys, args);
                 }
+            }
+            CompletionStage<Long> fair = fair(script, keys, args);
+            if (fair != null) {
+                return fair;
             }
             CompletionStage<Long> reply = connection.eval(script, keys, args);
             long pause = hooks.pauseAfterRepliesNanos;

@@ -65,6 +65,16 @@ final class ChaosRun {
         int semaphoreWorkersPerClient;
         int permits = 3;
         String semaphore = "chaos-sem";
+        /**
+         * The fair-lock run: this many workers per client on one fair lock (none: no fair run), worker w with
+         * priority {@code fairPriorities[w % length]}, each waiter with the heartbeat timeout {@link #heartbeat};
+         * their operations are the lock run's (sections on the guarded store, long holds, extends, cancels). The
+         * nemesis' holds through a partition are then fair-lock holds.
+         */
+        int fairWorkersPerClient;
+        int[] fairPriorities = {0, 0, 0, 5};
+        String fairKey = "chaos-fair";
+        Duration heartbeat = Duration.ofSeconds(dev.redlock.fair.RedFairLock.DEFAULT_HEARTBEAT_SECONDS);
         Path outDir = Paths.get(System.getProperty("chaos.dir", "target/chaos"));
         boolean keepHistory = Boolean.getBoolean("chaos.keepHistory");
 
@@ -87,6 +97,14 @@ final class ChaosRun {
         Config semaphore(int workersPerClient, int permits) {
             this.semaphoreWorkersPerClient = workersPerClient;
             this.permits = permits;
+            this.workersPerClient = 0;
+            return this;
+        }
+
+        /** The fair-lock run: {@code workersPerClient} waiters per client on one fair lock, no other workers. */
+        Config fair(int workersPerClient, int... priorities) {
+            this.fairWorkersPerClient = workersPerClient;
+            this.fairPriorities = priorities.clone();
             this.workersPerClient = 0;
             return this;
         }
@@ -116,7 +134,10 @@ final class ChaosRun {
                     + longHoldProbability + " extends=" + extendProbability + " cancels=3x" + cancelProbability
                     + " meanFault=" + meanFaultInterval.toMillis() + "ms"
                     + (semaphoreWorkersPerClient > 0 ? " semaphore=" + semaphore + " P=" + permits
-                            + " contenders/client=" + semaphoreWorkersPerClient + " n=1|2" : "");
+                            + " contenders/client=" + semaphoreWorkersPerClient + " n=1|2" : "")
+                    + (fairWorkersPerClient > 0 ? " fair=" + fairKey + " waiters/client=" + fairWorkersPerClient
+                            + " priorities=" + java.util.Arrays.toString(fairPriorities) + " heartbeat="
+                            + heartbeat.toMillis() + "ms" : "");
         }
     }
 
@@ -155,11 +176,17 @@ final class ChaosRun {
         String summaryLine() {
             String permits = verdict.permitGrants == 0 ? "" : String.format(Locale.ROOT,
                     " permits: P=%d grants=%d peak=%d", config.permits, verdict.permitGrants, verdict.permitPeak);
+            String fair = verdict.fairGrants == 0 ? "" : String.format(Locale.ROOT,
+                    " fair: grants=%d overtakes=%d (undisturbed %d) longest idle with waiters=%.1fs (undisturbed "
+                            + "%.1fs, stalls %d)", verdict.fairGrants, verdict.overtakes,
+                    verdict.count(Violation.OVERTAKE), verdict.maxIdleNanos / 1e9, verdict.maxQuietIdleNanos / 1e9,
+                    verdict.count(Violation.STALL));
             return String.format(Locale.ROOT,
                     "chaos %s seed=%d duration=%ds cs=%d faults=%d lost=%d closed=%d violations=%d acquire p50=%.1fms "
                             + "p99=%.1fms",
                     config.name, config.seed, config.duration.toSeconds(), verdict.completedCs, verdict.faults,
-                    verdict.lost, verdict.closed, violations(), percentileMillis(50), percentileMillis(99)) + permits;
+                    verdict.lost, verdict.closed, violations(), percentileMillis(50), percentileMillis(99)) + permits
+                    + fair;
         }
 
         /** What went wrong and where the evidence is. */
@@ -222,6 +249,12 @@ final class ChaosRun {
                 for (int w = 0; w < cfg.workersPerClient; w++) {
                     workers.add(workload.worker(c, c.index * 100 + w, seeds.split(), keys, next, Duration.ZERO, () -> true));
                 }
+                for (int w = 0; w < cfg.fairWorkersPerClient; w++) {
+                    Function<SplittableRandom, OpSpec> waiter = fairOperations(cfg, options, c.index,
+                            cfg.fairPriorities[w % cfg.fairPriorities.length]);
+                    workers.add(workload.worker(c, c.index * 100 + 40 + w, seeds.split(), new String[] {cfg.fairKey},
+                            waiter, Duration.ZERO, () -> true));
+                }
                 Function<SplittableRandom, SemaphoreWorkload.Spec> permitOps = permitOperations(cfg, options, c.index);
                 for (int w = 0; w < cfg.semaphoreWorkersPerClient; w++) {
                     workers.add(semaphores.worker(c, c.index * 100 + 20 + w, seeds.split(), permitOps, () -> true));
@@ -240,8 +273,13 @@ final class ChaosRun {
                 }
                 OpSpec heldThroughPartition = OpSpec.scoped(options.mutate().leaseTime(max).build(), cfg.csPauseMax,
                         cfg.margin).withHold(max.multipliedBy(2).plusSeconds(1), Duration.ofMillis(100));
-                Mono<Void> hold = workload.op(cluster.client(client), 900 + client, keys[holdSeed % keys.length],
-                        heldThroughPartition, new SplittableRandom(cfg.seed ^ holdSeed)).cache();
+                boolean fair = cfg.fairWorkersPerClient > 0;
+                if (fair) {
+                    heldThroughPartition = heldThroughPartition.fair(0, cfg.heartbeat);
+                }
+                Mono<Void> hold = workload.op(cluster.client(client), 900 + client, fair ? cfg.fairKey
+                        : keys[holdSeed % keys.length], heldThroughPartition, new SplittableRandom(cfg.seed ^ holdSeed))
+                        .cache();
                 injected.add(hold);
                 hold.subscribe();
             };
@@ -270,14 +308,18 @@ final class ChaosRun {
             cluster.history.append(new Event(Event.NEMESIS, "quiescent").t(quiet).value("workers stopped after "
                     + TimeUnit.NANOSECONDS.toMillis(quiet - start) + " ms"));
             cluster.checkClientsIdle(Duration.ofSeconds(5));
-            long keysAt = Math.max(healed, quiet) + cfg.ttl.toNanos() + TimeUnit.MILLISECONDS.toNanos(500);
+            // a fair lock's queue keys expire with the last heartbeat: a waiter's late attempt (bytes a proxy held
+            // through a fault) may renew one up to the heal
+            long queues = cfg.fairWorkersPerClient > 0 ? cfg.heartbeat.toNanos() : 0;
+            long keysAt = Math.max(healed, quiet) + cfg.ttl.toNanos() + queues + TimeUnit.MILLISECONDS.toNanos(500);
             long wait = keysAt - System.nanoTime();
             if (wait > 0) {
                 // a deadline, not a wait for an event: what a lease left behind must be gone one lease time after
                 // the last fault healed, and the check is made at that time
                 Cluster.sleep(TimeUnit.NANOSECONDS.toMillis(wait) + 1);
             }
-            cluster.checkLockKeys(Violation.LEAKED_KEYS, "lock keys one lease time after the last fault healed");
+            cluster.checkLockKeys(Violation.LEAKED_KEYS, "lock keys (fair queues included) one lease time"
+                    + (queues > 0 ? " and heartbeat timeout" : "") + " after the last fault healed");
             cluster.closeClientsAndCheckConnections();
             applied = nemesis.applied();
             maxStall = env.maxStallNanos();
@@ -338,6 +380,13 @@ final class ChaosRun {
             }
             return op;
         };
+    }
+
+    /** The fair-lock waiters of client {@code client} with {@code priority}: the lock run's operations, as waiters. */
+    static Function<SplittableRandom, OpSpec> fairOperations(Config cfg, LockOptions options, int client,
+            int priority) {
+        Function<SplittableRandom, OpSpec> lock = operations(cfg, options, client);
+        return r -> lock.apply(r).fair(priority, cfg.heartbeat);
     }
 
     /**

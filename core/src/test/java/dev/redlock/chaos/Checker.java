@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Checks a history; a pure function of its events (so a history written to disk gives the same verdict offline).
@@ -30,12 +31,29 @@ import java.util.TreeMap;
  *       brings the sum above P is one {@code permits_exceeded}, its example naming the windows open then. Invalid
  *       grants are checked as for a lock; a semaphore's windows are not checked for overlap one by one (P of them
  *       may overlap) and its operations have no guarded-resource writes.</li>
+ *   <li>Order and liveness of a fair lock (operations whose acquire's invoke carries a {@code priority}). A fault
+ *       disturbs from its start until its planned heal, and at each of its later steps (a restart, a client's
+ *       replacement). <b>Overtakes</b>: a grant to waiter B while an earlier waiter A (invoked more than
+ *       {@link #ORDER_MARGIN_NANOS} before B, of B's priority or higher) still waited. Order is advisory under faults
+ *       (the nodes' queues may differ), so a grant that overtakes someone is an {@code overtake} violation only when
+ *       no fault disturbed between A's invoke and B's grant, nor in the heartbeat timeout plus the lease time before
+ *       (a waiter's entry missed or pruned on a node is back by then, a restarted node counts again); and overtakes
+ *       in any time, faults included, above {@link #OVERTAKE_SHARE} of the grants (at least 3) are one
+ *       {@code overtake_share}. <b>Stalls</b>: no validity window open on the key while some acquire of it is
+ *       pending, for longer than the liveness bound (heartbeat timeout and a third of it, for the next attempt, plus
+ *       the lease time plus {@link #STALL_SLACK_NANOS}) with no fault disturbing, is a {@code stall}.</li>
  *   <li>Hygiene results recorded in the history ({@code hygiene} events with a count).</li>
  * </ol>
  */
 final class Checker {
 
     private static final int MAX_EXAMPLES = 30;
+    /** An earlier waiter must have been invoked this much before a later one to count as overtaken. */
+    static final long ORDER_MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+    /** Added to a fair lock's liveness bound: the hand-over, a loaded machine. */
+    static final long STALL_SLACK_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** The share of a fair lock's grants that may overtake an earlier waiter when faults are counted too. */
+    static final double OVERTAKE_SHARE = 0.05;
     private static final int MAX_EXAMPLE_LENGTH = 4000;
 
     private Checker() {}
@@ -60,6 +78,15 @@ final class Checker {
         long permitPeak;
         /** Lost leases: the latest loss signal (end of the section) after the deadline the holder believed in. */
         long maxLossLatenessNanos;
+        /** Fair locks: grants, and those that overtook an earlier waiter (in any time; undisturbed ones are violations). */
+        long fairGrants;
+        long overtakes;
+        /**
+         * Fair locks: the longest time without a holder while someone waited (in any time), and the longest such time
+         * left undisturbed by faults (above the bound it is a stall).
+         */
+        long maxIdleNanos;
+        long maxQuietIdleNanos;
 
         long count(Violation v) {
             return counts.getOrDefault(v, 0L);
@@ -285,6 +312,7 @@ final class Checker {
         checkWindows(ops, v, origin);
         checkPermits(ops, v, origin);
         checkStore(events, ops, v, origin);
+        checkFair(events, ops, v, origin);
         return v;
     }
 
@@ -431,6 +459,213 @@ final class Checker {
                             + " was granted " + n + ": " + holders);
                 }
             }
+        }
+    }
+
+    private static boolean fair(OpRec r) {
+        return r.acqInvoke != null && r.acqInvoke.priority != null;
+    }
+
+    /** The end of a granted operation's validity window (as {@link #checkWindows} has it). */
+    private static long windowEnd(OpRec r) {
+        long deadline = r.believedDeadline();
+        return r.relInvoke == null ? deadline : Math.min(r.relInvoke.t, deadline);
+    }
+
+    /**
+     * Check 5: per fair lock, overtakes and stalls in time no fault disturbed. Disturbed: from each fault's start
+     * until its planned heal ({@code until}) plus the key's longest heartbeat timeout and lease time.
+     */
+    private static void checkFair(List<Event> events, Map<Long, OpRec> ops, Verdict v, long origin) {
+        Map<String, List<OpRec>> byKey = new TreeMap<>();
+        for (OpRec r : ops.values()) {
+            if (fair(r)) {
+                byKey.computeIfAbsent(r.key, k -> new ArrayList<>()).add(r);
+            }
+        }
+        for (Map.Entry<String, List<OpRec>> entry : byKey.entrySet()) {
+            List<OpRec> waiters = entry.getValue();
+            long heartbeat = 0;
+            long lease = 0;
+            for (OpRec r : waiters) {
+                heartbeat = Math.max(heartbeat, TimeUnit.MILLISECONDS.toNanos(r.acqInvoke.heartbeat));
+                lease = Math.max(lease, TimeUnit.MILLISECONDS.toNanos(r.acqInvoke.lease));
+            }
+            checkOrder(entry.getKey(), waiters, new Disturbed(events, heartbeat + lease), v, origin);
+            checkStalls(entry.getKey(), waiters, new Disturbed(events, 0),
+                    heartbeat + heartbeat / 3 + lease + STALL_SLACK_NANOS, v, origin);
+        }
+    }
+
+    /**
+     * The times faults disturbed, each followed by {@code settle}: from a fault's start to its planned heal, and each
+     * later step of it (a restart, a replaced client's close), as merged intervals in time order.
+     */
+    static final class Disturbed {
+        private final long[] starts;
+        private final long[] ends;
+
+        Disturbed(List<Event> events, long settle) {
+            List<long[]> spans = new ArrayList<>();
+            for (Event e : events) {
+                if (Event.NEMESIS.equals(e.type) && ("start".equals(e.f) || "stop".equals(e.f)
+                        || "step".equals(e.f))) {
+                    long until = e.until == null ? e.t : e.until;
+                    spans.add(new long[] {e.t, until + settle});
+                }
+            }
+            spans.sort((a, b) -> Long.compare(a[0] - b[0], 0));
+            List<long[]> merged = new ArrayList<>();
+            for (long[] span : spans) {
+                long[] last = merged.isEmpty() ? null : merged.get(merged.size() - 1);
+                if (last != null && span[0] - last[1] <= 0) {
+                    last[1] = span[1] - last[1] > 0 ? span[1] : last[1];
+                } else {
+                    merged.add(span.clone());
+                }
+            }
+            starts = merged.stream().mapToLong(x -> x[0]).toArray();
+            ends = merged.stream().mapToLong(x -> x[1]).toArray();
+        }
+
+        /** Whether a fault disturbed some instant of [from, to]. */
+        boolean any(long from, long to) {
+            for (int i = 0; i < starts.length; i++) {
+                if (starts[i] - to <= 0 && ends[i] - from >= 0) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /** The longest part of [from, to) that no fault disturbed. */
+        long longestQuiet(long from, long to) {
+            long longest = 0;
+            long at = from;
+            for (int i = 0; i < starts.length && at - to < 0; i++) {
+                if (ends[i] - at <= 0) {
+                    continue;
+                }
+                long gapEnd = starts[i] - to < 0 ? starts[i] : to;
+                longest = Math.max(longest, gapEnd - at);
+                at = ends[i];
+            }
+            return at - to < 0 ? Math.max(longest, to - at) : longest;
+        }
+    }
+
+    /**
+     * Overtakes: a grant to B while an earlier waiter A of B's priority or higher, invoked more than the margin
+     * before B, had not yet been granted, failed or cancelled. Counted once per overtaking grant; a violation when no
+     * fault disturbed between A's invoke and B's grant, and one for the key when too many grants overtook.
+     */
+    private static void checkOrder(String key, List<OpRec> waiters, Disturbed disturbed, Verdict v, long origin) {
+        List<OpRec> byInvoke = new ArrayList<>(waiters);
+        byInvoke.sort(Comparator.comparingLong((OpRec r) -> r.acqInvoke.t - origin));
+        long grants = 0;
+        long overtakes = 0;
+        String first = null;
+        for (OpRec b : waiters) {
+            if (b.acqDone == null || !Event.OK.equals(b.acqDone.type)) {
+                continue;
+            }
+            grants++;
+            long granted = b.acqDone.t;
+            OpRec overtaken = null;
+            boolean quiet = false;
+            for (OpRec a : byInvoke) {
+                if (b.acqInvoke.t - a.acqInvoke.t <= ORDER_MARGIN_NANOS) {
+                    break;
+                }
+                boolean waiting = a.acqDone == null || a.acqDone.t - granted > 0;
+                if (!waiting || a.acqInvoke.priority < b.acqInvoke.priority) {
+                    continue;
+                }
+                quiet = !disturbed.any(a.acqInvoke.t, granted);
+                if (overtaken == null || quiet) {
+                    overtaken = a;
+                }
+                if (quiet) {
+                    break;
+                }
+            }
+            if (overtaken == null) {
+                continue;
+            }
+            overtakes++;
+            OpRec a = overtaken;
+            String what = "fair lock " + key + ": " + b.who() + " (priority " + b.acqInvoke.priority + ", invoked at "
+                    + ms(b.acqInvoke.t - origin) + ") granted at " + ms(granted - origin) + " while " + a.who()
+                    + " (priority " + a.acqInvoke.priority + ", invoked at " + ms(a.acqInvoke.t - origin)
+                    + ") still waited" + (a.acqDone == null ? "" : " (until its " + a.acqDone.type + " at "
+                            + ms(a.acqDone.t - origin) + ")");
+            first = first == null ? what : first;
+            if (quiet) {
+                v.add(Violation.OVERTAKE, 1, what + ", no fault in between");
+            }
+        }
+        v.fairGrants += grants;
+        v.overtakes += overtakes;
+        if (overtakes > Math.max(2, OVERTAKE_SHARE * grants)) {
+            v.add(Violation.OVERTAKE_SHARE, 1, "fair lock " + key + ": " + overtakes + " of " + grants
+                    + " grants overtook an earlier waiter, faults included (at most " + Math.round(OVERTAKE_SHARE * 100)
+                    + " %); the first: " + first);
+        }
+    }
+
+    /**
+     * Stalls: sweeps the validity windows and the pending acquires of the key; each time with no window open and
+     * some acquire pending is idle; its longest undisturbed part must not exceed {@code bound}.
+     */
+    private static void checkStalls(String key, List<OpRec> waiters, Disturbed disturbed, long bound, Verdict v,
+            long origin) {
+        // {time, delta of open windows, delta of pending acquires}
+        List<long[]> changes = new ArrayList<>();
+        for (OpRec r : waiters) {
+            long done = r.acqDone == null ? Long.MAX_VALUE : r.acqDone.t;
+            changes.add(new long[] {r.acqInvoke.t, 0, 1});
+            if (r.acqDone != null) {
+                changes.add(new long[] {done, 0, -1});
+                if (Event.OK.equals(r.acqDone.type)) {
+                    long end = windowEnd(r);
+                    if (end - done > 0) {
+                        changes.add(new long[] {done, 1, 0});
+                        changes.add(new long[] {end, -1, 0});
+                    }
+                }
+            }
+        }
+        // at one instant: window starts before ends, so a hand-over at the same instant is not idle
+        changes.sort((a, b) -> {
+            int c = Long.compare(a[0] - b[0], 0);
+            return c != 0 ? c : Long.compare(b[1], a[1]);
+        });
+        long open = 0;
+        long pending = 0;
+        long idleSince = 0;
+        boolean idle = false;
+        for (long[] c : changes) {
+            open += c[1];
+            pending += c[2];
+            boolean now = open == 0 && pending > 0;
+            if (now && !idle) {
+                idleSince = c[0];
+            } else if (!now && idle) {
+                idleEnded(key, idleSince, c[0], disturbed, bound, v, origin);
+            }
+            idle = now;
+        }
+    }
+
+    private static void idleEnded(String key, long from, long to, Disturbed disturbed, long bound, Verdict v,
+            long origin) {
+        v.maxIdleNanos = Math.max(v.maxIdleNanos, to - from);
+        long quiet = disturbed.longestQuiet(from, to);
+        v.maxQuietIdleNanos = Math.max(v.maxQuietIdleNanos, quiet);
+        if (quiet > bound) {
+            v.add(Violation.STALL, 1, "fair lock " + key + ": nobody held it from " + ms(from - origin) + " to "
+                    + ms(to - origin) + " while acquires waited, " + ms(quiet) + " of it with no fault (bound "
+                    + ms(bound) + ")");
         }
     }
 

@@ -105,9 +105,140 @@ class CheckerTest {
             return released(op, name, end + 5);
         }
 
+        /** A fair lock's waiter of {@code priority} (heartbeat timeout and lease time 1 s) invoked at {@code t}. */
+        H waiter(long op, int client, String key, int priority, long t) {
+            add(Event.of(Event.INVOKE, Event.ACQUIRE, op).client(client).key(key).fair(priority, 1_000, 1_000), t);
+            return this;
+        }
+
+        /** A fair lock's waiter invoked at {@code invoke}, granted at {@code grant} (1 s lease), released. */
+        H waited(long op, int client, String key, int priority, long invoke, long grant, long release) {
+            waiter(op, client, key, priority, invoke);
+            granted(op, client, key, grant, grant + ms(1_000), op, null);
+            releaseInvoke(op, key, release, grant + ms(1_000));
+            return released(op, key, release + 5);
+        }
+
+        /** A fault from {@code t} planned to heal at {@code until}. */
+        H fault(long t, long until) {
+            add(new Event(Event.NEMESIS, "start").until(until).value("partition"), t);
+            return this;
+        }
+
         Checker.Verdict check() {
             return Checker.check(events);
         }
+    }
+
+    private static long ms(long millis) {
+        return millis * 1_000_000;
+    }
+
+    /** A waiter (op 2) granted while one invoked 100 ms before it (op 1) still waits; op 3 joined 10 ms after op 1. */
+    private static H overtake() {
+        return new H()
+                .waited(1, 0, "f", 0, 0, ms(300), ms(400))
+                .waited(2, 1, "f", 0, ms(100), ms(150), ms(250))
+                .waited(3, 0, "f", 0, ms(10), ms(500), ms(600));
+    }
+
+    @Test
+    void aWaiterGrantedWhileAnEarlierOneOfTheSamePriorityWaitsIsAnOvertake(@TempDir Path dir) {
+        Checker.Verdict v = overtake().check();
+        assertThat(v.count(Violation.OVERTAKE)).as(v.breakdown()).isEqualTo(1);
+        assertThat(v.total()).isEqualTo(1);
+        assertThat(v.overtakes).as("one overtaking grant, though it overtook two waiters").isEqualTo(1);
+        assertThat(v.fairGrants).isEqualTo(3);
+        assertThat(v.examples).anySatisfy(e -> assertThat(e).contains("overtake", "op 2 (client 1)", "op 1 (client 0)",
+                "no fault in between"));
+        Path file = dir.resolve("history.jsonl");
+        History.write(file, List.of(), overtake().events);
+        Checker.Verdict read = Checker.check(History.read(file));
+        assertThat(read.counts).isEqualTo(v.counts);
+        assertThat(read.examples).isEqualTo(v.examples);
+    }
+
+    @Test
+    void waitersServedByPriorityThenArrivalWithinTheMarginAreNoOvertake() {
+        Checker.Verdict v = new H()
+                .waited(1, 0, "f", 0, 0, ms(1), ms(100))
+                // op 2 waits from 10 ms; op 3 of a higher priority joins later and goes first
+                .waited(2, 0, "f", 0, ms(10), ms(300), ms(400))
+                .waited(3, 1, "f", 5, ms(50), ms(100), ms(200))
+                // op 4 joins 5 ms after op 2 (within the margin) and goes before it
+                .waited(4, 1, "f", 0, ms(15), ms(200), ms(300))
+                // op 5 gives up at 60 ms: no longer waiting when the others are granted
+                .waiter(5, 0, "f", 0, ms(30)).acquireDone(Event.INFO, 5, 0, "f", ms(60))
+                .waited(6, 1, "f", 0, ms(120), ms(400), ms(500))
+                .check();
+        assertThat(v.total()).as(v.breakdown() + " " + v.examples).isZero();
+        assertThat(v.overtakes).isZero();
+        assertThat(v.fairGrants).isEqualTo(5);
+    }
+
+    @Test
+    void overtakesWhileAFaultDisturbsAreCountedButOnlyTooManyOfThemAreAViolation() {
+        // the fault heals at 120 ms, but disturbs the order until a heartbeat timeout plus a lease time later
+        H disturbed = overtake().fault(ms(50), ms(120));
+        Checker.Verdict v = disturbed.check();
+        assertThat(v.total()).as(v.breakdown() + " " + v.examples).isZero();
+        assertThat(v.overtakes).isEqualTo(1);
+        // a fault long before op 1 joined excuses nothing
+        Checker.Verdict before = overtake().fault(ms(-3_000), ms(-2_100)).check();
+        assertThat(before.count(Violation.OVERTAKE)).isEqualTo(1);
+        // three of four grants overtook op 1: more than 5 % of the grants (and at least 3)
+        Checker.Verdict many = new H()
+                .fault(ms(50), ms(60))
+                .waited(1, 0, "f", 0, 0, ms(1_000), ms(1_100))
+                .waited(2, 1, "f", 0, ms(100), ms(150), ms(200))
+                .waited(3, 1, "f", 0, ms(110), ms(250), ms(300))
+                .waited(4, 1, "f", 0, ms(120), ms(350), ms(400))
+                .check();
+        assertThat(many.count(Violation.OVERTAKE_SHARE)).as(many.breakdown()).isEqualTo(1);
+        assertThat(many.count(Violation.OVERTAKE)).isZero();
+        assertThat(many.overtakes).isEqualTo(3);
+        assertThat(many.examples).anySatisfy(e -> assertThat(e).contains("overtake_share", "3 of 4 grants"));
+    }
+
+    /**
+     * Op 1 holds until 100 ms; ops 2 and 3 wait in turn and give up (op 3 100 ms before {@code grant}); op 4,
+     * invoked 200 ms before {@code grant}, is granted then. Heartbeat timeout and lease time 1 s: the bound is
+     * 1 s + 1/3 s + 1 s + 1 s.
+     */
+    private static H idle(long grant) {
+        return new H()
+                .waited(1, 0, "f", 0, 0, ms(1), ms(100))
+                .waiter(2, 1, "f", 0, ms(50)).acquireDone(Event.FAIL, 2, 1, "f", ms(2_050))
+                .waiter(3, 1, "f", 0, ms(2_000)).acquireDone(Event.FAIL, 3, 1, "f", grant - ms(100))
+                .waited(4, 0, "f", 0, grant - ms(200), grant, grant + ms(100));
+    }
+
+    @Test
+    void aFairLockIdleWhileWaitersWaitLongerThanItsBoundIsAStall() {
+        Checker.Verdict v = idle(ms(4_500)).check();
+        assertThat(v.count(Violation.STALL)).as(v.breakdown()).isEqualTo(1);
+        assertThat(v.total()).isEqualTo(1);
+        assertThat(v.maxIdleNanos).isEqualTo(ms(4_400));
+        assertThat(v.examples).anySatisfy(e -> assertThat(e).contains("stall", "from 100.000 ms to 4500.000 ms"));
+    }
+
+    @Test
+    void aShortIdleTimeAFaultCutShortOrOneWithoutWaitersIsNoStall() {
+        Checker.Verdict shorter = idle(ms(3_300)).check();
+        assertThat(shorter.total()).as(shorter.breakdown()).isZero();
+        assertThat(shorter.maxIdleNanos).isEqualTo(ms(3_200));
+        // the idle time is as long, but a fault from 1 s to 2 s leaves at most 2.5 s of it undisturbed
+        Checker.Verdict faulted = idle(ms(4_500)).fault(ms(1_000), ms(2_000)).check();
+        assertThat(faulted.total()).as(faulted.breakdown()).isZero();
+        assertThat(faulted.maxIdleNanos).isEqualTo(ms(4_400));
+        assertThat(faulted.maxQuietIdleNanos).isEqualTo(ms(2_500));
+        // nobody waits between the holders: the lock may stay free for any time
+        Checker.Verdict nobody = new H()
+                .waited(1, 0, "f", 0, 0, ms(1), ms(100))
+                .waited(2, 1, "f", 0, ms(10_000), ms(10_001), ms(10_100))
+                .check();
+        assertThat(nobody.total()).as(nobody.breakdown()).isZero();
+        assertThat(nobody.maxIdleNanos).as("op 1's own wait").isEqualTo(ms(1));
     }
 
     @Test

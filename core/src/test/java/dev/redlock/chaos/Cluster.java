@@ -207,8 +207,9 @@ final class Cluster implements AutoCloseable {
     }
 
     /**
-     * Lock keys ({@code lock:*} but not {@code :fence} counters) on running nodes, as
-     * {@code node<i>:<key>(pttl=<ms>,tok=<hash>)}: the token hash matches the history's {@code tok} of a lease.
+     * Lock keys ({@code lock:*} but not {@code :fence} counters; semaphore hashes and fair-lock queues included) on
+     * running nodes, as {@code node<i>:<key>(pttl=<ms>,tok=<hash>)}: the token hash matches the history's {@code tok}
+     * of a lease.
      */
     List<String> lockKeys() {
         List<String> found = new ArrayList<>();
@@ -222,6 +223,12 @@ final class Cluster implements AutoCloseable {
                             // a semaphore's hash: gone one lease time after its last grant or renewal
                             found.add("node" + i + ":" + key + "(pttl=" + servers.get(i).admin().pttl(key)
                                     + ",slots held=" + heldSlots(servers.get(i), key).size() + ")");
+                            continue;
+                        }
+                        if (key.endsWith(":queue") || key.endsWith(":heartbeats")) {
+                            // a fair lock's waiters: gone with the last heartbeat
+                            found.add("node" + i + ":" + key + "(pttl=" + servers.get(i).admin().pttl(key)
+                                    + ",waiters=" + servers.get(i).admin().zcard(key) + ")");
                             continue;
                         }
                         String value = servers.get(i).admin().get(key);

@@ -52,6 +52,14 @@ final class Event {
     Integer permits;
     /** Semaphore: the semaphore's number of permits P (absent for a lock operation). */
     Integer limit;
+    /** Fair lock: the waiter's priority (on the acquire's invoke; absent for a plain lock's operation). */
+    Integer priority;
+    /** Fair lock: the waiter's heartbeat timeout in ms (on the acquire's invoke). */
+    Long heartbeat;
+    /** Fair lock: the lease time asked for, in ms (on the acquire's invoke). */
+    Long lease;
+    /** Nemesis start: when the fault is planned to heal (nanoTime; the start itself for an instant fault). */
+    Long until;
     /** Write: the version of the unguarded set that was read. */
     Long rv;
     /** Write: the version the write produced in the unguarded set (absent if nothing was written). */
@@ -129,6 +137,19 @@ final class Event {
         return this;
     }
 
+    /** A fair lock's acquire: the waiter's priority, heartbeat timeout and lease time. */
+    Event fair(int priority, long heartbeatMillis, long leaseMillis) {
+        this.priority = priority;
+        this.heartbeat = heartbeatMillis;
+        this.lease = leaseMillis;
+        return this;
+    }
+
+    Event until(long until) {
+        this.until = until;
+        return this;
+    }
+
     Event rv(long rv) {
         this.rv = rv;
         return this;
@@ -179,6 +200,10 @@ final class Event {
         Json.field(b, "granted", granted);
         Json.field(b, "permits", permits);
         Json.field(b, "limit", limit);
+        Json.field(b, "priority", priority);
+        Json.field(b, "heartbeat", heartbeat);
+        Json.field(b, "lease", lease);
+        Json.field(b, "until", until);
         Json.field(b, "rv", rv);
         Json.field(b, "nv", nv);
         Json.field(b, "accepted", accepted);
@@ -203,6 +228,10 @@ final class Event {
         e.granted = m.get("granted") == null ? null : ((Long) m.get("granted")).intValue();
         e.permits = m.get("permits") == null ? null : ((Long) m.get("permits")).intValue();
         e.limit = m.get("limit") == null ? null : ((Long) m.get("limit")).intValue();
+        e.priority = m.get("priority") == null ? null : ((Long) m.get("priority")).intValue();
+        e.heartbeat = (Long) m.get("heartbeat");
+        e.lease = (Long) m.get("lease");
+        e.until = (Long) m.get("until");
         e.rv = (Long) m.get("rv");
         e.nv = (Long) m.get("nv");
         e.accepted = (Boolean) m.get("accepted");

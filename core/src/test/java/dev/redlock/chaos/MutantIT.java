@@ -3,6 +3,7 @@ package dev.redlock.chaos;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.redlock.Backoff;
 import dev.redlock.LockOptions;
 import dev.redlock.RestartGuard;
 import dev.redlock.testkit.FaultProxy;
@@ -271,6 +272,81 @@ class MutantIT {
         extendBelowQuorum(servers, true);
         Checker.Verdict engine = extendBelowQuorum(servers, false);
         assertThat(engine.lost).as("the engine signals the lost lease").isPositive();
+    }
+
+    /**
+     * No heartbeat pruning (issue 12): B's 3 workers wait for the fair lock one after another for 4 s (each holds it
+     * 100 ms, gives up after 2.5 s); A's 2 waiters join at 300 and 400 ms, give up after 50 ms and vanish without
+     * leaving the queues (heartbeat timeout 1 s, lease 1 s). The mutant's scripts never prune their lapsed entries,
+     * which stay ahead of every later waiter: nobody gets the lock again, a stall far beyond the heartbeat timeout
+     * plus the lease time. The engine prunes them a heartbeat timeout after their last attempt, and B's waiters go on.
+     */
+    private static Checker.Verdict noHeartbeatPruning(RedisServers servers, boolean mutant) {
+        Duration heartbeat = Duration.ofSeconds(1);
+        try (Scenario s = Scenario.open(servers, (mutant ? "mutant" : "engine") + "-fair-no-heartbeat-pruning", 18,
+                Scenario.TTL, RestartGuard.RUN_ID)) {
+            for (Cluster.Client c : s.cluster.clients) {
+                c.hooks.noHeartbeatPruning(mutant);
+            }
+            s.a().hooks.noLeave(true);
+            OpSpec waiter = s.hold(Duration.ofMillis(100)).withOptions(Scenario.options(Scenario.TTL).mutate()
+                    .maxWait(Duration.ofMillis(2500)).build()).fair(0, heartbeat);
+            long end = System.nanoTime() + Duration.ofSeconds(4).toNanos();
+            for (int w = 0; w < 3; w++) {
+                s.worker(s.b(), 100 + w, new String[] {KEY}, waiter, Duration.ZERO, () -> System.nanoTime() - end < 0);
+            }
+            OpSpec vanishing = s.spec().withOptions(Scenario.options(Scenario.TTL).mutate()
+                    .maxWait(Duration.ofMillis(50)).build()).fair(0, heartbeat);
+            for (int w = 0; w < 2; w++) {
+                s.start(s.a(), w, KEY, vanishing, Duration.ofMillis(300 + 100L * w));
+            }
+            Checker.Verdict v = check(s, mutant, x -> assertThat(x.count(Violation.STALL)).isPositive());
+            s.expect(v, x -> {
+                assertThat(x.acquireFail).as("A's waiters gave up").isGreaterThanOrEqualTo(2);
+                assertThat(x.fairGrants).as("B's grants").isPositive();
+            });
+            return v;
+        }
+    }
+
+    @Test
+    void aFairLockThatNeverPrunesLapsedWaitersIsCaughtAsAStall(@RedisNodes(5) RedisServers servers) {
+        noHeartbeatPruning(servers, true);
+        noHeartbeatPruning(servers, false);
+    }
+
+    /**
+     * Head decided on one node (issue 12): H (client A) holds the fair lock's 1 s lease without renewing it and
+     * releases only at 1.5 s, so nobody is woken when it expires; W1 (client A) joins at 100 ms and tries again only
+     * every 1.2 s, W2 (client B) joins at 200 ms and tries every 5-25 ms. Once H's key expired, W2's next attempt
+     * finds it free: the mutant's nodes 1-4, which do not check that W2 comes first in their queue, grant it, and
+     * W2 overtakes W1. The engine's nodes refuse W2 until W1 took its turn (W1's next attempt, at about 1.3 s).
+     */
+    private static Checker.Verdict headOnOneNode(RedisServers servers, boolean mutant) {
+        Duration heartbeat = Duration.ofSeconds(5);
+        try (Scenario s = Scenario.open(servers, (mutant ? "mutant" : "engine") + "-fair-head-on-one-node", 19,
+                Scenario.TTL, RestartGuard.RUN_ID)) {
+            for (Cluster.Client c : s.cluster.clients) {
+                c.hooks.headOnFirstNodeOnly(mutant);
+            }
+            LockOptions noWatchdog = Scenario.options(Scenario.TTL).mutate().watchdog(false).build();
+            s.start(s.a(), 0, KEY, s.spec().withOptions(noWatchdog).manualReleaseAfter(Duration.ofMillis(1500))
+                    .fair(0, heartbeat), Duration.ZERO);
+            LockOptions slow = Scenario.options(Scenario.TTL).mutate()
+                    .backoff(Backoff.constant(Duration.ofMillis(1200))).build();
+            s.start(s.a(), 1, KEY, s.hold(Duration.ofMillis(100)).withOptions(slow).fair(0, heartbeat),
+                    Duration.ofMillis(100));
+            s.start(s.b(), 100, KEY, s.hold(Duration.ofMillis(100)).fair(0, heartbeat), Duration.ofMillis(200));
+            Checker.Verdict v = check(s, mutant, x -> assertThat(x.count(Violation.OVERTAKE)).isPositive());
+            s.expect(v, x -> assertThat(x.fairGrants).as("H, W1 and W2").isEqualTo(3));
+            return v;
+        }
+    }
+
+    @Test
+    void aFairLockWhoseHeadIsCheckedOnOneNodeOnlyIsCaughtAsAnOvertake(@RedisNodes(5) RedisServers servers) {
+        headOnOneNode(servers, true);
+        headOnOneNode(servers, false);
     }
 
     // == Negative controls ==

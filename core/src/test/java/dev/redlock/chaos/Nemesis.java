@@ -549,6 +549,12 @@ final class Nemesis {
             cluster.history.append(new Event(Event.NEMESIS, f).t(System.nanoTime()).value(value));
         }
 
+        /** A fault's start, with the time it is planned to heal (its effects may last a while longer). */
+        private void started(Fault f, String value) {
+            long now = System.nanoTime();
+            cluster.history.append(new Event(Event.NEMESIS, "start").t(now).until(now + f.durationNanos).value(value));
+        }
+
         private void apply(Fault f) {
             try {
                 String detail = f.describe();
@@ -647,7 +653,7 @@ final class Nemesis {
                         throw new IllegalStateException(f.kind.toString());
                 }
                 applied.incrementAndGet();
-                record("start", detail);
+                started(f, detail);
             } catch (RuntimeException e) {
                 record("error", f.describe() + ": " + e);
             }
@@ -664,7 +670,7 @@ final class Nemesis {
                 blackhole(clients, f.nodes, true);
                 healLater(f, () -> blackhole(clients, f.nodes, false));
                 applied.incrementAndGet();
-                record("start", f.describe() + " -> client " + target + (holding ? " while holding" : " (no hold)"));
+                started(f, f.describe() + " -> client " + target + (holding ? " while holding" : " (no hold)"));
             } catch (RuntimeException e) {
                 record("error", f.describe() + ": " + e);
             }

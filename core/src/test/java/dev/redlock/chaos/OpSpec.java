@@ -4,8 +4,8 @@ import dev.redlock.LockOptions;
 import java.time.Duration;
 
 /**
- * How one operation uses the lock: the options, whether it goes through {@code withLock} (scoped) or a manual
- * acquire/release, the shape of its critical section, a shortening {@code extend} inside it, and a cancellation
+ * How one operation uses the lock (the plain lock of its key, or the fair lock as a waiter of some priority): the
+ * options, whether it goes through {@code withLock} (scoped) or a manual acquire/release, the shape of its critical section, a shortening {@code extend} inside it, and a cancellation
  * timed at a point of its life. Immutable; the {@code with*} methods return copies.
  */
 final class OpSpec {
@@ -47,6 +47,10 @@ final class OpSpec {
     Duration cancelDelayMax = Duration.ZERO;
     /** Control only: a manual holder that is cancelled drops its lease without releasing it. */
     boolean dropOnCancel;
+    /** The fair lock's priority for this waiter; null: the plain lock. */
+    Integer priority;
+    /** The fair lock's heartbeat timeout for this waiter (with {@link #priority}). */
+    Duration heartbeat;
 
     private OpSpec() {}
 
@@ -66,6 +70,8 @@ final class OpSpec {
         o.cancel = cancel;
         o.cancelDelayMax = cancelDelayMax;
         o.dropOnCancel = dropOnCancel;
+        o.priority = priority;
+        o.heartbeat = heartbeat;
         return o;
     }
 
@@ -129,6 +135,18 @@ final class OpSpec {
         o.cancel = cancel;
         o.cancelDelayMax = delayMax;
         return o;
+    }
+
+    /** On the fair lock of the key, as a waiter of {@code priority} with this heartbeat timeout. */
+    OpSpec fair(int priority, Duration heartbeat) {
+        OpSpec o = copy();
+        o.priority = priority;
+        o.heartbeat = heartbeat;
+        return o;
+    }
+
+    boolean isFair() {
+        return priority != null;
     }
 
     OpSpec withDropOnCancel(boolean drop) {

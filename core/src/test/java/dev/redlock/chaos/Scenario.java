@@ -147,7 +147,9 @@ final class Scenario implements AutoCloseable {
         Checker.Verdict v = Checker.check(cluster.history.events());
         String line = String.format(Locale.ROOT, "mutant %s seed=%d duration=%dms acquired=%d cs=%d lost=%d violations=%d [%s]",
                 name, seed, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), v.acquireOk, v.completedCs,
-                v.lost, v.total(), v.breakdown());
+                v.lost, v.total(), v.breakdown()) + (v.fairGrants == 0 ? "" : String.format(Locale.ROOT,
+                " fair: grants=%d overtakes=%d longest idle with waiters=%.2fs", v.fairGrants, v.overtakes,
+                v.maxIdleNanos / 1e9));
         System.out.println(line);
         ChaosRun.appendSummary(new ChaosRun.Config().outDir, line);
         return v;

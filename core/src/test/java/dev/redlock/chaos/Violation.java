@@ -25,6 +25,18 @@ enum Violation {
     CAS_CONFLICT,
     /** The CAS-guarded register accepted a write although another lease had entered since (token collision). */
     STALE_ACCEPTED,
+    /**
+     * A fair lock granted a waiter while an earlier one of the same or a higher priority still waited, with no fault
+     * between the earlier one's invoke and the grant.
+     */
+    OVERTAKE,
+    /** More than 5 % of a fair lock's grants (and at least 3) overtook an earlier waiter, faults included. */
+    OVERTAKE_SHARE,
+    /**
+     * A fair lock had no holder while acquires waited, with no fault, for longer than its liveness bound (its
+     * heartbeat timeout and a third of it, plus its lease time, plus a slack).
+     */
+    STALL,
     /** Lock keys left on a node once the lease time had passed after the last fault healed. */
     LEAKED_KEYS,
     /** Lock keys left on a node right after quiescence (before the lease time), with no fault left to excuse them. */

@@ -7,6 +7,7 @@ import dev.redlock.LockAcquireTimeoutException;
 import dev.redlock.LockEvent;
 import dev.redlock.QuorumUnavailableException;
 import dev.redlock.ReactiveRedLock;
+import dev.redlock.fair.RedFairLock;
 import java.time.Duration;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
@@ -16,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import reactor.core.Disposable;
 import reactor.core.Disposables;
 import reactor.core.publisher.Flux;
@@ -89,8 +91,12 @@ final class Workload implements AutoCloseable {
     Mono<Void> op(Cluster.Client c, int worker, String key, OpSpec spec, SplittableRandom random) {
         return Mono.defer(() -> {
             Ctx ctx = new Ctx(history.nextOp(), c, c.lock, worker, key, spec, random);
-            history.append(Event.of(Event.INVOKE, Event.ACQUIRE, ctx.op).t(System.nanoTime()).client(c.index)
-                    .worker(worker).key(key));
+            Event invoke = Event.of(Event.INVOKE, Event.ACQUIRE, ctx.op).t(System.nanoTime()).client(c.index)
+                    .worker(worker).key(key);
+            if (spec.isFair()) {
+                invoke.fair(spec.priority, spec.heartbeat.toMillis(), spec.options.leaseTime().toMillis());
+            }
+            history.append(invoke);
             Mono<Void> run = spec.manual ? manual(ctx) : scoped(ctx);
             if (spec.cancel == OpSpec.Cancel.NONE) {
                 return run.doOnSuccess(v -> ctx.end(null))
@@ -169,19 +175,28 @@ final class Workload implements AutoCloseable {
     }
 
     private Mono<Void> scoped(Ctx ctx) {
-        Flux<Void> scope = ctx.lock.withLock(ctx.key, ctx.spec.options, lease -> Mono.defer(() -> ctx.enter(lease)
-                                ? section(ctx)
-                                : Mono.<Void>empty())
-                        .doOnTerminate(ctx::releaseInvoke)
-                        .doOnCancel(() -> {
-                            ctx.cancelPendingWrite();
-                            ctx.releaseInvoke();
-                        }));
+        Function<Lease, Mono<Void>> body = lease -> Mono.defer(() -> ctx.enter(lease)
+                        ? section(ctx)
+                        : Mono.<Void>empty())
+                .doOnTerminate(ctx::releaseInvoke)
+                .doOnCancel(() -> {
+                    ctx.cancelPendingWrite();
+                    ctx.releaseInvoke();
+                });
+        Flux<Void> scope = ctx.spec.isFair() ? fair(ctx).withLock(body) : ctx.lock.withLock(ctx.key, ctx.spec.options,
+                body);
         return scope.then();
     }
 
+    /** The fair lock of the operation's key, as its spec's waiter. */
+    private static RedFairLock fair(Ctx ctx) {
+        return ctx.lock.fairLock(ctx.key).withOptions(ctx.spec.options).withPriority(ctx.spec.priority)
+                .withHeartbeatTimeout(ctx.spec.heartbeat);
+    }
+
     private Mono<Void> manual(Ctx ctx) {
-        return ctx.lock.acquire(ctx.key, ctx.spec.options).flatMap(lease -> {
+        Mono<Lease> acquire = ctx.spec.isFair() ? fair(ctx).acquire() : ctx.lock.acquire(ctx.key, ctx.spec.options);
+        return acquire.flatMap(lease -> {
             if (!ctx.enter(lease)) {
                 // cancelled between the hand-over and the entry: give it back (the control drops it)
                 return ctx.spec.dropOnCancel ? Mono.<Void>empty() : lease.release().onErrorResume(e -> Mono.empty());
