@@ -27,9 +27,8 @@ import reactor.core.publisher.Mono;
  *
  * <p><b>Nobody is stuck.</b> Each attempt of a waiter is its heartbeat: it renews the waiter's entry, which lapses
  * after the {@linkplain #heartbeatTimeout() heartbeat timeout} (default {@value #DEFAULT_HEARTBEAT_SECONDS} s), and
- * any script that touches the queue first removes lapsed entries. A queued waiter does not poll: it tries again at
- * once when woken (a release wakes the waiter first in line), and otherwise every third of the heartbeat timeout,
- * which renews its place. Take the live waiter w that comes first (lowest score): each of its
+ * any script that touches the queue first removes lapsed entries. A waiter retries at the latest every third of the
+ * heartbeat timeout, and at once when woken. Take the live waiter w that comes first (lowest score): each of its
  * attempts (re)queues it with its agreed score on every node it reaches, where it is then first; once the key is free
  * on a quorum it can reach (the holder released, or its lease expired), w's next attempt is granted there. So while a
  * quorum of nodes is reachable, the lock passes to some waiter within the holder's release (or lease) plus the

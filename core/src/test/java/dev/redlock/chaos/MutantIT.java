@@ -3,6 +3,7 @@ package dev.redlock.chaos;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.redlock.Backoff;
 import dev.redlock.LockOptions;
 import dev.redlock.RestartGuard;
 import dev.redlock.testkit.FaultProxy;
@@ -316,11 +317,10 @@ class MutantIT {
 
     /**
      * Head decided on one node (issue 12): H (client A) holds the fair lock's 1 s lease without renewing it and
-     * releases only at 1.5 s, so nobody is woken when it expires; W1 (client A, heartbeat timeout 5 s) joins at
-     * 100 ms and, not woken, tries again only every 1.67 s; W2 (client B, heartbeat timeout 300 ms) joins at 200 ms
-     * and renews its place every 100 ms. Once H's key expired, W2's next attempt finds it free: the mutant's nodes
-     * 1-4, which do not check that W2 comes first in their queue, grant it, and W2 overtakes W1. The engine's nodes
-     * refuse W2 until W1 took its turn (woken by H's release at 1.5 s).
+     * releases only at 1.5 s, so nobody is woken when it expires; W1 (client A) joins at 100 ms and tries again only
+     * every 1.2 s, W2 (client B) joins at 200 ms and tries every 5-25 ms. Once H's key expired, W2's next attempt
+     * finds it free: the mutant's nodes 1-4, which do not check that W2 comes first in their queue, grant it, and
+     * W2 overtakes W1. The engine's nodes refuse W2 until W1 took its turn (W1's next attempt, at about 1.3 s).
      */
     private static Checker.Verdict headOnOneNode(RedisServers servers, boolean mutant) {
         Duration heartbeat = Duration.ofSeconds(5);
@@ -332,9 +332,11 @@ class MutantIT {
             LockOptions noWatchdog = Scenario.options(Scenario.TTL).mutate().watchdog(false).build();
             s.start(s.a(), 0, KEY, s.spec().withOptions(noWatchdog).manualReleaseAfter(Duration.ofMillis(1500))
                     .fair(0, heartbeat), Duration.ZERO);
-            s.start(s.a(), 1, KEY, s.hold(Duration.ofMillis(100)).fair(0, heartbeat), Duration.ofMillis(100));
-            s.start(s.b(), 100, KEY, s.hold(Duration.ofMillis(100)).fair(0, Duration.ofMillis(300)),
-                    Duration.ofMillis(200));
+            LockOptions slow = Scenario.options(Scenario.TTL).mutate()
+                    .backoff(Backoff.constant(Duration.ofMillis(1200))).build();
+            s.start(s.a(), 1, KEY, s.hold(Duration.ofMillis(100)).withOptions(slow).fair(0, heartbeat),
+                    Duration.ofMillis(100));
+            s.start(s.b(), 100, KEY, s.hold(Duration.ofMillis(100)).fair(0, heartbeat), Duration.ofMillis(200));
             Checker.Verdict v = check(s, mutant, x -> assertThat(x.count(Violation.OVERTAKE)).isPositive());
             s.expect(v, x -> assertThat(x.fairGrants).as("H, W1 and W2").isEqualTo(3));
             return v;

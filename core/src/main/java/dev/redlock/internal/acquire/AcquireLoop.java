@@ -210,11 +210,6 @@ public final class AcquireLoop {
             long window = Math.min(wait, SPLIT_RETRY_NANOS << (splits - 1));
             return Mono.delay(Duration.ofNanos(ThreadLocalRandom.current().nextLong(window + 1)), owner.scheduler());
         }
-        if (spec.wokenInTurn()) {
-            // a waiter in the nodes' queue: the release (or the leave of the one ahead) wakes it when its turn comes;
-            // until then it only renews its place, within its pause cap, instead of retrying on the backoff
-            wait = Math.min(left, spec.maxPauseNanos());
-        }
         if (r.holderTtlMillis >= 0) {
             wait = Math.min(wait, TimeUnit.MILLISECONDS.toNanos(r.holderTtlMillis + 1));
         }

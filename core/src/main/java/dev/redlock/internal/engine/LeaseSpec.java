@@ -115,14 +115,6 @@ public interface LeaseSpec {
         return Long.MAX_VALUE;
     }
 
-    /**
-     * Whether a refused waiter is woken when its turn comes (a queue on the nodes whose release notifies the waiter
-     * first in line): it then waits for that wake-up, or {@link #maxPauseNanos()}, rather than retrying on its backoff.
-     */
-    default boolean wokenInTurn() {
-        return false;
-    }
-
     /** Told each attempt's acquire call as it starts (the fair lock sends its leave after the last one's commands). */
     default void attemptStarted(QuorumCall acquire) {}
 

@@ -90,12 +90,6 @@ final class FairLockSpec implements LeaseSpec {
         return TimeUnit.MILLISECONDS.toNanos(heartbeatMillis) / 3;
     }
 
-    /** A release (or the leave of the waiter ahead) wakes the waiter first in the queue: no polling on the backoff. */
-    @Override
-    public boolean wokenInTurn() {
-        return true;
-    }
-
     @Override
     public void attemptStarted(QuorumCall acquire) {
         lastAttempt = acquire;
