@@ -17,7 +17,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The CI safety gate (reliability.md G1): seeded chaos runs of 40 s against 5 real nodes, 2 lock clients (maximum
+ * The CI safety gate (reliability.md G1): seeded chaos runs of 30 s against 5 real nodes, 2 lock clients (maximum
  * lease times 2 s and 1 s) with their own fault proxies, 8 workers each on 3 contended keys, a fault about every 3 s
  * (every run has each of the nemesis' guaranteed kinds: a client replaced during traffic, one replaced right after a
  * restart, fencing across a restart, a reconnect through a long partition). Every run must show 0 violations; together
@@ -29,7 +29,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class ChaosIT {
 
     static final long[] SEEDS = {101, 202, 303, 404, 505, 606};
-    private static final Duration RUN = Duration.ofSeconds(Long.getLong("chaos.seconds", 40));
+    private static final Duration RUN = Duration.ofSeconds(Long.getLong("chaos.seconds", 30));
     private static final List<ChaosRun.Result> RESULTS = new ArrayList<>();
     private static int assumptionBroken;
 
@@ -55,9 +55,9 @@ class ChaosIT {
         assertThat(result.violations()).as(result.report()).isZero();
     }
 
-    /** The semaphore run's seed and length (its own run: ≈ 55 s of the gate's time). */
+    /** The semaphore run's seed and length (its own run: ≈ 45 s of the gate's time). */
     static final long SEMAPHORE_SEED = 707;
-    private static final Duration SEMAPHORE_RUN = Duration.ofSeconds(Long.getLong("chaos.semaphoreSeconds", 50));
+    private static final Duration SEMAPHORE_RUN = Duration.ofSeconds(Long.getLong("chaos.semaphoreSeconds", 40));
 
     /**
      * Issue 11: 32 contenders over 2 clients (16 each, lease times as the lock run's) on one semaphore of P = 3,
@@ -82,10 +82,10 @@ class ChaosIT {
         assertThat(result.verdict.faults).as(result.report()).isGreaterThanOrEqualTo(10);
     }
 
-    /** The fair-lock run's seed and length (its own run: ≈ 60 s of the gate's time). */
+    /** The fair-lock run's seed and length (its own run: ≈ 50 s of the gate's time). */
     static final long FAIR_SEED = 808;
     static final long FAIR_MIN_GRANTS = 300;
-    private static final Duration FAIR_RUN = Duration.ofSeconds(Long.getLong("chaos.fairSeconds", 50));
+    private static final Duration FAIR_RUN = Duration.ofSeconds(Long.getLong("chaos.fairSeconds", 40));
 
     /**
      * Issue 12: 16 waiters over 2 clients (8 each, priorities 0, 0, 0, 5, lease times as the lock run's) on one fair
@@ -93,7 +93,7 @@ class ChaosIT {
      * holders at once and nothing lost (every lock check at 0), no queue or heartbeat set left one lease time plus
      * the heartbeat timeout after the last fault healed, no waiter overtaken by a later one of the same or a lower
      * priority and no stall of the lock while waiters wait, where no fault disturbed (the checker's order and
-     * liveness checks). The run must grant at least 300 times (about 700 to 1,000 here) under at least 10 faults.
+     * liveness checks). The run must grant at least 300 times (about 900 in 50 s here) under at least 10 faults.
      */
     @Test
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
