@@ -224,7 +224,8 @@ class FairLockIT {
         try (ReactiveRedLock redlock = connected(servers)) {
             RedFairLock lock = redlock.fairLock("ghost").withHeartbeatTimeout(Duration.ofSeconds(1));
             servers.forEach(node -> {
-                long nowMs = Long.parseLong(node.admin().time().get(0)) * 1000;
+                List<String> time = node.admin().time(); // seconds, then microseconds
+                long nowMs = Long.parseLong(time.get(0)) * 1000 + Long.parseLong(time.get(1)) / 1000;
                 node.admin().zadd("lock:{ghost}:queue", 0, "ghost"); // score 0: first whatever the priority
                 node.admin().zadd("lock:{ghost}:heartbeats", nowMs + 1500, "ghost");
             });
