@@ -130,7 +130,8 @@ class ConditionalLockIT {
                     .verifyComplete();
 
             assertThat(asked).as("condition subscriptions").hasValue(2);
-            assertThat(keysWhileRunning).as("lock keys while the body ran").hasValue(3);
+            // a quorum held the key while the body ran (the lease comes at the quorum; the third grant may follow)
+            assertThat(keysWhileRunning.get()).as("lock keys while the body ran").isBetween(redlock.quorum(), 3);
             await().atMost(Duration.ofSeconds(2)).until(() -> lockKeys(servers) == 0);
 
             StepVerifier.create(lock.withLockIf(Mono.just(true), lease -> Flux.just(1, 2, 3)))
@@ -187,7 +188,8 @@ class ConditionalLockIT {
                 return Flux.just("ran");
             }).subscribe();
             await().atMost(Duration.ofSeconds(5)).untilTrue(pending);
-            assertThat(lockKeys(servers)).as("keys while the condition is pending").isEqualTo(3);
+            // held while the condition is pending (granted at the quorum; the third grant follows)
+            await().atMost(Duration.ofSeconds(2)).until(() -> lockKeys(servers) == 3);
 
             running.dispose();
 
