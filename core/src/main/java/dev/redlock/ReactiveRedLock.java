@@ -1,11 +1,14 @@
 package dev.redlock;
 
 import dev.redlock.fair.RedFairLock;
+import dev.redlock.hierarchy.RedHierarchicalLock;
 import dev.redlock.ratelimit.RateLimit;
 import dev.redlock.ratelimit.RedRateLimiter;
 import dev.redlock.semaphore.PermitsMismatchException;
+import dev.redlock.rw.RedReadWriteLock;
 import dev.redlock.semaphore.RedSemaphore;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.List;
 import java.util.function.Function;
 import org.reactivestreams.Publisher;
@@ -155,6 +158,66 @@ public interface ReactiveRedLock extends AutoCloseable {
      * @since 0.1.0
      */
     RedFairLock fairLock(String name);
+
+    /**
+     * A read-write lock named {@code name} on this client's nodes, with the client's default options (or others,
+     * through {@link RedReadWriteLock#withOptions}): many readers or one writer, writers not starved by readers; see
+     * {@link RedReadWriteLock}. No I/O.
+     *
+     * @param name the lock's name; its key is {@code <prefix>{<name>}:rw}, apart from a plain lock's of the same name
+     * @return the handle
+     * @throws IllegalArgumentException at call time for a null or blank name (the rules of a lock key), or default
+     *     options with fencing
+     * @since 0.1.0
+     */
+    RedReadWriteLock readWriteLock(String name);
+
+    /**
+     * The hierarchical lock on {@code path} ({@code tenant/orders/42}), with the client's default options: a lock in
+     * a mode on the path takes that mode's intention on every ancestor, in one script per node; see
+     * {@link RedHierarchicalLock}. No I/O.
+     *
+     * @param path 1 to {@value RedHierarchicalLock#MAX_DEPTH} non-empty segments separated by {@code '/'}; the keys
+     *     are {@code <prefix>{<first segment>}:tree:<path to each node>}
+     * @return the handle
+     * @throws IllegalArgumentException at call time for a null or blank path, an empty segment (a leading, trailing
+     *     or double {@code '/'}), a path deeper than the limit, or default options with fencing
+     * @since 0.1.0
+     */
+    RedHierarchicalLock hierarchicalLock(String path);
+
+    /**
+     * A lock on all of {@code keys} at once, with the client's default options: one lease holds every key, taken all
+     * or nothing by one script per node (never key by key, so two multi-key locks over overlapping keys cannot
+     * deadlock), renewed and released in one script per node. The keys are the plain locks' keys: a multi-key lock
+     * and {@code lock(key)} on a shared key exclude each other. The safety argument is the lock's, for every key. A
+     * waiter listens for the release of the key that refused it first, and otherwise waits out the shortest TTL or
+     * its backoff. No I/O.
+     *
+     * @param keys 1 to 64 lock keys (duplicates count once; taken in sorted order); the lock's name, in errors and
+     *     events, is the sorted keys joined by {@code ','}
+     * @return the lock; fencing tokens are not offered; {@link RedLock#isLocked()} tells whether a quorum holds every
+     *     key
+     * @throws IllegalArgumentException at call time for a null collection, a null or blank key, no key or more than
+     *     64, or default options with fencing
+     * @since 0.1.0
+     */
+    RedLock multiLock(Collection<String> keys);
+
+    /**
+     * {@link #multiLock(Collection)} of these keys.
+     *
+     * @param keys 1 to 64 lock keys
+     * @return the lock
+     * @throws IllegalArgumentException at call time as {@link #multiLock(Collection)}
+     * @since 0.1.0
+     */
+    default RedLock multiLock(String... keys) {
+        if (keys == null) {
+            throw new IllegalArgumentException("keys must not be null");
+        }
+        return multiLock(java.util.Arrays.asList(keys));
+    }
 
     // == Manual acquire ==
 

@@ -489,6 +489,36 @@ public final class Engine {
     }
 
     /**
+     * Asks every node a yes-or-no {@code query} (a script answering 1 or 0) about {@code name}: true at a quorum of
+     * ones, false at a quorum of zeros, else {@link QuorumUnavailableException}. Lazy.
+     */
+    public Mono<Boolean> heldByQuorum(String name, Script query, String[] keys, String[] args, Duration nodeTimeout) {
+        return ensureOpen(name, "isLocked").then(Mono.create(sink -> new QuorumCall(
+                        this,
+                        query,
+                        QuorumRule.MAJORITY,
+                        keys,
+                        args,
+                        nodeTimeout,
+                        v -> v == 1,
+                        false,
+                        false,
+                        (call, yes, at) -> {
+                            if (yes) {
+                                sink.success(true);
+                            } else if (call.countReplies(v -> v == 0) >= call.quorum()) {
+                                sink.success(false);
+                            } else {
+                                sink.error(new QuorumUnavailableException(name,
+                                        QuorumUnavailableException.Operation.IS_LOCKED, call.nodeCount(),
+                                        call.quorum(), call.yesCount(), Duration.ofNanos(at - call.startNanos()), false,
+                                        call.failures()));
+                            }
+                        })
+                .start(null)));
+    }
+
+    /**
      * Runs {@code script} on node {@code node} alone (a primitive that lives on one node, or a follow-up to the
      * nodes of an earlier call): its reply, or its failure, a {@link java.util.concurrent.TimeoutException} when the
      * reply takes longer than {@code timeout} (connecting first, if needed, may take the connect timeout). Lazy; a

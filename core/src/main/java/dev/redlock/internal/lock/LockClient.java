@@ -9,6 +9,10 @@ import dev.redlock.ReactiveRedLock;
 import dev.redlock.RedLock;
 import dev.redlock.RedisNode;
 import dev.redlock.fair.RedFairLock;
+import dev.redlock.hierarchy.RedHierarchicalLock;
+import dev.redlock.internal.mode.ModeLocks;
+import dev.redlock.internal.multi.MultiLocks;
+import dev.redlock.rw.RedReadWriteLock;
 import dev.redlock.internal.Checks;
 import dev.redlock.internal.engine.Engine;
 import dev.redlock.internal.fair.FairLockHandle;
@@ -21,6 +25,7 @@ import dev.redlock.ratelimit.RateLimit;
 import dev.redlock.ratelimit.RedRateLimiter;
 import dev.redlock.semaphore.RedSemaphore;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.List;
 import java.util.function.Function;
 import org.reactivestreams.Publisher;
@@ -37,11 +42,13 @@ public final class LockClient implements ReactiveRedLock {
     private final Engine engine;
     private final String keyPrefix;
     private final LockOptions defaults;
+    private final ModeLocks modeLocks;
 
     public LockClient(Engine engine, String keyPrefix, LockOptions defaults) {
         this.engine = engine;
         this.keyPrefix = keyPrefix;
         this.defaults = defaults;
+        this.modeLocks = new ModeLocks(engine, keyPrefix, this::checked);
     }
 
     /** The engine (tests reach its strategies through it). */
@@ -68,7 +75,8 @@ public final class LockClient implements ReactiveRedLock {
 
     @Override
     public RedLock lock(String name) {
-        return new LockHandle(this, spec(name), defaults);
+        LockSpec spec = spec(name);
+        return new LockHandle(engine, spec.name(), waits -> spec, defaults, this::checked, () -> isLocked(spec));
     }
 
     @Override
@@ -96,6 +104,21 @@ public final class LockClient implements ReactiveRedLock {
     public RedFairLock fairLock(String name) {
         LockSpec spec = spec(name);
         return new FairLockHandle(engine, keyPrefix, name, defaults, () -> isLocked(spec));
+    }
+
+    @Override
+    public RedReadWriteLock readWriteLock(String name) {
+        return modeLocks.readWriteLock(name, defaults);
+    }
+
+    @Override
+    public RedHierarchicalLock hierarchicalLock(String path) {
+        return modeLocks.hierarchicalLock(path, defaults);
+    }
+
+    @Override
+    public RedLock multiLock(Collection<String> keys) {
+        return MultiLocks.multiLock(engine, keyPrefix, keys, defaults, this::checked);
     }
 
     @Override
@@ -190,29 +213,8 @@ public final class LockClient implements ReactiveRedLock {
 
     /** Whether a quorum holds the lock's key: yes at a quorum with the key, no at a quorum without it. */
     Mono<Boolean> isLocked(LockSpec spec) {
-        return engine.ensureOpen(spec.name(), "isLocked").then(Mono.create(sink -> new QuorumCall(
-                        engine,
-                        LockScript.EXISTS,
-                        QuorumRule.MAJORITY,
-                        spec.lockOnly(),
-                        new String[0],
-                        defaults.nodeTimeout(),
-                        v -> v == 1,
-                        false,
-                        false,
-                        (call, yes, at) -> {
-                            if (yes) {
-                                sink.success(true);
-                            } else if (call.countReplies(v -> v == 0) >= call.quorum()) {
-                                sink.success(false);
-                            } else {
-                                sink.error(new QuorumUnavailableException(spec.name(),
-                                        QuorumUnavailableException.Operation.IS_LOCKED, call.nodeCount(),
-                                        call.quorum(), call.yesCount(), Duration.ofNanos(at - call.startNanos()), false,
-                                        call.failures()));
-                            }
-                        })
-                .start(null)));
+        return engine.heldByQuorum(spec.name(), LockScript.EXISTS, spec.lockOnly(), new String[0],
+                defaults.nodeTimeout());
     }
 
     @Override

@@ -5,27 +5,62 @@ import dev.redlock.Lease;
 import dev.redlock.LockOptions;
 import dev.redlock.RedLock;
 import dev.redlock.internal.Checks;
+import dev.redlock.internal.engine.Engine;
+import dev.redlock.internal.engine.LeaseSpec;
 import java.util.function.Function;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
-/** {@link RedLock}: one lock of a {@link LockClient}, its name checked once. Immutable. */
-final class LockHandle implements RedLock {
+/**
+ * {@link RedLock} on the engine, for every primitive that is a lock with one lease per acquire: the plain lock, the
+ * read and write sides of a read-write lock, a hierarchical lock's path in one mode, a multi-key lock. It checks the
+ * arguments at call time and asks its spec source for the spec of each subscription (a spec may carry that acquire's
+ * waiter). Immutable.
+ */
+public final class LockHandle implements RedLock {
 
-    private final LockClient client;
-    private final LockSpec spec;
+    private final Engine engine;
+    private final String name;
+    private final Specs specs;
     private final LockOptions options;
+    private final UnaryOperator<LockOptions> check;
+    private final Supplier<Mono<Boolean>> isLocked;
 
-    LockHandle(LockClient client, LockSpec spec, LockOptions options) {
-        this.client = client;
-        this.spec = spec;
+    /**
+     * @param name the name as the user gave it
+     * @param specs the spec of each subscription
+     * @param options the options, already checked
+     * @param check checks other options at call time ({@link #withOptions})
+     * @param isLocked the {@link #isLocked()} query
+     */
+    public LockHandle(Engine engine, String name, Specs specs, LockOptions options,
+            UnaryOperator<LockOptions> check, Supplier<Mono<Boolean>> isLocked) {
+        this.engine = engine;
+        this.name = name;
+        this.specs = specs;
         this.options = options;
+        this.check = check;
+        this.isLocked = isLocked;
+    }
+
+    /** The spec of each subscription. */
+    @FunctionalInterface
+    public interface Specs {
+
+        /**
+         * A spec for one subscription.
+         *
+         * @param waits whether the subscription may wait (an acquire or a scope), or makes one attempt (a try)
+         */
+        LeaseSpec spec(boolean waits);
     }
 
     @Override
     public String name() {
-        return spec.name();
+        return name;
     }
 
     @Override
@@ -35,45 +70,45 @@ final class LockHandle implements RedLock {
 
     @Override
     public RedLock withOptions(LockOptions options) {
-        return new LockHandle(client, spec, client.checked(options));
+        return new LockHandle(engine, name, specs, check.apply(options), check, isLocked);
     }
 
     @Override
     public Mono<Lease> acquire() {
-        return client.engine().acquire(spec, options).cast(Lease.class);
+        return Mono.defer(() -> engine.acquire(specs.spec(true), options)).cast(Lease.class);
     }
 
     @Override
     public Mono<Lease> tryAcquire() {
-        return client.engine().tryAcquire(spec, options).cast(Lease.class);
+        return Mono.defer(() -> engine.tryAcquire(specs.spec(false), options)).cast(Lease.class);
     }
 
     @Override
     public <T> Flux<T> withLock(Function<? super Lease, ? extends Publisher<? extends T>> body) {
         Checks.notNull(body, "body");
-        return client.engine().scope().flux(spec, options, body);
+        return Flux.defer(() -> engine.scope().flux(specs.spec(true), options, body));
     }
 
     @Override
     public <T> Mono<T> withLockMono(Function<? super Lease, ? extends Mono<? extends T>> body) {
         Checks.notNull(body, "body");
-        return client.engine().scope().mono(spec, options, body);
+        return Mono.defer(() -> engine.scope().mono(specs.spec(true), options, body));
     }
 
     @Override
     public <T> Flux<T> withLockIf(Mono<Boolean> condition,
             Function<? super Lease, ? extends Publisher<? extends T>> body) {
-        return firstCheck(condition, body).thenMany(client.engine().scope().flux(spec, options, lease ->
-                holds(condition, ConditionNotMetException.Stage.AFTER_ACQUIRE)
-                        .thenMany(Flux.defer(() -> Flux.<T>from(body.apply(lease))))));
+        return firstCheck(condition, body).thenMany(Flux.defer(() -> engine.scope().flux(specs.spec(true), options,
+                lease -> holds(condition, ConditionNotMetException.Stage.AFTER_ACQUIRE)
+                        .thenMany(Flux.defer(() -> Flux.<T>from(body.apply(lease)))))));
     }
 
     @Override
     public <T> Mono<T> withLockMonoIf(Mono<Boolean> condition,
             Function<? super Lease, ? extends Mono<? extends T>> body) {
-        return firstCheck(condition, body).then(client.engine().scope().mono(spec, options, lease ->
-                holds(condition, ConditionNotMetException.Stage.AFTER_ACQUIRE)
-                        .then(Mono.defer(() -> body.apply(lease)))));
+        return firstCheck(condition, body).then(Mono.defer(() -> engine.scope().mono(specs.spec(true), options,
+                lease -> holds(condition, ConditionNotMetException.Stage.AFTER_ACQUIRE)
+                        .then(Mono.defer(() -> body.apply(lease))))));
     }
 
     /** Checks the arguments at call time, and makes the check before the acquire. */
@@ -90,21 +125,21 @@ final class LockHandle implements RedLock {
     private Mono<Void> holds(Mono<Boolean> condition, ConditionNotMetException.Stage stage) {
         return condition.defaultIfEmpty(false).flatMap(ok -> ok
                 ? Mono.<Void>empty()
-                : Mono.<Void>error(new ConditionNotMetException(spec.name(), stage)));
+                : Mono.<Void>error(new ConditionNotMetException(name, stage)));
     }
 
     @Override
     public Mono<Boolean> isLocked() {
-        return client.isLocked(spec);
+        return isLocked.get();
     }
 
     @Override
     public Mono<Lease> heldLease() {
-        return client.heldLease(spec);
+        return Mono.deferContextual(ctx -> Mono.justOrEmpty(engine.scope().held(ctx, specs.spec(true))));
     }
 
     @Override
     public String toString() {
-        return "RedLock{" + spec.name() + '}';
+        return "RedLock{" + name + '}';
     }
 }

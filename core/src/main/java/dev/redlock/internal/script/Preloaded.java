@@ -1,6 +1,8 @@
 package dev.redlock.internal.script;
 
 import dev.redlock.internal.fair.FairScript;
+import dev.redlock.internal.mode.ModeScript;
+import dev.redlock.internal.multi.MultiScript;
 import dev.redlock.internal.semaphore.SemaphoreScript;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,7 +16,8 @@ public final class Preloaded {
     private Preloaded() {}
 
     /** The lock's and the engine's ({@link LockScript#PRELOADED}), then each primitive's. */
-    public static final List<Script> SCRIPTS = concat(LockScript.PRELOADED, SemaphoreScript.PRELOADED, FairScript.PRELOADED);
+    public static final List<Script> SCRIPTS = concat(LockScript.PRELOADED, SemaphoreScript.PRELOADED, FairScript.PRELOADED,
+            ModeScript.PRELOADED, MultiScript.PRELOADED);
 
     @SafeVarargs
     private static List<Script> concat(List<Script>... lists) {
