@@ -2,6 +2,7 @@ package dev.redlock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.redlock.rw.RedReadWriteLock;
 import dev.redlock.semaphore.PermitLease;
 import dev.redlock.semaphore.RedSemaphore;
 import dev.redlock.testkit.RedisServers;
@@ -9,7 +10,7 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
 
-/** The README's snippets (the quick start, semaphores), verbatim, so they stay true. */
+/** The README's snippets (the quick start, semaphores, modes), verbatim, so they stay true. */
 class ReadmeExampleIT {
 
     @Test
@@ -31,6 +32,34 @@ class ReadmeExampleIT {
         }
         assertThat(result).isEqualTo("charged order 42");
         assertThat(locked).isTrue();
+    }
+
+    @Test
+    void modes() {
+        String price;
+        boolean tenantFree;
+        try (RedisServers servers = RedisServers.start(3);
+                ReactiveRedLock redlock = ReactiveRedLock.builder()
+                        .nodes(servers.uris().toArray(String[]::new))
+                        .restartGuard(RestartGuard.RUN_ID)
+                        .build()) {
+
+            RedReadWriteLock prices = redlock.readWriteLock("prices");            // many readers or one writer
+            price = prices.withReadLockMono(lease -> Mono.just("9.99")).block();
+            prices.withWriteLockMono(lease -> Mono.fromRunnable(() -> System.out.println("reloaded"))).block();
+
+            RedLock order42 = redlock.hierarchicalLock("acme/orders/42").exclusive();   // IX on acme, acme/orders; X on 42
+            RedLock order43 = redlock.hierarchicalLock("acme/orders/43").exclusive();   // runs beside order 42
+            RedLock tenant = redlock.hierarchicalLock("acme").exclusive();              // excludes both
+            Lease a = order42.tryAcquire().block(), b = order43.tryAcquire().block();   // both granted
+            tenantFree = tenant.tryAcquire().blockOptional().isPresent();               // false
+            a.release().then(b.release()).block();
+
+            RedLock transfer = redlock.multiLock("account:7", "account:9");       // both plain locks, all or nothing
+            transfer.withLockMono(lease -> Mono.fromRunnable(() -> System.out.println("moved"))).block();
+        }
+        assertThat(price).isEqualTo("9.99");
+        assertThat(tenantFree).isFalse();
     }
 
     @Test
