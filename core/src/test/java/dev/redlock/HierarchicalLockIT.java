@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 import dev.redlock.hierarchy.LockPaths;
 import dev.redlock.hierarchy.RedHierarchicalLock;
 import dev.redlock.rw.LockMode;
+import dev.redlock.rw.LockUpgradeException;
 import dev.redlock.testkit.RedisNodes;
 import dev.redlock.testkit.RedisServers;
 import java.time.Duration;
@@ -15,6 +16,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
+import reactor.test.StepVerifier;
 
 /**
  * Hierarchical (intention) locks against real redis-server processes: the compatibility matrix, exhaustively, on a
@@ -171,6 +174,50 @@ class HierarchicalLockIT {
             assertThat(redlock.hierarchicalLock("acme/orders").exclusive().isLocked().block(Duration.ofSeconds(5)))
                     .isFalse();
             lease.release().block(Duration.ofSeconds(5));
+            await().atMost(Duration.ofSeconds(3)).until(() -> treeKeys(servers) == 0);
+        }
+    }
+
+    /**
+     * Nested scopes below a held path: under X (and under S for a read) they run under the enclosing lease; under SIX
+     * a write takes only the nodes below it (a new lease, granted at once instead of waiting for its own SIX); under
+     * S a write fails with the typed error.
+     */
+    @Test
+    void nestedScopesBelowAHeldPathReuseNarrowOrRefuse(@RedisNodes(3) RedisServers servers) {
+        LockOptions waiting = OPTIONS.mutate().maxWait(Duration.ofSeconds(10)).build();
+        try (ReactiveRedLock redlock = client(servers, waiting);
+                ReactiveRedLock other = client(servers, OPTIONS)) {
+            String[] underX = redlock.hierarchicalLock("acme").exclusive().withLockMono(outer ->
+                            redlock.hierarchicalLock("acme/orders/42").exclusive().withLockMono(inner ->
+                                    Mono.just(new String[] {outer.token(), inner.token()})))
+                    .block(Duration.ofSeconds(5));
+            assertThat(underX[1]).isEqualTo(underX[0]);
+            String[] readUnderS = redlock.hierarchicalLock("acme").shared().withLockMono(outer ->
+                            redlock.hierarchicalLock("acme/orders").shared().withLockMono(inner ->
+                                    Mono.just(new String[] {outer.token(), inner.token()})))
+                    .block(Duration.ofSeconds(5));
+            assertThat(readUnderS[1]).isEqualTo(readUnderS[0]);
+            StepVerifier.create(redlock.hierarchicalLock("acme").shared().withLockMono(outer ->
+                            redlock.hierarchicalLock("acme/orders/42").exclusive().withLockMono(inner -> Mono.just(1))))
+                    .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(LockUpgradeException.class)
+                            .hasMessageContaining("'acme' is held in mode S")
+                            .hasMessageContaining("mode X on 'acme/orders/42' below it"))
+                    .verify(Duration.ofSeconds(5));
+            long start = System.nanoTime();
+            Boolean othersReadRefused = redlock.hierarchicalLock("acme").lock(LockMode.SHARED_INTENTION_EXCLUSIVE)
+                    .withLockMono(outer -> redlock.hierarchicalLock("acme/orders/42").exclusive()
+                            .withLockMono(inner -> {
+                                assertThat(inner.token()).isNotEqualTo(outer.token());
+                                return other.hierarchicalLock("acme/orders/42").shared().tryAcquire().hasElement()
+                                        .map(granted -> !granted);
+                            })
+                            .flatMap(refused -> other.hierarchicalLock("acme/orders/43").exclusive().tryAcquire()
+                                    .hasElement().map(granted -> refused && !granted)))
+                    .block(Duration.ofSeconds(10));
+            assertThat(othersReadRefused).as("the nested write excluded a reader; the SIX excluded another writer")
+                    .isTrue();
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
             await().atMost(Duration.ofSeconds(3)).until(() -> treeKeys(servers) == 0);
         }
     }

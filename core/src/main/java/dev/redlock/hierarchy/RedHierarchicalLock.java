@@ -27,10 +27,13 @@ import java.util.List;
  *
  * <p><b>Paths.</b> Segments separated by {@code '/'}, 1 to {@value #MAX_DEPTH} of them, none empty; the keys of a
  * path share the first segment as a Redis Cluster hash tag. {@link LockPaths} builds the four levels
- * GLOBAL &gt; TENANT &gt; RESOURCE &gt; ENTITY. A nested scope on the same path runs under the outer lease when the
- * outer mode covers the inner one ({@link dev.redlock.rw.LockUpgradeException} when it does not); a scope on a
- * descendant of a path the enclosing scope holds is a new request (it waits for the outer one when they conflict:
- * take the wider path once instead).
+ * GLOBAL &gt; TENANT &gt; RESOURCE &gt; ENTITY.
+ *
+ * <p><b>Nested scopes</b> (the Reactor {@code Context} carries the enclosing ones): a scope on the path an enclosing
+ * scope holds, or on a path below it, runs under the enclosing lease when that mode covers the request (X covers
+ * everything below it; S and SIX cover reads); under a SIX, a write below it takes only the nodes under the SIX node
+ * (a new lease, released when the nested scope ends: the enclosing lease already holds the rest); under an S, a write
+ * fails at once with {@link dev.redlock.rw.LockUpgradeException} (it could only wait for its own enclosing scope).
  *
  * <p>Handles are immutable and cost no I/O; every operation is lazy. Fencing tokens are not offered.
  *

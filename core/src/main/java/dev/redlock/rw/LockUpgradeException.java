@@ -27,9 +27,24 @@ public final class LockUpgradeException extends LockException {
      * @param requested the mode the nested scope asked for
      */
     public LockUpgradeException(String name, LockMode held, LockMode requested) {
-        super(name, "'" + name + "' is held in mode " + held.abbreviation() + " by an enclosing scope, and a nested "
-                + "scope asked for mode " + requested.abbreviation() + ": upgrades are refused (two upgraders would "
-                + "wait for each other forever); take the stronger mode from the start", null);
+        this(name, name, held, requested);
+    }
+
+    /**
+     * An upgrade refused on {@code name}, under an enclosing scope that holds {@code heldName}, the same resource or
+     * one that contains it (an ancestor of a hierarchical lock's path).
+     *
+     * @param name the lock's name (or path) the nested scope asked for
+     * @param heldName the name (or path) the enclosing scope holds
+     * @param held the mode the enclosing scope holds
+     * @param requested the mode the nested scope asked for
+     */
+    public LockUpgradeException(String name, String heldName, LockMode held, LockMode requested) {
+        super(name, "'" + heldName + "' is held in mode " + held.abbreviation() + " by an enclosing scope, and a "
+                + "nested scope asked for mode " + requested.abbreviation()
+                + (heldName.equals(name) ? "" : " on '" + name + "' below it")
+                + ": upgrades are refused (two upgraders would wait for each other forever); take the stronger mode "
+                + "from the start", null);
         this.held = held;
         this.requested = requested;
     }

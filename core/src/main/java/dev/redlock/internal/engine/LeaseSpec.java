@@ -91,6 +91,28 @@ public interface LeaseSpec {
     }
 
     /**
+     * The line keys of the resources that contain this one, nearest first (a path's ancestors), or none: a scope
+     * nested in an enclosing scope that holds one of them asks {@link #nestedUnder} how to go on, instead of
+     * requesting the resource as if nobody held its container (it would wait for its own enclosing scope).
+     */
+    default String[] enclosingLineKeys() {
+        return NO_KEYS;
+    }
+
+    /** No keys. */
+    String[] NO_KEYS = new String[0];
+
+    /**
+     * How a nested scope of this spec goes on when an enclosing scope holds {@code held} on a resource of
+     * {@link #enclosingLineKeys()}: {@code null} to run under the held lease (it covers this request), a spec to
+     * request instead (this request narrowed to what the held lease does not cover), or an exception that fails the
+     * nested scope (it could only wait for its own enclosing scope).
+     */
+    default LeaseSpec nestedUnder(LeaseSpec held) {
+        return this;
+    }
+
+    /**
      * Put before each attempt's random token: a primitive whose holders must be told apart from another primitive's
      * on the same key (the fair lock's {@code "f:"}) marks its tokens; empty for none.
      */

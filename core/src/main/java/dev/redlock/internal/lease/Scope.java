@@ -40,8 +40,13 @@ public final class Scope {
                 // reentrant: the outer scope renews and releases
                 return reenter(spec, held, options).flatMapMany(h -> Flux.<T>from(body.apply(h)));
             }
+            DefaultLease container = container(ctx, spec);
+            LeaseSpec request = container == null ? spec : nested(spec, container);
+            if (container != null && request == null) {
+                return reenter(spec, container, options).flatMapMany(h -> Flux.<T>from(body.apply(h)));
+            }
             return Flux.usingWhen(
-                    owner.acquire(spec, options),
+                    owner.acquire(request, options),
                     lease -> guarded(lease, options, heldKey, body),
                     DefaultLease::releaseFromScope,
                     (lease, error) -> lease.releaseFromScope(),
@@ -58,8 +63,13 @@ public final class Scope {
             if (held != null) {
                 return reenter(spec, held, options).flatMap(h -> Mono.<T>from(body.apply(h)));
             }
+            DefaultLease container = container(ctx, spec);
+            LeaseSpec request = container == null ? spec : nested(spec, container);
+            if (container != null && request == null) {
+                return reenter(spec, container, options).flatMap(h -> Mono.<T>from(body.apply(h)));
+            }
             return Mono.usingWhen(
-                    owner.acquire(spec, options),
+                    owner.acquire(request, options),
                     lease -> this.<T>guarded(lease, options, heldKey, body).singleOrEmpty(),
                     DefaultLease::releaseFromScope,
                     (lease, error) -> lease.releaseFromScope(),
@@ -70,6 +80,22 @@ public final class Scope {
     /** The lease an enclosing scope of this engine holds on {@code spec}'s resource in {@code ctx}, or null. */
     public Lease held(ContextView ctx, LeaseSpec spec) {
         return held(ctx, new HeldKey(owner, spec.lineKey()));
+    }
+
+    /** The lease an enclosing scope holds on the nearest resource that contains {@code spec}'s, or null. */
+    private DefaultLease container(ContextView ctx, LeaseSpec spec) {
+        for (String key : spec.enclosingLineKeys()) {
+            DefaultLease held = held(ctx, new HeldKey(owner, key));
+            if (held != null) {
+                return held;
+            }
+        }
+        return null;
+    }
+
+    /** {@link LeaseSpec#nestedUnder}: null to run under the container's lease, else the spec to request. */
+    private static LeaseSpec nested(LeaseSpec spec, DefaultLease container) {
+        return spec.nestedUnder(container.spec());
     }
 
     private static DefaultLease held(ContextView ctx, HeldKey heldKey) {

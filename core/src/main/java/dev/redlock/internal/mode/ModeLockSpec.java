@@ -8,6 +8,7 @@ import dev.redlock.internal.script.Script;
 import dev.redlock.rw.LockMode;
 import dev.redlock.rw.LockUpgradeException;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -87,6 +88,37 @@ final class ModeLockSpec implements LeaseSpec {
             return new LockUpgradeException(name, outer.mode, mode);
         }
         return null;
+    }
+
+    /** The ancestors' keys, nearest first. */
+    @Override
+    public String[] enclosingLineKeys() {
+        String[] ancestors = new String[keys.length - 1];
+        for (int i = 0; i < ancestors.length; i++) {
+            ancestors[i] = keys[keys.length - 2 - i];
+        }
+        return ancestors;
+    }
+
+    /**
+     * Under an enclosing scope that holds an ancestor: run under its lease when its mode covers the whole subtree for
+     * this request (X; S or SIX for a read); below a SIX, request only the nodes under it (the SIX holder already
+     * has the ancestor and the intention above it, and IX there would conflict with its own SIX); below an S, a
+     * write is an upgrade.
+     */
+    @Override
+    public LeaseSpec nestedUnder(LeaseSpec held) {
+        if (!(held instanceof ModeLockSpec outer)) {
+            return this;
+        }
+        if (outer.mode.covers(mode)) {
+            return null;
+        }
+        if (outer.mode == LockMode.SHARED_INTENTION_EXCLUSIVE) {
+            int below = Arrays.asList(keys).indexOf(outer.lineKey()) + 1;
+            return new ModeLockSpec(name, mode, Arrays.copyOfRange(keys, below, keys.length), channel, queue);
+        }
+        throw new LockUpgradeException(name, outer.name, outer.mode, mode);
     }
 
     @Override
