@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 import reactor.test.StepVerifier;
 
 /** The multi-key lock against real redis-server processes: all or nothing, no deadlock, one script per node. */
@@ -94,6 +95,29 @@ class MultiLockIT {
                     .withLockMono(lease -> counter.increment(Duration.ofMillis(2))));
             StepVerifier.create(Flux.merge(first, second, first, second)).verifyComplete();
             assertThat(counter.value()).isEqualTo(4L * rounds);
+        }
+    }
+
+    /**
+     * Nested scopes never wait for their own enclosing scope: a lock on a key of an enclosing multi-key scope runs
+     * under its lease; a multi-key scope inside scopes that hold some of its keys requests only the others.
+     */
+    @Test
+    void nestedScopesRunUnderTheKeysTheirEnclosingScopesHold(@RedisNodes(3) RedisServers servers) {
+        try (ReactiveRedLock redlock = client(servers, WAITING)) {
+            long start = System.nanoTime();
+            String[] tokens = redlock.multiLock("a", "b").withLockMono(outer -> redlock.lock("b").withLockMono(inner ->
+                    redlock.multiLock("a", "b", "c").withLockMono(wider -> Mono.fromCallable(() -> new String[] {
+                                outer.token(), inner.token(), wider.token(),
+                                servers.get(0).admin().get("lock:{a}"), servers.get(0).admin().get("lock:{c}")})
+                            .subscribeOn(Schedulers.boundedElastic()))))
+                    .block(Duration.ofSeconds(5));
+            assertThat(tokens[1]).as("lock(b) under the multi-key scope").isEqualTo(tokens[0]);
+            assertThat(tokens[2]).as("a new lease for c only").isNotEqualTo(tokens[0]);
+            assertThat(tokens[3]).isEqualTo(tokens[0]);
+            assertThat(tokens[4]).isEqualTo(tokens[2]);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+            await().atMost(Duration.ofSeconds(3)).until(() -> keysOf(servers, "a", "b", "c") == 0);
         }
     }
 

@@ -99,6 +99,14 @@ public interface LeaseSpec {
         return NO_KEYS;
     }
 
+    /**
+     * The line keys of other resources this lease holds exactly as their own primitive would (a multi-key lease
+     * holds each of its keys as a lock's lease does), or none: a nested scope on one of them runs under this lease.
+     */
+    default String[] coveredLineKeys() {
+        return NO_KEYS;
+    }
+
     /** No keys. */
     String[] NO_KEYS = new String[0];
 

@@ -11,6 +11,7 @@ import org.reactivestreams.Publisher;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.util.context.Context;
 import reactor.util.context.ContextView;
 
 /**
@@ -82,6 +83,15 @@ public final class Scope {
         return held(ctx, new HeldKey(owner, spec.lineKey()));
     }
 
+    /** The context of a scope's body: the lease under its line key, and under each key it covers. */
+    private Context withLease(Context context, HeldKey heldKey, DefaultLease lease) {
+        Context c = context.put(heldKey, lease);
+        for (String key : lease.spec().coveredLineKeys()) {
+            c = c.put(new HeldKey(owner, key), lease);
+        }
+        return c;
+    }
+
     /** The lease an enclosing scope holds on the nearest resource that contains {@code spec}'s, or null. */
     private DefaultLease container(ContextView ctx, LeaseSpec spec) {
         for (String key : spec.enclosingLineKeys()) {
@@ -115,7 +125,7 @@ public final class Scope {
                     .takeUntilOther(lease.lost())
                     .concatWith(Mono.defer(() -> lostOrEmpty(lease)))
                     .doFinally(s -> watchdog.dispose())
-                    .contextWrite(c -> c.put(heldKey, lease));
+                    .contextWrite(c -> withLease(c, heldKey, lease));
         });
     }
 

@@ -82,7 +82,9 @@ public final class LockSpec implements LeaseSpec {
 
     @Override
     public RuntimeException reentryRefusal(LeaseSpec held) {
-        return held instanceof LockSpec ? null : kindMismatch(key, false);
+        return held instanceof LockSpec || java.util.Arrays.asList(held.coveredLineKeys()).contains(lock)
+                ? null
+                : kindMismatch(key, false);
     }
 
     /**

@@ -6,6 +6,8 @@ import dev.redlock.internal.lock.LockSpec;
 import dev.redlock.internal.script.LockScript;
 import dev.redlock.internal.script.Script;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -14,6 +16,7 @@ import java.util.List;
  */
 final class MultiLockSpec implements LeaseSpec {
 
+    private final String prefix;
     private final String name;
     private final List<String> names;
     private final String[] keys;
@@ -25,6 +28,7 @@ final class MultiLockSpec implements LeaseSpec {
      * @param names the lock names, sorted and distinct
      */
     MultiLockSpec(String prefix, List<String> names) {
+        this.prefix = prefix;
         this.names = names;
         this.name = String.join(",", names);
         this.keys = new String[names.size()];
@@ -48,6 +52,32 @@ final class MultiLockSpec implements LeaseSpec {
     @Override
     public String releaseChannel() {
         return channel;
+    }
+
+    /** Each key is held exactly as a lock holds it: a nested {@code lock(key)} scope runs under this lease. */
+    @Override
+    public String[] coveredLineKeys() {
+        return keys;
+    }
+
+    /** A lock (or multi-key lock) that an enclosing scope holds on some of these keys. */
+    @Override
+    public String[] enclosingLineKeys() {
+        return keys;
+    }
+
+    /** Under an enclosing scope that holds some of the keys: only the others are requested (none: its lease). */
+    @Override
+    public LeaseSpec nestedUnder(LeaseSpec held) {
+        List<String> heldKeys = new ArrayList<>(Arrays.asList(held.coveredLineKeys()));
+        heldKeys.add(held.lineKey());
+        List<String> rest = new ArrayList<>();
+        for (int i = 0; i < keys.length; i++) {
+            if (!heldKeys.contains(keys[i])) {
+                rest.add(names.get(i));
+            }
+        }
+        return rest.isEmpty() ? null : new MultiLockSpec(prefix, rest);
     }
 
     @Override
