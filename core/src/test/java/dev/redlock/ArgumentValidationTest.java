@@ -76,6 +76,31 @@ class ArgumentValidationTest {
     }
 
     @Test
+    void modesPathsAndMultiKeyLocks() {
+        rejects(() -> lock.readWriteLock(null), "name must not be null");
+        rejects(() -> lock.readWriteLock(""), "name must not be blank");
+        rejects(() -> lock.readWriteLock("p").withOptions(LockOptions.builder().fencing(true).build()), "fencing");
+        rejects(() -> lock.readWriteLock("p").readLock().withOptions(LockOptions.builder().fencing(true).build()),
+                "fencing");
+        rejects(() -> lock.readWriteLock("p").withOptions(LockOptions.builder().leaseTime(Duration.ofDays(1)).build()),
+                "maxLeaseTime");
+        rejects(() -> lock.readWriteLock("p").withReadLock(null), "body must not be null");
+        rejects(() -> lock.hierarchicalLock(null), "path must not be null");
+        rejects(() -> lock.hierarchicalLock("a//b"), "path 'a//b' has an empty segment (number 2)");
+        rejects(() -> lock.hierarchicalLock("a/b/"), "empty segment (number 3)");
+        rejects(() -> lock.hierarchicalLock("a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q"), "deeper than 16 segments");
+        rejects(() -> lock.hierarchicalLock("a").lock(null), "mode must not be null");
+        rejects(() -> lock.hierarchicalLock("a").lock(dev.redlock.rw.LockMode.INTENTION_SHARED), "intention mode");
+        rejects(() -> lock.hierarchicalLock("a").child(""), "segment must be non-empty");
+        rejects(() -> lock.multiLock((java.util.Collection<String>) null), "keys must not be null");
+        rejects(() -> lock.multiLock(), "1 to 64 distinct keys, got 0");
+        rejects(() -> lock.multiLock("a", null), "each key must not be null");
+        rejects(() -> lock.multiLock("a").withOptions(LockOptions.builder().fencing(true).build()), "fencing");
+        assertThat(lock.hierarchicalLock("a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p").segments()).hasSize(16);
+        assertThat(lock.multiLock("b", "a", "b").name()).isEqualTo("a,b");
+    }
+
+    @Test
     void bodiesAndOptions() {
         rejects(() -> lock.withLock("k", (Mono<Object>) null), "body must not be null");
         rejects(() -> lock.withLock("k", (Flux<Object>) null), "body must not be null");
