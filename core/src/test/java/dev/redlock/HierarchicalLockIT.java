@@ -31,14 +31,8 @@ class HierarchicalLockIT {
             .nodeTimeout(Duration.ofSeconds(1))
             .build();
 
-    /** The standard matrix, written out here (not taken from {@link LockMode}): rows and columns IS, IX, S, SIX, X. */
-    private static final boolean[][] COMPATIBLE = {
-        {true, true, true, true, false},
-        {true, true, false, false, false},
-        {true, false, true, false, false},
-        {true, false, false, false, false},
-        {false, false, false, false, false},
-    };
+    /** The standard matrix, written out in the tests (not taken from {@link LockMode}). */
+    private static final boolean[][] COMPATIBLE = LockModeTest.STANDARD;
 
     private static final String[] NAMES = {"IS", "IX", "S", "SIX", "X"};
 

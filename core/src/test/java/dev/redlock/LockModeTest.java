@@ -8,8 +8,8 @@ import org.junit.jupiter.api.Test;
 /** {@link LockMode}: the compatibility matrix against the standard one written out here, coverage, intentions. */
 class LockModeTest {
 
-    /** Rows and columns IS, IX, S, SIX, X (Gray et al.). */
-    private static final boolean[][] STANDARD = {
+    /** Rows and columns IS, IX, S, SIX, X (Gray et al.); the tests of the locks with modes check against it too. */
+    static final boolean[][] STANDARD = {
         {true, true, true, true, false},
         {true, true, false, false, false},
         {true, false, true, false, false},
