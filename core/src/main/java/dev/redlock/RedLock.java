@@ -16,6 +16,11 @@ import reactor.core.publisher.Mono;
  * Flux<Row> rows = order.withOptions(fenced).withLock(lease -> export(lease.fencingToken().getAsLong()));
  * }</pre>
  *
+ * <p>The other locks are {@code RedLock}s too, so code written against one takes any: each side of a
+ * {@link dev.redlock.rw.RedReadWriteLock read-write lock}, a {@link dev.redlock.hierarchy.RedHierarchicalLock
+ * hierarchical lock}'s path in one mode, a {@link ReactiveRedLock#multiLock(java.util.Collection) multi-key lock}.
+ * Their {@link #isLocked()} is described where they are made.
+ *
  * @since 0.1.0
  */
 public interface RedLock {
@@ -119,7 +124,8 @@ public interface RedLock {
     <T> Mono<T> withLockMonoIf(Mono<Boolean> condition, Function<? super Lease, ? extends Mono<? extends T>> body);
 
     /**
-     * Whether some owner holds the lock on a quorum: {@link ReactiveRedLock#isLocked(String)}.
+     * Whether some owner holds the lock on a quorum: {@link ReactiveRedLock#isLocked(String)} for a plain lock; for
+     * the other locks, what their factory says (a reader, a writer, a path in this mode, every key).
      *
      * @return a lazy {@code Mono} of the answer
      */
