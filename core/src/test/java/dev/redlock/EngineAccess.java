@@ -3,6 +3,8 @@ package dev.redlock;
 import dev.redlock.internal.engine.Engine;
 import dev.redlock.internal.fair.FairScript;
 import dev.redlock.internal.lock.LockClient;
+import dev.redlock.internal.lock.LockHandle;
+import dev.redlock.internal.mode.ModeScript;
 import dev.redlock.internal.engine.ValidityRule;
 import dev.redlock.internal.node.NodeChannel;
 import dev.redlock.internal.script.LockScript;
@@ -51,6 +53,17 @@ public final class EngineAccess {
     static final Script FAIR_ACQUIRE_NO_HEAD_CHECK = mutant(FAIR_ACQUIRE, "fair-acquire-no-head-check",
             "local first = #head == 0 or ", "local first = true or #head == 0 or ", Script.Kind.COMMAND);
 
+    /** The locks with modes' acquire, as the engine loads it. */
+    private static final Script MODE_ACQUIRE = ModeScript.ACQUIRE;
+
+    /**
+     * Mutant mode acquire: a request for S ignores X holders (the row of a holder in X admits S), so a reader is
+     * granted beside a writer on the node that runs it. Sent with {@code EVAL} after {@code NOSCRIPT}.
+     */
+    static final Script MODE_ACQUIRE_READER_BESIDE_WRITER = mutant(MODE_ACQUIRE, "mode-acquire-reader-beside-writer",
+            "local compatible = {'11110', '11000', '10100', '10000', '00000'}\n",
+            "local compatible = {'11110', '11000', '10100', '10000', '00100'}\n", Script.Kind.COMMAND);
+
     private EngineAccess() {}
 
     /** {@code real}'s text with {@code from} replaced by {@code to}; fails if the real script no longer has it. */
@@ -88,6 +101,15 @@ public final class EngineAccess {
         return engine(client).scope().mono(spec, options, body);
     }
 
+    /**
+     * A lock on {@code name} whose acquires use {@code specs} (a test-only spec, a mutant), run by {@code client}'s
+     * engine exactly as the client's own locks are (the same handle class); {@code isLocked()} is not offered.
+     */
+    public static RedLock lock(ReactiveRedLock client, String name, LockHandle.Specs specs, LockOptions options) {
+        return new LockHandle(engine(client), name, specs, options, o -> o, () -> reactor.core.publisher.Mono.error(
+                new UnsupportedOperationException("isLocked() of a test-only lock")));
+    }
+
     /** Watchdogs the client currently runs (0 once every scope has ended). */
     public static int runningWatchdogs(ReactiveRedLock client) {
         return engine(client).runningWatchdogs();
@@ -119,6 +141,7 @@ public final class EngineAccess {
         private volatile boolean noHeartbeatPruning;
         private volatile boolean noLeave;
         private volatile boolean headOnFirstNodeOnly;
+        private volatile boolean readerBesideWriterOnFirstNode;
         /** Added to the clock: the pauses after replies taken so far. */
         private final AtomicLong paused = new AtomicLong();
         /** The token of the last attempt that paused: one pause per attempt, at its first reply. */
@@ -213,6 +236,15 @@ public final class EngineAccess {
          */
         public Hooks headOnFirstNodeOnly(boolean on) {
             this.headOnFirstNodeOnly = on;
+            return this;
+        }
+
+        /**
+         * Mutant: the first node runs the locks with modes' acquire with a request for S ignoring X holders, so it
+         * grants a reader beside a writer; the other nodes run the real script.
+         */
+        public Hooks readerBesideWriterOnFirstNode(boolean on) {
+            this.readerBesideWriterOnFirstNode = on;
             return this;
         }
 
@@ -326,6 +358,9 @@ public final class EngineAccess {
             CompletionStage<Long> fair = fair(script, keys, args);
             if (fair != null) {
                 return fair;
+            }
+            if (script == MODE_ACQUIRE && hooks.readerBesideWriterOnFirstNode && node == 0) {
+                return connection.eval(MODE_ACQUIRE_READER_BESIDE_WRITER, keys, args);
             }
             CompletionStage<Long> reply = connection.eval(script, keys, args);
             long pause = hooks.pauseAfterRepliesNanos;

@@ -2,6 +2,7 @@ package dev.redlock.chaos;
 
 import dev.redlock.LockOptions;
 import dev.redlock.RestartGuard;
+import dev.redlock.internal.mode.ModeAccess;
 import dev.redlock.testkit.RedisServers;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,6 +18,7 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.IntFunction;
 import org.HdrHistogram.Histogram;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -75,6 +77,17 @@ final class ChaosRun {
         int[] fairPriorities = {0, 0, 0, 5};
         String fairKey = "chaos-fair";
         Duration heartbeat = Duration.ofSeconds(dev.redlock.fair.RedFairLock.DEFAULT_HEARTBEAT_SECONDS);
+        /**
+         * The runs of locks with modes: this many workers per client (none: no such run) on {@link #modalKeys}, the
+         * names of read-write locks or the paths of hierarchical locks ({@link #modal}), each operation in S
+         * ({@link #sharedShare} of them) or X; their operations are the lock run's (sections on the guarded store, a
+         * shared one writing nothing; long holds, extends, cancels), without fencing (these locks have none). The
+         * nemesis' holds through a partition are then X holds on one of the keys.
+         */
+        int modalWorkersPerClient;
+        OpSpec.Modal.Kind modal;
+        String[] modalKeys = {};
+        double sharedShare = 0.5;
         Path outDir = Paths.get(System.getProperty("chaos.dir", "target/chaos"));
         boolean keepHistory = Boolean.getBoolean("chaos.keepHistory");
 
@@ -109,6 +122,25 @@ final class ChaosRun {
             return this;
         }
 
+        /** The read-write run: {@code workersPerClient} workers per client on the read-write locks {@code names}. */
+        Config readWrite(int workersPerClient, String... names) {
+            return modal(OpSpec.Modal.Kind.READ_WRITE, workersPerClient, names);
+        }
+
+        /** The hierarchy run: {@code workersPerClient} workers per client on the hierarchical locks of {@code paths}. */
+        Config hierarchy(int workersPerClient, String... paths) {
+            return modal(OpSpec.Modal.Kind.HIERARCHY, workersPerClient, paths);
+        }
+
+        private Config modal(OpSpec.Modal.Kind kind, int workersPerClient, String... keys) {
+            this.modal = kind;
+            this.modalWorkersPerClient = workersPerClient;
+            this.modalKeys = keys.clone();
+            this.workersPerClient = 0;
+            this.fencing = false;
+            return this;
+        }
+
         LockOptions options() {
             return LockOptions.builder()
                     .leaseTime(ttl)
@@ -137,7 +169,9 @@ final class ChaosRun {
                             + " contenders/client=" + semaphoreWorkersPerClient + " n=1|2" : "")
                     + (fairWorkersPerClient > 0 ? " fair=" + fairKey + " waiters/client=" + fairWorkersPerClient
                             + " priorities=" + java.util.Arrays.toString(fairPriorities) + " heartbeat="
-                            + heartbeat.toMillis() + "ms" : "");
+                            + heartbeat.toMillis() + "ms" : "")
+                    + (modalWorkersPerClient > 0 ? " modal=" + modal + " keys=" + java.util.Arrays.toString(modalKeys)
+                            + " workers/client=" + modalWorkersPerClient + " shared=" + sharedShare : "");
         }
     }
 
@@ -181,12 +215,14 @@ final class ChaosRun {
                             + "%.1fs, stalls %d)", verdict.fairGrants, verdict.overtakes,
                     verdict.count(Violation.OVERTAKE), verdict.maxIdleNanos / 1e9, verdict.maxQuietIdleNanos / 1e9,
                     verdict.count(Violation.STALL));
+            String modes = verdict.modeGrants.isEmpty() ? "" : " modes: grants " + verdict.modeGrants
+                    + " most holders of one node at once=" + verdict.modePeak;
             return String.format(Locale.ROOT,
                     "chaos %s seed=%d duration=%ds cs=%d faults=%d lost=%d closed=%d violations=%d acquire p50=%.1fms "
                             + "p99=%.1fms",
                     config.name, config.seed, config.duration.toSeconds(), verdict.completedCs, verdict.faults,
                     verdict.lost, verdict.closed, violations(), percentileMillis(50), percentileMillis(99)) + permits
-                    + fair;
+                    + fair + modes;
         }
 
         /** What went wrong and where the evidence is. */
@@ -246,15 +282,11 @@ final class ChaosRun {
             List<Mono<Void>> workers = new ArrayList<>();
             for (Cluster.Client c : cluster.clients) {
                 Function<SplittableRandom, OpSpec> next = operations(cfg, options, c.index);
-                for (int w = 0; w < cfg.workersPerClient; w++) {
-                    workers.add(workload.worker(c, c.index * 100 + w, seeds.split(), keys, next, Duration.ZERO, () -> true));
-                }
-                for (int w = 0; w < cfg.fairWorkersPerClient; w++) {
-                    Function<SplittableRandom, OpSpec> waiter = fairOperations(cfg, options, c.index,
-                            cfg.fairPriorities[w % cfg.fairPriorities.length]);
-                    workers.add(workload.worker(c, c.index * 100 + 40 + w, seeds.split(), new String[] {cfg.fairKey},
-                            waiter, Duration.ZERO, () -> true));
-                }
+                lockWorkers(workers, workload, c, 0, cfg.workersPerClient, seeds, keys, w -> next);
+                lockWorkers(workers, workload, c, 40, cfg.fairWorkersPerClient, seeds, new String[] {cfg.fairKey},
+                        w -> fairOperations(cfg, options, c.index, cfg.fairPriorities[w % cfg.fairPriorities.length]));
+                lockWorkers(workers, workload, c, 60, cfg.modalWorkersPerClient, seeds, cfg.modalKeys,
+                        w -> modalOperations(cfg, options, c.index));
                 Function<SplittableRandom, SemaphoreWorkload.Spec> permitOps = permitOperations(cfg, options, c.index);
                 for (int w = 0; w < cfg.semaphoreWorkersPerClient; w++) {
                     workers.add(semaphores.worker(c, c.index * 100 + 20 + w, seeds.split(), permitOps, () -> true));
@@ -273,13 +305,16 @@ final class ChaosRun {
                 }
                 OpSpec heldThroughPartition = OpSpec.scoped(options.mutate().leaseTime(max).build(), cfg.csPauseMax,
                         cfg.margin).withHold(max.multipliedBy(2).plusSeconds(1), Duration.ofMillis(100));
-                boolean fair = cfg.fairWorkersPerClient > 0;
-                if (fair) {
+                String[] holdKeys = keys;
+                if (cfg.fairWorkersPerClient > 0) {
                     heldThroughPartition = heldThroughPartition.fair(0, cfg.heartbeat);
+                    holdKeys = new String[] {cfg.fairKey};
+                } else if (cfg.modalWorkersPerClient > 0) {
+                    heldThroughPartition = heldThroughPartition.modal(OpSpec.Modal.of(cfg.modal, "X"));
+                    holdKeys = cfg.modalKeys;
                 }
-                Mono<Void> hold = workload.op(cluster.client(client), 900 + client, fair ? cfg.fairKey
-                        : keys[holdSeed % keys.length], heldThroughPartition, new SplittableRandom(cfg.seed ^ holdSeed))
-                        .cache();
+                Mono<Void> hold = workload.op(cluster.client(client), 900 + client, holdKeys[holdSeed % holdKeys.length],
+                        heldThroughPartition, new SplittableRandom(cfg.seed ^ holdSeed)).cache();
                 injected.add(hold);
                 hold.subscribe();
             };
@@ -308,9 +343,10 @@ final class ChaosRun {
             cluster.history.append(new Event(Event.NEMESIS, "quiescent").t(quiet).value("workers stopped after "
                     + TimeUnit.NANOSECONDS.toMillis(quiet - start) + " ms"));
             cluster.checkClientsIdle(Duration.ofSeconds(5));
-            // a fair lock's queue keys expire with the last heartbeat: a waiter's late attempt (bytes a proxy held
-            // through a fault) may renew one up to the heal
-            long queues = cfg.fairWorkersPerClient > 0 ? cfg.heartbeat.toNanos() : 0;
+            // a fair lock's queue keys expire with the last heartbeat, a lock with modes' hash with the last claim: a
+            // waiter's late attempt (bytes a proxy held through a fault) may renew one up to the heal
+            long queues = cfg.fairWorkersPerClient > 0 ? cfg.heartbeat.toNanos()
+                    : cfg.modalWorkersPerClient > 0 ? ModeAccess.claimTime().toNanos() : 0;
             long keysAt = Math.max(healed, quiet) + cfg.ttl.toNanos() + queues + TimeUnit.MILLISECONDS.toNanos(500);
             long wait = keysAt - System.nanoTime();
             if (wait > 0) {
@@ -318,8 +354,8 @@ final class ChaosRun {
                 // the last fault healed, and the check is made at that time
                 Cluster.sleep(TimeUnit.NANOSECONDS.toMillis(wait) + 1);
             }
-            cluster.checkLockKeys(Violation.LEAKED_KEYS, "lock keys (fair queues included) one lease time"
-                    + (queues > 0 ? " and heartbeat timeout" : "") + " after the last fault healed");
+            cluster.checkLockKeys(Violation.LEAKED_KEYS, "lock keys (fair queues and mode hashes included) one lease"
+                    + " time" + (queues > 0 ? " and heartbeat timeout or claim time" : "") + " after the last fault healed");
             cluster.closeClientsAndCheckConnections();
             applied = nemesis.applied();
             maxStall = env.maxStallNanos();
@@ -380,6 +416,29 @@ final class ChaosRun {
             }
             return op;
         };
+    }
+
+    /**
+     * Adds {@code count} workers of client {@code c} on {@code keys} (worker ids from {@code c.index * 100 + base}),
+     * worker {@code w} with the operations of {@code next.apply(w)} and a random split from {@code seeds}.
+     */
+    private static void lockWorkers(List<Mono<Void>> workers, Workload workload, Cluster.Client c, int base, int count,
+            SplittableRandom seeds, String[] keys, IntFunction<Function<SplittableRandom, OpSpec>> next) {
+        for (int w = 0; w < count; w++) {
+            workers.add(workload.worker(c, c.index * 100 + base + w, seeds.split(), keys, next.apply(w), Duration.ZERO,
+                    () -> true));
+        }
+    }
+
+    /**
+     * The operations of client {@code client}'s workers on locks with modes: the lock run's operations, each in S
+     * ({@code sharedShare} of them) or X.
+     */
+    static Function<SplittableRandom, OpSpec> modalOperations(Config cfg, LockOptions options, int client) {
+        Function<SplittableRandom, OpSpec> lock = operations(cfg, options, client);
+        OpSpec.Modal shared = OpSpec.Modal.of(cfg.modal, "S");
+        OpSpec.Modal exclusive = OpSpec.Modal.of(cfg.modal, "X");
+        return r -> lock.apply(r).modal(r.nextDouble() < cfg.sharedShare ? shared : exclusive);
     }
 
     /** The fair-lock waiters of client {@code client} with {@code priority}: the lock run's operations, as waiters. */

@@ -31,6 +31,12 @@ import java.util.concurrent.TimeUnit;
  *       brings the sum above P is one {@code permits_exceeded}, its example naming the windows open then. Invalid
  *       grants are checked as for a lock; a semaphore's windows are not checked for overlap one by one (P of them
  *       may overlap) and its operations have no guarded-resource writes.</li>
+ *   <li>Locks with modes (operations whose acquire's invoke carries {@code holds}: the resource nodes the lease
+ *       holds and the mode on each, see {@link #holds}): the same validity windows; two overlapping windows that hold
+ *       one node in incompatible modes (the standard matrix, {@link #compatible}, written out here and not taken from
+ *       the code under test) are one {@code mode_conflict}, counted once per later window as for a lock. Shared
+ *       windows may overlap. Invalid grants are checked as for a lock; their critical sections are the lock's on the
+ *       operation's key (a shared mode's section enters and writes nothing).</li>
  *   <li>Order and liveness of a fair lock (operations whose acquire's invoke carries a {@code priority}). A fault
  *       disturbs from its start until its planned heal, and at each of its later steps (a restart, a client's
  *       replacement). <b>Overtakes</b>: a grant to waiter B while an earlier waiter A (invoked more than
@@ -55,6 +61,23 @@ final class Checker {
     /** The share of a fair lock's grants that may overtake an earlier waiter when faults are counted too. */
     static final double OVERTAKE_SHARE = 0.05;
     private static final int MAX_EXAMPLE_LENGTH = 4000;
+
+    /** The modes of locks with modes, in the order of {@link #COMPATIBLE}'s rows and columns. */
+    private static final List<String> MODES = List.of("IS", "IX", "S", "SIX", "X");
+
+    /**
+     * The standard compatibility matrix of the lock modes (Gray et al.), written out here rather than taken from the
+     * code under test: row and column in {@link #MODES}' order, {@code 1} where two holders may hold one resource
+     * node at the same time.
+     */
+    private static final String[] COMPATIBLE = {
+        // IS IX S SIX X
+        "11110", // IS
+        "11000", // IX
+        "10100", // S
+        "10000", // SIX
+        "00000", // X
+    };
 
     private Checker() {}
 
@@ -87,6 +110,19 @@ final class Checker {
          */
         long maxIdleNanos;
         long maxQuietIdleNanos;
+        /** Locks with modes: grants by mode and key, e.g. {@code "X t/a" -> 12}. */
+        final Map<String, Long> modeGrants = new TreeMap<>();
+        /** Locks with modes: the most validity windows open at once on one resource node. */
+        long modePeak;
+
+        /** Grants of locks with modes in {@code mode} on any of {@code keys}. */
+        long modeGrants(String mode, String... keys) {
+            long sum = 0;
+            for (String key : keys) {
+                sum += modeGrants.getOrDefault(mode + " " + key, 0L);
+            }
+            return sum;
+        }
 
         long count(Violation v) {
             return counts.getOrDefault(v, 0L);
@@ -311,6 +347,7 @@ final class Checker {
 
         checkWindows(ops, v, origin);
         checkPermits(ops, v, origin);
+        checkModes(ops, v, origin);
         checkStore(events, ops, v, origin);
         checkFair(events, ops, v, origin);
         return v;
@@ -331,7 +368,7 @@ final class Checker {
     private static void checkWindows(Map<Long, OpRec> ops, Verdict v, long origin) {
         Map<String, List<OpRec>> byKey = new TreeMap<>();
         for (OpRec r : ops.values()) {
-            if (r.acqDone != null && Event.OK.equals(r.acqDone.type) && !semaphore(r)) {
+            if (r.acqDone != null && Event.OK.equals(r.acqDone.type) && !semaphore(r) && !modal(r)) {
                 byKey.computeIfAbsent(r.key, k -> new ArrayList<>()).add(r);
             }
         }
@@ -344,11 +381,7 @@ final class Checker {
             OpRec maxFenceOp = null;
             for (OpRec r : grants) {
                 long start = r.acqDone.t;
-                long deadline = r.believedDeadline();
-                if (r.acqDone.deadline != null && r.acqDone.deadline - start <= 0) {
-                    v.add(Violation.INVALID_GRANT, 1, "key " + entry.getKey() + ": " + r.who() + " granted at "
-                            + ms(start - origin) + " with deadline " + ms(r.acqDone.deadline - origin));
-                }
+                checkGrant(r, "key " + entry.getKey(), v, origin);
                 if (r.acqDone.fence != null) {
                     if (maxFenceOp != null && r.acqDone.fence <= maxFence) {
                         v.add(Violation.FENCE_REGRESSION, 1, "key " + entry.getKey() + ": " + r.who()
@@ -360,7 +393,7 @@ final class Checker {
                         maxFenceOp = r;
                     }
                 }
-                long end = r.relInvoke == null ? deadline : Math.min(r.relInvoke.t, deadline);
+                long end = windowEnd(r);
                 if (end - start <= 0) {
                     continue; // an empty window overlaps nothing
                 }
@@ -380,6 +413,101 @@ final class Checker {
 
     private static boolean semaphore(OpRec r) {
         return r.acqDone.limit != null || (r.acqInvoke != null && r.acqInvoke.limit != null);
+    }
+
+    /** An operation on a lock with modes: its acquire's invoke says what it holds. */
+    private static boolean modal(OpRec r) {
+        return r.acqInvoke != null && r.acqInvoke.holds != null;
+    }
+
+    /** A grant whose deadline is not after its start is an invalid grant ({@code what}: "key k", "semaphore s"). */
+    private static void checkGrant(OpRec r, String what, Verdict v, long origin) {
+        Event ok = r.acqDone;
+        if (ok.deadline != null && ok.deadline - ok.t <= 0) {
+            v.add(Violation.INVALID_GRANT, 1, what + ": " + r.who() + " granted at " + ms(ok.t - origin)
+                    + " with deadline " + ms(ok.deadline - origin));
+        }
+    }
+
+    /** Whether holders in modes {@code a} and {@code b} may hold one resource node at once (both known modes). */
+    static boolean compatible(String a, String b) {
+        return COMPATIBLE[MODES.indexOf(a)].charAt(MODES.indexOf(b)) == '1';
+    }
+
+    /** What a read-write lock's lease holds: {@code mode} (S or X) on the lock's one resource node. */
+    static String holds(String name, String mode) {
+        return "rw:" + name + "=" + mode;
+    }
+
+    /**
+     * What a hierarchical lock's lease on {@code path} (segments separated by {@code /}) in {@code mode} holds: the
+     * mode on the path's own node, and its intention on every ancestor (IS for S, IX for SIX and X), from the root.
+     */
+    static String pathHolds(String path, String mode) {
+        String intention = "S".equals(mode) || "IS".equals(mode) ? "IS" : "IX";
+        StringBuilder b = new StringBuilder();
+        for (int slash = path.indexOf('/'); slash >= 0; slash = path.indexOf('/', slash + 1)) {
+            b.append("tree:").append(path, 0, slash).append('=').append(intention).append(' ');
+        }
+        return b.append("tree:").append(path).append('=').append(mode).toString();
+    }
+
+    /** One window of a lock with modes on one resource node, until {@code end}. */
+    private record Held(OpRec op, String mode, long end) {}
+
+    /**
+     * Check 4: the windows of locks with modes, in grant order; per resource node, the windows still open when a new
+     * one starts (windows are half-open: one that ended at that instant is not) must all be compatible with it there.
+     * Counted once per later window, its example naming the first conflict.
+     */
+    private static void checkModes(Map<Long, OpRec> ops, Verdict v, long origin) {
+        List<OpRec> grants = new ArrayList<>();
+        for (OpRec r : ops.values()) {
+            if (r.acqDone != null && Event.OK.equals(r.acqDone.type) && modal(r)) {
+                grants.add(r);
+            }
+        }
+        grants.sort(Comparator.comparingLong((OpRec r) -> r.acqDone.t - origin).thenComparingLong(r -> r.acqDone.seq));
+        Map<String, List<Held>> open = new HashMap<>();
+        for (OpRec r : grants) {
+            long start = r.acqDone.t;
+            checkGrant(r, "key " + r.key, v, origin);
+            String[] holds = r.acqInvoke.holds.trim().split(" +");
+            v.modeGrants.merge(modeOf(holds[holds.length - 1]) + " " + r.key, 1L, Long::sum);
+            long end = windowEnd(r);
+            if (end - start <= 0) {
+                continue; // an empty window overlaps nothing
+            }
+            String conflict = null;
+            for (String h : holds) {
+                int eq = h.lastIndexOf('=');
+                String node = eq < 0 ? "" : h.substring(0, eq);
+                String mode = modeOf(h);
+                if (node.isEmpty() || !MODES.contains(mode)) {
+                    v.add(Violation.MALFORMED, 1, r.who() + " holds '" + h + "': not node=mode with a known mode");
+                    continue;
+                }
+                List<Held> here = open.computeIfAbsent(node, k -> new ArrayList<>());
+                here.removeIf(x -> x.end() - start <= 0);
+                for (Held x : here) {
+                    if (conflict == null && !compatible(x.mode(), mode)) {
+                        conflict = x.op().who() + " window [" + ms(x.op().acqDone.t - origin) + ", "
+                                + ms(x.end() - origin) + ") holding " + node + " in " + x.mode();
+                    }
+                }
+                here.add(new Held(r, mode, end));
+                v.modePeak = Math.max(v.modePeak, here.size());
+            }
+            if (conflict != null) {
+                v.add(Violation.MODE_CONFLICT, 1, "key " + r.key + ": " + r.who() + " window [" + ms(start - origin)
+                        + ", " + ms(end - origin) + ") holding " + r.acqInvoke.holds + " overlaps " + conflict);
+            }
+        }
+    }
+
+    /** The mode of one {@code node=MODE} entry. */
+    private static String modeOf(String held) {
+        return held.substring(held.lastIndexOf('=') + 1);
     }
 
     /**
@@ -412,12 +540,8 @@ final class Checker {
                 }
                 limit = Math.min(limit, p);
                 long start = ok.t;
-                if (ok.deadline != null && ok.deadline - start <= 0) {
-                    v.add(Violation.INVALID_GRANT, 1, "semaphore " + name + ": " + r.who() + " granted at "
-                            + ms(start - origin) + " with deadline " + ms(ok.deadline - origin));
-                }
-                long deadline = r.believedDeadline();
-                long end = r.relInvoke == null ? deadline : Math.min(r.relInvoke.t, deadline);
+                checkGrant(r, "semaphore " + name, v, origin);
+                long end = windowEnd(r);
                 if (end - start <= 0) {
                     continue; // an empty window overlaps nothing
                 }

@@ -105,6 +105,27 @@ class CheckerTest {
             return released(op, name, end + 5);
         }
 
+        /**
+         * An operation on a lock with modes whose lease holds {@code holds} ({@link Checker#holds}), granted at
+         * {@code start} with the deadline 5,000, released at {@code end}; its section writes nothing.
+         */
+        H moded(long op, int client, String key, String holds, long start, long end) {
+            add(Event.of(Event.INVOKE, Event.ACQUIRE, op).client(client).key(key).holds(holds), start - 5);
+            granted(op, client, key, start, 5_000, op, null);
+            releaseInvoke(op, key, end, 5_000);
+            return released(op, key, end + 5);
+        }
+
+        /** {@link #moded} on the read-write lock {@code name} in {@code mode} (S or X). */
+        H rw(long op, int client, String name, String mode, long start, long end) {
+            return moded(op, client, name, Checker.holds(name, mode), start, end);
+        }
+
+        /** {@link #moded} on the hierarchical lock of {@code path} in {@code mode}. */
+        H path(long op, int client, String path, String mode, long start, long end) {
+            return moded(op, client, path, Checker.pathHolds(path, mode), start, end);
+        }
+
         /** A fair lock's waiter of {@code priority} (heartbeat timeout and lease time 1 s) invoked at {@code t}. */
         H waiter(long op, int client, String key, int priority, long t) {
             add(Event.of(Event.INVOKE, Event.ACQUIRE, op).client(client).key(key).fair(priority, 1_000, 1_000), t);
@@ -296,6 +317,99 @@ class CheckerTest {
         History.write(file, List.of(), h.events);
         Checker.Verdict v = Checker.check(History.read(file));
         assertThat(v.count(Violation.PERMITS_EXCEEDED)).as(v.breakdown()).isEqualTo(1);
+    }
+
+    @Test
+    void aWriteWindowOverlappingAReadOfOneReadWriteLockIsAModeConflict(@TempDir Path dir) {
+        H h = new H()
+                .rw(1, 0, "prices", "S", 10, 500)
+                .rw(2, 1, "prices", "X", 400, 600);
+        Checker.Verdict v = h.check();
+        assertThat(v.count(Violation.MODE_CONFLICT)).as(v.breakdown()).isEqualTo(1);
+        assertThat(v.total()).isEqualTo(1);
+        assertThat(v.examples).anySatisfy(e -> assertThat(e).contains("mode_conflict", "op 2", "rw:prices=X",
+                "op 1", "holding rw:prices in S"));
+        Path file = dir.resolve("history.jsonl");
+        History.write(file, List.of(), h.events);
+        assertThat(Checker.check(History.read(file)).counts).as("the history's JSON form").isEqualTo(v.counts);
+    }
+
+    @Test
+    void readWindowsOfOneReadWriteLockOverlapFreelyAndAWriteMayFollowTheLastOne() {
+        Checker.Verdict v = new H()
+                .rw(1, 0, "prices", "S", 10, 500)
+                .rw(2, 1, "prices", "S", 100, 400)
+                .rw(3, 0, "prices", "S", 200, 300)
+                .rw(4, 1, "prices", "X", 500, 600)
+                .rw(5, 1, "other", "X", 100, 600)
+                .check();
+        assertThat(v.total()).as(v.breakdown() + " " + v.examples).isZero();
+        assertThat(v.modePeak).as("three readers at once").isEqualTo(3);
+        assertThat(v.modeGrants("S", "prices")).isEqualTo(3);
+        assertThat(v.modeGrants("X", "prices", "other")).isEqualTo(2);
+    }
+
+    @Test
+    void aPathHoldsItsModeOnItselfAndTheIntentionOnEachAncestor() {
+        assertThat(Checker.pathHolds("tenant/orders/42", "X"))
+                .isEqualTo("tree:tenant=IX tree:tenant/orders=IX tree:tenant/orders/42=X");
+        assertThat(Checker.pathHolds("tenant/orders", "S")).isEqualTo("tree:tenant=IS tree:tenant/orders=S");
+        assertThat(Checker.pathHolds("tenant", "SIX")).isEqualTo("tree:tenant=SIX");
+        // the standard matrix: symmetric; IS only excludes X, X excludes everything, IX and S exclude each other
+        List<String> modes = List.of("IS", "IX", "S", "SIX", "X");
+        for (String a : modes) {
+            for (String b : modes) {
+                assertThat(Checker.compatible(a, b)).as(a + " " + b).isEqualTo(Checker.compatible(b, a));
+            }
+        }
+        assertThat(modes.stream().filter(m -> Checker.compatible("IS", m))).containsExactly("IS", "IX", "S", "SIX");
+        assertThat(modes.stream().filter(m -> Checker.compatible("IX", m))).containsExactly("IS", "IX");
+        assertThat(modes.stream().filter(m -> Checker.compatible("S", m))).containsExactly("IS", "S");
+        assertThat(modes.stream().filter(m -> Checker.compatible("SIX", m))).containsExactly("IS");
+        assertThat(modes.stream().filter(m -> Checker.compatible("X", m))).isEmpty();
+    }
+
+    @Test
+    void anExclusivePathConflictsWithEveryPathBelowItButNotWithItsSiblings() {
+        // X on tenant [10, 500) and X on tenant/orders/42 [100, 200) meet on tenant in X against IX
+        Checker.Verdict v = new H()
+                .path(1, 0, "tenant", "X", 10, 500)
+                .path(2, 1, "tenant/orders/42", "X", 100, 200)
+                .check();
+        assertThat(v.count(Violation.MODE_CONFLICT)).as(v.breakdown()).isEqualTo(1);
+        assertThat(v.examples).anySatisfy(e -> assertThat(e).contains("mode_conflict", "op 2", "op 1",
+                "holding tree:tenant in X"));
+        // X on tenant/orders/42 and X on tenant/orders/43 share tenant and tenant/orders in IX only; readers of the
+        // tenant and of another order beside them are fine
+        Checker.Verdict siblings = new H()
+                .path(1, 0, "tenant/orders/42", "X", 10, 500)
+                .path(2, 1, "tenant/orders/43", "X", 100, 200)
+                .path(3, 1, "tenant/orders/44", "S", 100, 200)
+                .check();
+        assertThat(siblings.total()).as(siblings.breakdown() + " " + siblings.examples).isZero();
+        assertThat(siblings.modePeak).as("three holders of tenant").isEqualTo(3);
+        // a reader of the tenant (S) against a writer below it (IX on tenant), and a writer of the order inside it
+        Checker.Verdict readerAbove = new H()
+                .path(1, 0, "tenant", "S", 10, 500)
+                .path(2, 1, "tenant/orders/42", "S", 50, 150)
+                .path(3, 1, "tenant/orders/42", "X", 200, 300)
+                .check();
+        assertThat(readerAbove.count(Violation.MODE_CONFLICT)).as(readerAbove.breakdown()).isEqualTo(1);
+        assertThat(readerAbove.examples).anySatisfy(e -> assertThat(e).contains("op 3", "holding tree:tenant in S"));
+    }
+
+    @Test
+    void aLockWithModesWindowIsClippedAtItsDeadlineAndAnUnknownModeIsMalformed() {
+        // op 1's read lease ended at 100 (its deadline), its release only came at 500: op 2 writing from 150 is fine
+        H h = new H();
+        h.add(Event.of(Event.INVOKE, Event.ACQUIRE, 1).client(0).key("prices").holds(Checker.holds("prices", "S")), 0);
+        Checker.Verdict v = h.granted(1, 0, "prices", 10, 100, 1, null)
+                .releaseInvoke(1, "prices", 500, 100).released(1, "prices", 505)
+                .rw(2, 1, "prices", "X", 150, 300)
+                .check();
+        assertThat(v.total()).as(v.breakdown() + " " + v.examples).isZero();
+        Checker.Verdict unknown = new H().moded(1, 0, "prices", "rw:prices=W", 10, 100).check();
+        assertThat(unknown.count(Violation.MALFORMED)).as(unknown.breakdown()).isEqualTo(1);
     }
 
     @Test

@@ -207,7 +207,8 @@ final class Cluster implements AutoCloseable {
     }
 
     /**
-     * Lock keys ({@code lock:*} but not {@code :fence} counters; semaphore hashes and fair-lock queues included) on
+     * Lock keys ({@code lock:*} but not {@code :fence} counters; semaphore hashes, fair-lock queues and the hashes of
+     * locks with modes included) on
      * running nodes, as {@code node<i>:<key>(pttl=<ms>,tok=<hash>)}: the token hash matches the history's {@code tok}
      * of a lease.
      */
@@ -229,6 +230,18 @@ final class Cluster implements AutoCloseable {
                             // a fair lock's waiters: gone with the last heartbeat
                             found.add("node" + i + ":" + key + "(pttl=" + servers.get(i).admin().pttl(key)
                                     + ",waiters=" + servers.get(i).admin().zcard(key) + ")");
+                            continue;
+                        }
+                        if (key.endsWith(":rw") || key.contains("}:tree:")) {
+                            // a lock with modes' hash of one resource: holders (token hashes), claims (w:) and its
+                            // expiry field (m)
+                            List<String> fields = new ArrayList<>();
+                            for (String f : servers.get(i).admin().hkeys(key)) {
+                                fields.add(f.equals("m") ? f : f.startsWith("w:") ? "w:" + GuardedStore.tokenHash(
+                                        f.substring(2)) : GuardedStore.tokenHash(f));
+                            }
+                            found.add("node" + i + ":" + key + "(pttl=" + servers.get(i).admin().pttl(key)
+                                    + ",fields=" + fields + ")");
                             continue;
                         }
                         String value = servers.get(i).admin().get(key);

@@ -58,6 +58,11 @@ final class Event {
     Long heartbeat;
     /** Fair lock: the lease time asked for, in ms (on the acquire's invoke). */
     Long lease;
+    /**
+     * Lock with modes: the resource nodes the lease holds and the mode on each, as {@code node=MODE} entries
+     * separated by spaces (on the acquire's invoke; absent for other operations). See {@link Checker#holds}.
+     */
+    String holds;
     /** Nemesis start: when the fault is planned to heal (nanoTime; the start itself for an instant fault). */
     Long until;
     /** Write: the version of the unguarded set that was read. */
@@ -145,6 +150,12 @@ final class Event {
         return this;
     }
 
+    /** A lock with modes: what its lease holds ({@link Checker#holds}). */
+    Event holds(String holds) {
+        this.holds = holds;
+        return this;
+    }
+
     Event until(long until) {
         this.until = until;
         return this;
@@ -203,6 +214,7 @@ final class Event {
         Json.field(b, "priority", priority);
         Json.field(b, "heartbeat", heartbeat);
         Json.field(b, "lease", lease);
+        Json.field(b, "holds", holds);
         Json.field(b, "until", until);
         Json.field(b, "rv", rv);
         Json.field(b, "nv", nv);
@@ -231,6 +243,7 @@ final class Event {
         e.priority = m.get("priority") == null ? null : ((Long) m.get("priority")).intValue();
         e.heartbeat = (Long) m.get("heartbeat");
         e.lease = (Long) m.get("lease");
+        e.holds = (String) m.get("holds");
         e.until = (Long) m.get("until");
         e.rv = (Long) m.get("rv");
         e.nv = (Long) m.get("nv");

@@ -34,7 +34,8 @@ public final class HistoryCheck {
             System.out.println(file + ": " + meta);
             System.out.println("  planned faults=" + planned + " applied=" + v.faults + " acquired=" + v.acquireOk
                     + " cs=" + v.completedCs + (v.permitGrants == 0 ? "" : " permit grants=" + v.permitGrants
-                    + " permit peak=" + v.permitPeak) + " lost=" + v.lost + " closed=" + v.closed + " violations=" + v.total() + " [" + v.breakdown()
+                    + " permit peak=" + v.permitPeak) + (v.modeGrants.isEmpty() ? "" : " mode grants=" + v.modeGrants
+                    + " mode peak=" + v.modePeak) + " lost=" + v.lost + " closed=" + v.closed + " violations=" + v.total() + " [" + v.breakdown()
                     + "]");
             v.examples.forEach(e -> System.out.println("  " + e));
             violations |= v.total() > 0;

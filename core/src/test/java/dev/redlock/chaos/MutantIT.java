@@ -1,11 +1,15 @@
 package dev.redlock.chaos;
 
+import static dev.redlock.chaos.OpSpec.Modal.Kind.HIERARCHY;
+import static dev.redlock.chaos.OpSpec.Modal.Kind.READ_WRITE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.redlock.Backoff;
+import dev.redlock.EngineAccess;
 import dev.redlock.LockOptions;
 import dev.redlock.RestartGuard;
+import dev.redlock.internal.mode.ModeAccess;
 import dev.redlock.testkit.FaultProxy;
 import dev.redlock.testkit.RedisNodes;
 import dev.redlock.testkit.RedisServer;
@@ -347,6 +351,54 @@ class MutantIT {
     void aFairLockWhoseHeadIsCheckedOnOneNodeOnlyIsCaughtAsAnOvertake(@RedisNodes(5) RedisServers servers) {
         headOnOneNode(servers, true);
         headOnOneNode(servers, false);
+    }
+
+    // == Locks with modes ==
+
+    /**
+     * Reader beside a writer on one node (issue 13): A writes (X on the read-write lock, held 600 ms) on exactly
+     * nodes 0-2 (cut off from 3-4); B, cut off from nodes 1-2, asks to read. B's node 0 runs the mutant acquire,
+     * whose S request ignores X holders: B counts nodes 0, 3 and 4 and reads while A writes. The engine's node 0
+     * refuses B until A released, and B reads after A.
+     */
+    private static Checker.Verdict readerBesideWriter(RedisServers servers, boolean mutant) {
+        try (Scenario s = Scenario.open(servers, (mutant ? "mutant" : "engine") + "-rw-reader-beside-writer-on-one-node",
+                20, Scenario.TTL, RestartGuard.RUN_ID)) {
+            s.b().hooks.readerBesideWriterOnFirstNode(mutant);
+            partition(s.a(), 3, 4);
+            return heldThenAsked(s, mutant, KEY, OpSpec.Modal.of(READ_WRITE, "X"), () -> partition(s.b(), 1, 2), KEY,
+                    OpSpec.Modal.of(READ_WRITE, "S"));
+        }
+    }
+
+    @Test
+    void aReaderAdmittedBesideAWriterOnOneNodeIsCaughtAsAModeConflict(@RedisNodes(5) RedisServers servers) {
+        readerBesideWriter(servers, true);
+        readerBesideWriter(servers, false);
+    }
+
+    /** The mutant hierarchical lock whose spec sends only the path's own key ({@code ModeAccess.leafOnly}). */
+    private static final OpSpec.LockSource LEAF_ONLY = (client, path, modal, options) -> EngineAccess.lock(client,
+            path, waits -> ModeAccess.leafOnly(path, modal.lockMode(), waits), options);
+
+    /**
+     * Intention not taken on the ancestors (issue 13): A holds X on path t (600 ms); B asks for X on t/a/1. The
+     * mutant spec sends only t/a/1's key, so no node sees B's IX on t and t/a: B holds t/a/1 while A holds all of t.
+     * The real lock asks for IX on t and t/a with X on t/a/1 in one script, and B waits for A.
+     */
+    private static Checker.Verdict intentionNotTaken(RedisServers servers, boolean mutant) {
+        try (Scenario s = Scenario.open(servers, (mutant ? "mutant" : "engine") + "-hierarchy-intention-not-taken", 21,
+                Scenario.TTL, RestartGuard.RUN_ID)) {
+            OpSpec.Modal exclusive = OpSpec.Modal.of(HIERARCHY, "X");
+            return heldThenAsked(s, mutant, "t", exclusive, () -> {}, "t/a/1",
+                    mutant ? exclusive.from(LEAF_ONLY) : exclusive);
+        }
+    }
+
+    @Test
+    void aPathLockedWithoutIntentionsOnItsAncestorsIsCaughtAsAModeConflict(@RedisNodes(5) RedisServers servers) {
+        intentionNotTaken(servers, true);
+        intentionNotTaken(servers, false);
     }
 
     // == Negative controls ==
@@ -741,6 +793,22 @@ class MutantIT {
         while (System.currentTimeMillis() % 1000 >= 50) {
             Cluster.sleep(1);
         }
+    }
+
+    /**
+     * A (client A) holds {@code held} on {@code heldKey} for 600 ms; once it holds, {@code then} runs and B asks for
+     * {@code asked} on {@code askedKey} (held 200 ms). The mutant must show a mode conflict, the engine none at all;
+     * both grant A, then B.
+     */
+    private static Checker.Verdict heldThenAsked(Scenario s, boolean mutant, String heldKey, OpSpec.Modal held,
+            Runnable then, String askedKey, OpSpec.Modal asked) {
+        s.start(s.a(), 0, heldKey, s.hold(Duration.ofMillis(600)).modal(held), Duration.ZERO);
+        s.awaitHolding(s.a());
+        then.run();
+        s.start(s.b(), 100, askedKey, s.hold(Duration.ofMillis(200)).modal(asked), Duration.ZERO);
+        Checker.Verdict v = check(s, mutant, x -> assertThat(x.count(Violation.MODE_CONFLICT)).isPositive());
+        s.expect(v, x -> assertThat(x.acquireOk).as("A, then B").isEqualTo(2));
+        return v;
     }
 
     /** The mutant must show the expected kind; the engine (mutant off) must show no violation at all. */

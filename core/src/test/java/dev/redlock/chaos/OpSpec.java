@@ -1,11 +1,16 @@
 package dev.redlock.chaos;
 
 import dev.redlock.LockOptions;
+import dev.redlock.ReactiveRedLock;
+import dev.redlock.RedLock;
+import dev.redlock.rw.LockMode;
+import dev.redlock.rw.RedReadWriteLock;
 import java.time.Duration;
 
 /**
- * How one operation uses the lock (the plain lock of its key, or the fair lock as a waiter of some priority): the
- * options, whether it goes through {@code withLock} (scoped) or a manual acquire/release, the shape of its critical section, a shortening {@code extend} inside it, and a cancellation
+ * How one operation uses the lock (the plain lock of its key, the fair lock as a waiter of some priority, or a lock
+ * with modes in one mode): the options, whether it goes through {@code withLock} (scoped) or a manual
+ * acquire/release, the shape of its critical section, a shortening {@code extend} inside it, and a cancellation
  * timed at a point of its life. Immutable; the {@code with*} methods return copies.
  */
 final class OpSpec {
@@ -51,6 +56,85 @@ final class OpSpec {
     Integer priority;
     /** The fair lock's heartbeat timeout for this waiter (with {@link #priority}). */
     Duration heartbeat;
+    /** The lock with modes the operation takes, in a mode; null: the plain lock of its key (or the fair lock). */
+    Modal modal;
+
+    /** Where the lease of an operation on a lock with modes comes from. */
+    @FunctionalInterface
+    interface LockSource {
+        RedLock lock(ReactiveRedLock client, String key, Modal modal, LockOptions options);
+
+        /** The client's own lock: the read or write side of its read-write lock, its hierarchical lock in the mode. */
+        LockSource CLIENT = (client, key, modal, options) -> modal.kind == Modal.Kind.READ_WRITE
+                ? modal.readWriteSide(client.readWriteLock(key).withOptions(options))
+                : client.hierarchicalLock(key).withOptions(options).lock(modal.lockMode());
+    }
+
+    /**
+     * A lock with modes and the mode asked for: the read (S) or write (X) side of the read-write lock named by the
+     * operation's key, or the hierarchical lock on the path that is its key in S, SIX or X. What the lease holds is
+     * what that lock must hold ({@link Checker#holds}, {@link Checker#pathHolds}), whatever its {@link LockSource}
+     * (the client's lock, or a test-only mutant) does. A shared mode's section only reads: it enters the guarded store
+     * and writes nothing.
+     */
+    static final class Modal {
+
+        enum Kind {
+            READ_WRITE, HIERARCHY
+        }
+
+        final Kind kind;
+        final String mode;
+        final LockSource source;
+
+        private Modal(Kind kind, String mode, LockSource source) {
+            if (!mode.equals("S") && !mode.equals("X") && !(mode.equals("SIX") && kind == Kind.HIERARCHY)) {
+                throw new IllegalArgumentException(kind + " in mode " + mode);
+            }
+            this.kind = kind;
+            this.mode = mode;
+            this.source = source;
+        }
+
+        /** The client's lock of {@code kind} in {@code mode}. */
+        static Modal of(Kind kind, String mode) {
+            return new Modal(kind, mode, LockSource.CLIENT);
+        }
+
+        /** The same request, its lease from {@code source}. */
+        Modal from(LockSource source) {
+            return new Modal(kind, mode, source);
+        }
+
+        String holds(String key) {
+            return kind == Kind.READ_WRITE ? Checker.holds(key, mode) : Checker.pathHolds(key, mode);
+        }
+
+        boolean writes() {
+            return !mode.equals("S");
+        }
+
+        RedLock lock(ReactiveRedLock client, String key, LockOptions options) {
+            return source.lock(client, key, this, options);
+        }
+
+        LockMode lockMode() {
+            return switch (mode) {
+                case "S" -> LockMode.SHARED;
+                case "SIX" -> LockMode.SHARED_INTENTION_EXCLUSIVE;
+                default -> LockMode.EXCLUSIVE;
+            };
+        }
+
+        RedLock readWriteSide(RedReadWriteLock lock) {
+            return mode.equals("S") ? lock.readLock() : lock.writeLock();
+        }
+
+        @Override
+        public String toString() {
+            return (kind == Kind.READ_WRITE ? "rw " : "path ") + mode;
+        }
+    }
 
     private OpSpec() {}
 
@@ -72,6 +156,7 @@ final class OpSpec {
         o.dropOnCancel = dropOnCancel;
         o.priority = priority;
         o.heartbeat = heartbeat;
+        o.modal = modal;
         return o;
     }
 
@@ -147,6 +232,13 @@ final class OpSpec {
 
     boolean isFair() {
         return priority != null;
+    }
+
+    /** On the lock with modes named by the key, in {@code modal}'s mode. */
+    OpSpec modal(Modal modal) {
+        OpSpec o = copy();
+        o.modal = modal;
+        return o;
     }
 
     OpSpec withDropOnCancel(boolean drop) {

@@ -11,6 +11,11 @@ enum Violation {
      * permits, sum to more than P at some instant.
      */
     PERMITS_EXCEEDED,
+    /**
+     * Two validity windows of locks with modes overlap and hold one resource node in incompatible modes (a write
+     * beside a read of one read-write lock; X on a path beside anything on a path above or below it, or the same).
+     */
+    MODE_CONFLICT,
     /** A lease was handed out whose deadline had already passed (validity ≤ 0). */
     INVALID_GRANT,
     /** An engine fencing token was not above every earlier lease's token of the same key. */

@@ -7,6 +7,7 @@ import dev.redlock.LockAcquireTimeoutException;
 import dev.redlock.LockEvent;
 import dev.redlock.QuorumUnavailableException;
 import dev.redlock.ReactiveRedLock;
+import dev.redlock.RedLock;
 import dev.redlock.fair.RedFairLock;
 import java.time.Duration;
 import java.util.SplittableRandom;
@@ -34,7 +35,9 @@ import reactor.core.scheduler.Schedulers;
  * is over (the watchdog renews meanwhile); when too little validity is left it skips that write and keeps holding, so
  * a lease whose renewals fail is lost (and signalled) rather than given back early. The release's {@code invoke} is
  * recorded when the section ends or is cancelled, before the release can start, so a recorded window never ends later
- * than the holder's belief.
+ * than the holder's belief. On a lock with modes ({@link OpSpec.Modal}) the acquire's {@code invoke} records what the
+ * lease holds, and a shared mode's section only reads: it enters the store (the CAS register's owner changes, as it
+ * would for a writer) and each step is the pause alone.
  *
  * <p>An operation may also extend its lease to a shorter lease time inside the section (recorded as an
  * {@code extend} with the deadlines observed, then the section goes on checking {@code remaining()}), and may be
@@ -95,6 +98,9 @@ final class Workload implements AutoCloseable {
                     .worker(worker).key(key);
             if (spec.isFair()) {
                 invoke.fair(spec.priority, spec.heartbeat.toMillis(), spec.options.leaseTime().toMillis());
+            }
+            if (spec.modal != null) {
+                invoke.holds(spec.modal.holds(key));
             }
             history.append(invoke);
             Mono<Void> run = spec.manual ? manual(ctx) : scoped(ctx);
@@ -183,9 +189,15 @@ final class Workload implements AutoCloseable {
                     ctx.cancelPendingWrite();
                     ctx.releaseInvoke();
                 });
-        Flux<Void> scope = ctx.spec.isFair() ? fair(ctx).withLock(body) : ctx.lock.withLock(ctx.key, ctx.spec.options,
-                body);
+        Flux<Void> scope = ctx.spec.isFair() ? fair(ctx).withLock(body)
+                : ctx.spec.modal != null ? modal(ctx).withLock(body)
+                : ctx.lock.withLock(ctx.key, ctx.spec.options, body);
         return scope.then();
+    }
+
+    /** The lock with modes of the operation's key, in its spec's mode. */
+    private static RedLock modal(Ctx ctx) {
+        return ctx.spec.modal.lock(ctx.lock, ctx.key, ctx.spec.options);
     }
 
     /** The fair lock of the operation's key, as its spec's waiter. */
@@ -195,7 +207,9 @@ final class Workload implements AutoCloseable {
     }
 
     private Mono<Void> manual(Ctx ctx) {
-        Mono<Lease> acquire = ctx.spec.isFair() ? fair(ctx).acquire() : ctx.lock.acquire(ctx.key, ctx.spec.options);
+        Mono<Lease> acquire = ctx.spec.isFair() ? fair(ctx).acquire()
+                : ctx.spec.modal != null ? modal(ctx).acquire()
+                : ctx.lock.acquire(ctx.key, ctx.spec.options);
         return acquire.flatMap(lease -> {
             if (!ctx.enter(lease)) {
                 // cancelled between the hand-over and the entry: give it back (the control drops it)
@@ -232,11 +246,27 @@ final class Workload implements AutoCloseable {
         }));
     }
 
-    /** The extend, if it is due before this write, then the write. */
+    /** The extend, if it is due before this write, then the write (a shared mode's read). */
     private Mono<Void> step(Ctx ctx) {
         boolean extendNow = !ctx.spec.extendTo.isZero() && !ctx.extended && ctx.writes >= ctx.spec.extendAfterWrites;
-        Mono<Void> write = writeOnce(ctx).doOnSuccess(v -> ctx.writes++);
+        boolean writes = ctx.spec.modal == null || ctx.spec.modal.writes();
+        Mono<Void> write = (writes ? writeOnce(ctx) : readOnce(ctx)).doOnSuccess(v -> ctx.writes++);
         return extendNow ? extend(ctx).then(write) : write;
+    }
+
+    /**
+     * A shared mode's step: the pause a write would take, then a look at the lease (the holder keeps up with the
+     * watchdog's renewals); nothing is read from or written to the store.
+     */
+    private Mono<Void> readOnce(Ctx ctx) {
+        return afterPause(ctx, Mono.fromRunnable(() -> ctx.belief.observe(ctx.lease)));
+    }
+
+    /** {@code then} after a pause uniform in [0, csPauseMax]. */
+    private static Mono<Void> afterPause(Ctx ctx, Mono<Void> then) {
+        long pauseMax = ctx.spec.csPauseMax.toNanos();
+        long pause = pauseMax > 0 ? ctx.random.nextLong(pauseMax + 1) : 0;
+        return pause > 0 ? Mono.delay(Duration.ofNanos(pause)).then(then) : then;
     }
 
     /**
@@ -284,9 +314,7 @@ final class Workload implements AutoCloseable {
             GuardedStore.Node read = store.read(ctx.op, ctx.client.index, ctx.entry);
             Pending pending = new Pending(read);
             ctx.pending = pending;
-            long pauseMax = ctx.spec.csPauseMax.toNanos();
-            long pause = pauseMax > 0 ? ctx.random.nextLong(pauseMax + 1) : 0;
-            Mono<Void> write = Mono.defer(() -> {
+            return afterPause(ctx, Mono.defer(() -> {
                 long remaining = ctx.belief.observe(ctx.lease);
                 if (remaining < ctx.spec.margin.toNanos()) {
                     if (pending.claim()) {
@@ -314,8 +342,7 @@ final class Workload implements AutoCloseable {
                 }
                 store.write(ctx.op, ctx.client.index, ctx.entry, read, believed);
                 return Mono.empty();
-            });
-            return pause > 0 ? Mono.delay(Duration.ofNanos(pause)).then(write) : write;
+            }));
         });
     }
 
