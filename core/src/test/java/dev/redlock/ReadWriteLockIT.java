@@ -8,6 +8,8 @@ import static org.awaitility.Awaitility.await;
 import dev.redlock.rw.LockMode;
 import dev.redlock.rw.LockUpgradeException;
 import dev.redlock.rw.RedReadWriteLock;
+import dev.redlock.testkit.FaultProxies;
+import dev.redlock.testkit.FaultProxy;
 import dev.redlock.testkit.RedisNodes;
 import dev.redlock.testkit.RedisServers;
 import java.time.Duration;
@@ -96,6 +98,43 @@ class ReadWriteLockIT {
             Lease third = prices.readLock().tryAcquire().block(Duration.ofSeconds(5));
             assertThat(third).as("the cancelled writer's claims are gone").isNotNull();
             second.release().then(third.release()).block(Duration.ofSeconds(5));
+            await().atMost(Duration.ofSeconds(3)).until(() -> keys(servers) == 0);
+        }
+    }
+
+    /**
+     * A reader and a writer of one client that start waiting together (the reader's refusal first) both get the lock
+     * soon after the holder's release: no waiter stands behind another one's claim without renewing or taking back its
+     * own (every waiter of these locks tries the nodes itself; in a shared local line the reader at its head would be
+     * refused by the writer behind it until the writer's claim lapsed, 3 s).
+     */
+    @Test
+    void aReaderAndAWriterOfOneClientWaitingTogetherBothProceedAfterTheRelease(@RedisNodes(5) RedisServers servers) {
+        try (FaultProxies proxies = FaultProxies.inFrontOf(servers);
+                ReactiveRedLock holder = client(servers, WAITING);
+                ReactiveRedLock waiting = ReactiveRedLock.builder().nodes(proxies.uris().toArray(String[]::new))
+                        .restartGuard(RestartGuard.RUN_ID).defaults(WAITING).build()) {
+            waiting.connect().block(Duration.ofSeconds(5));
+            Lease write = holder.readWriteLock("prices").writeLock().acquire().block(Duration.ofSeconds(5));
+            // replies 30 ms late: the writer's first attempt starts while the reader's is still out, and is refused
+            // after it
+            proxies.list().forEach(p -> p.latency(Duration.ofMillis(30), Duration.ZERO, FaultProxy.Direction.DOWNSTREAM));
+            RedReadWriteLock prices = waiting.readWriteLock("prices");
+            AtomicLong readAt = new AtomicLong();
+            AtomicLong wroteAt = new AtomicLong();
+            Disposable reader = prices.withReadLockMono(lease -> Mono.fromRunnable(() -> readAt.set(System.nanoTime())))
+                    .subscribe();
+            Disposable writer = Mono.delay(Duration.ofMillis(5))
+                    .then(prices.withWriteLockMono(lease -> Mono.fromRunnable(() -> wroteAt.set(System.nanoTime()))))
+                    .subscribe();
+            await().atMost(Duration.ofSeconds(5)).until(() -> claims(servers) >= 5 + 3);
+            long released = System.nanoTime();
+            write.release().block(Duration.ofSeconds(5));
+            await().atMost(Duration.ofSeconds(10)).until(() -> readAt.get() != 0 && wroteAt.get() != 0);
+            assertThat(Duration.ofNanos(Math.max(readAt.get(), wroteAt.get()) - released))
+                    .isLessThan(Duration.ofMillis(1500));
+            reader.dispose();
+            writer.dispose();
             await().atMost(Duration.ofSeconds(3)).until(() -> keys(servers) == 0);
         }
     }

@@ -70,6 +70,17 @@ final class ModeLockSpec implements LeaseSpec {
         return channel;
     }
 
+    /**
+     * No local line: each waiter tries the nodes itself, so each keeps its own claims alive (and takes them back when
+     * it gives up). In a line shared by a client's readers and writers, a reader at its head would be refused by the
+     * claim of a writer behind it, which does not try (so neither renews nor takes back its claim) until the reader
+     * leaves: nothing would be granted until the claim lapsed.
+     */
+    @Override
+    public boolean queuesLocally() {
+        return false;
+    }
+
     /** Only a writer's lease keeps this client's next waiter of the resource from trying before its hand-back. */
     @Override
     public boolean exclusive() {
