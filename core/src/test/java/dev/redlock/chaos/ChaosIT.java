@@ -135,9 +135,10 @@ class ChaosIT {
      * operations reads and half writes, under the same nemesis as the lock runs, with the lock run's sections (a
      * writer's on the guarded store, a reader's writing nothing): no write window overlaps another window (the
      * checker's mode_conflict; reads may overlap), no lock hash left one lease time plus the claim time after the
-     * last fault healed, every other check at 0. The run must grant at least {@value #READ_WRITE_MIN_GRANTS} reads
-     * and as many writes, with readers sharing the lock at times, under at least 8 faults (seed 909's schedule has
-     * 11 in 20 s).
+     * last fault healed, no stall (the lock free for more than 2 s outside faults while requests wait: the
+     * checker's liveness check), every other check at 0. The run must grant at least {@value #READ_WRITE_MIN_GRANTS}
+     * reads and as many writes, with readers sharing the lock at times, under at least 8 faults (seed 909's schedule
+     * has 11 in 20 s).
      */
     @Test
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
@@ -169,7 +170,8 @@ class ChaosIT {
      * as the lock runs, with the lock run's sections: no window holds a node of the tree in a mode incompatible with
      * another window's there (X on a path against anything on the path, above or below it: the checker's
      * mode_conflict, intention modes on the ancestors), no node's hash left one lease time plus the claim time after
-     * the last fault healed, every other check at 0. The run must grant X at least
+     * the last fault healed, no stall (no path of the tree held for more than 2 s outside faults while requests
+     * wait), every other check at 0. The run must grant X at least
      * {@value #HIERARCHY_MIN_PARENT_WRITES} times on the parents (t, t/a, t/b) and {@value #HIERARCHY_MIN_CHILD_WRITES}
      * times on the children, S {@value #HIERARCHY_MIN_READS} times, with holders sharing a node at times (siblings,
      * readers), under at least 8 faults (seed 1010's schedule has 10 in 20 s).

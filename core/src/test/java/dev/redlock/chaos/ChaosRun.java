@@ -210,13 +210,13 @@ final class ChaosRun {
         String summaryLine() {
             String permits = verdict.permitGrants == 0 ? "" : String.format(Locale.ROOT,
                     " permits: P=%d grants=%d peak=%d", config.permits, verdict.permitGrants, verdict.permitPeak);
+            String idle = String.format(Locale.ROOT, " longest idle with waiters=%.2fs (undisturbed %.2fs, stalls %d)",
+                    verdict.maxIdleNanos / 1e9, verdict.maxQuietIdleNanos / 1e9, verdict.count(Violation.STALL));
             String fair = verdict.fairGrants == 0 ? "" : String.format(Locale.ROOT,
-                    " fair: grants=%d overtakes=%d (undisturbed %d) longest idle with waiters=%.1fs (undisturbed "
-                            + "%.1fs, stalls %d)", verdict.fairGrants, verdict.overtakes,
-                    verdict.count(Violation.OVERTAKE), verdict.maxIdleNanos / 1e9, verdict.maxQuietIdleNanos / 1e9,
-                    verdict.count(Violation.STALL));
+                    " fair: grants=%d overtakes=%d (undisturbed %d)", verdict.fairGrants, verdict.overtakes,
+                    verdict.count(Violation.OVERTAKE)) + idle;
             String modes = verdict.modeGrants.isEmpty() ? "" : " modes: grants " + verdict.modeGrants
-                    + " most holders of one node at once=" + verdict.modePeak;
+                    + " most holders of one node at once=" + verdict.modePeak + idle;
             return String.format(Locale.ROOT,
                     "chaos %s seed=%d duration=%ds cs=%d faults=%d lost=%d closed=%d violations=%d acquire p50=%.1fms "
                             + "p99=%.1fms",

@@ -48,6 +48,9 @@ import java.util.concurrent.TimeUnit;
  *       {@code overtake_share}. <b>Stalls</b>: no validity window open on the key while some acquire of it is
  *       pending, for longer than the liveness bound (heartbeat timeout and a third of it, for the next attempt, plus
  *       the lease time plus {@link #STALL_SLACK_NANOS}) with no fault disturbing, is a {@code stall}.</li>
+ *   <li>Liveness of locks with modes: per read-write lock, or tree of hierarchical locks (the first node its
+ *       operations hold), the stalls of a fair lock: nothing of it held while some acquire of it is pending, for
+ *       longer than {@link #MODE_STALL_BOUND_NANOS} with no fault disturbing, is a {@code stall}.</li>
  *   <li>Hygiene results recorded in the history ({@code hygiene} events with a count).</li>
  * </ol>
  */
@@ -58,6 +61,17 @@ final class Checker {
     static final long ORDER_MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
     /** Added to a fair lock's liveness bound: the hand-over, a loaded machine. */
     static final long STALL_SLACK_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /**
+     * The liveness bound of a lock with modes (check 6). A waiter tries again at least every second (a third of a
+     * claim's life of 3 s) and on each release notification, and each attempt renews its own claims, so a free lock
+     * with waiters grants within about a second outside faults (the gate's runs on a loaded 2-core machine: at most
+     * 0.05-0.31 s undisturbed in the read-write run, 0.93-1.19 s in the hierarchy run, where a waiter refused by a
+     * claim its owner then took back waits out its pause); a claim left behind by a waiter that does not try (the
+     * bug of a shared local line) holds the others back until it lapses, 3 s after its last attempt (2.7-3.0 s free
+     * in the mutant). 2 s lies between: the retry pause plus a second for a loaded machine, a second under the claim's
+     * life.
+     */
+    static final long MODE_STALL_BOUND_NANOS = TimeUnit.SECONDS.toNanos(2);
     /** The share of a fair lock's grants that may overtake an earlier waiter when faults are counted too. */
     static final double OVERTAKE_SHARE = 0.05;
     private static final int MAX_EXAMPLE_LENGTH = 4000;
@@ -105,8 +119,8 @@ final class Checker {
         long fairGrants;
         long overtakes;
         /**
-         * Fair locks: the longest time without a holder while someone waited (in any time), and the longest such time
-         * left undisturbed by faults (above the bound it is a stall).
+         * Fair locks and locks with modes: the longest time without a holder while someone waited (in any time), and
+         * the longest such time left undisturbed by faults (above the bound it is a stall).
          */
         long maxIdleNanos;
         long maxQuietIdleNanos;
@@ -350,6 +364,7 @@ final class Checker {
         checkModes(ops, v, origin);
         checkStore(events, ops, v, origin);
         checkFair(events, ops, v, origin);
+        checkModeStalls(events, ops, v, origin);
         return v;
     }
 
@@ -616,9 +631,32 @@ final class Checker {
                 lease = Math.max(lease, TimeUnit.MILLISECONDS.toNanos(r.acqInvoke.lease));
             }
             checkOrder(entry.getKey(), waiters, new Disturbed(events, heartbeat + lease), v, origin);
-            checkStalls(entry.getKey(), waiters, new Disturbed(events, 0),
+            checkStalls("fair lock " + entry.getKey(), waiters, new Disturbed(events, 0),
                     heartbeat + heartbeat / 3 + lease + STALL_SLACK_NANOS, v, origin);
         }
+    }
+
+    /**
+     * Check 6: per lock with modes (a read-write lock, or a tree of hierarchical locks: the first node its operations
+     * hold), the stalls of {@link #checkStalls}: nothing of it held while some acquire of it waits, for longer than
+     * {@link #MODE_STALL_BOUND_NANOS} with no fault disturbing (from a fault's start to its planned heal, and at each
+     * later step).
+     */
+    private static void checkModeStalls(List<Event> events, Map<Long, OpRec> ops, Verdict v, long origin) {
+        Map<String, List<OpRec>> byLock = new TreeMap<>();
+        for (OpRec r : ops.values()) {
+            if (modal(r)) {
+                String first = r.acqInvoke.holds.trim().split(" +")[0];
+                int eq = first.lastIndexOf('=');
+                byLock.computeIfAbsent(eq < 0 ? first : first.substring(0, eq), k -> new ArrayList<>()).add(r);
+            }
+        }
+        if (byLock.isEmpty()) {
+            return;
+        }
+        Disturbed disturbed = new Disturbed(events, 0);
+        byLock.forEach((lock, waiters) -> checkStalls("lock with modes " + lock, waiters, disturbed,
+                MODE_STALL_BOUND_NANOS, v, origin));
     }
 
     /**
@@ -741,7 +779,7 @@ final class Checker {
      * Stalls: sweeps the validity windows and the pending acquires of the key; each time with no window open and
      * some acquire pending is idle; its longest undisturbed part must not exceed {@code bound}.
      */
-    private static void checkStalls(String key, List<OpRec> waiters, Disturbed disturbed, long bound, Verdict v,
+    private static void checkStalls(String what, List<OpRec> waiters, Disturbed disturbed, long bound, Verdict v,
             long origin) {
         // {time, delta of open windows, delta of pending acquires}
         List<long[]> changes = new ArrayList<>();
@@ -775,19 +813,19 @@ final class Checker {
             if (now && !idle) {
                 idleSince = c[0];
             } else if (!now && idle) {
-                idleEnded(key, idleSince, c[0], disturbed, bound, v, origin);
+                idleEnded(what, idleSince, c[0], disturbed, bound, v, origin);
             }
             idle = now;
         }
     }
 
-    private static void idleEnded(String key, long from, long to, Disturbed disturbed, long bound, Verdict v,
+    private static void idleEnded(String what, long from, long to, Disturbed disturbed, long bound, Verdict v,
             long origin) {
         v.maxIdleNanos = Math.max(v.maxIdleNanos, to - from);
         long quiet = disturbed.longestQuiet(from, to);
         v.maxQuietIdleNanos = Math.max(v.maxQuietIdleNanos, quiet);
         if (quiet > bound) {
-            v.add(Violation.STALL, 1, "fair lock " + key + ": nobody held it from " + ms(from - origin) + " to "
+            v.add(Violation.STALL, 1, what + ": nobody held it from " + ms(from - origin) + " to "
                     + ms(to - origin) + " while acquires waited, " + ms(quiet) + " of it with no fault (bound "
                     + ms(bound) + ")");
         }

@@ -140,6 +140,17 @@ class CheckerTest {
             return released(op, key, release + 5);
         }
 
+        /**
+         * An operation on a lock with modes whose lease holds {@code holds}, invoked at {@code invoke}, granted at
+         * {@code grant} (1 s lease), released at {@code release}.
+         */
+        H modeWaited(long op, int client, String key, String holds, long invoke, long grant, long release) {
+            add(Event.of(Event.INVOKE, Event.ACQUIRE, op).client(client).key(key).holds(holds), invoke);
+            granted(op, client, key, grant, grant + ms(1_000), op, null);
+            releaseInvoke(op, key, release, grant + ms(1_000));
+            return released(op, key, release + 5);
+        }
+
         /** A fault from {@code t} planned to heal at {@code until}. */
         H fault(long t, long until) {
             add(new Event(Event.NEMESIS, "start").until(until).value("partition"), t);
@@ -260,6 +271,54 @@ class CheckerTest {
                 .check();
         assertThat(nobody.total()).as(nobody.breakdown()).isZero();
         assertThat(nobody.maxIdleNanos).as("op 1's own wait").isEqualTo(ms(1));
+    }
+
+    /**
+     * A writer (client 0) holds the read-write lock prices until 100 ms; a reader and a writer of client 1, invoked
+     * at 50 and 55 ms, are granted at {@code grant} and 200 ms later; meanwhile another read-write lock is held the
+     * whole time, which frees nothing of prices.
+     */
+    private static H modeIdle(long grant) {
+        return new H()
+                .modeWaited(1, 0, "prices", Checker.holds("prices", "X"), 0, ms(1), ms(100))
+                .modeWaited(2, 1, "prices", Checker.holds("prices", "S"), ms(50), grant, grant + ms(100))
+                .modeWaited(3, 1, "prices", Checker.holds("prices", "X"), ms(55), grant + ms(200), grant + ms(300))
+                .modeWaited(4, 0, "stock", Checker.holds("stock", "X"), 0, ms(1), grant + ms(300));
+    }
+
+    @Test
+    void aLockWithModesFreeWhileRequestsWaitLongerThanTheBoundIsAStallOutsideFaults() {
+        // free from 100 ms to 3,100 ms while the reader and the writer wait: 3 s, above the bound of 2 s
+        Checker.Verdict v = modeIdle(ms(3_100)).check();
+        assertThat(v.count(Violation.STALL)).as(v.breakdown()).isEqualTo(1);
+        assertThat(v.total()).isEqualTo(1);
+        assertThat(v.maxQuietIdleNanos).isEqualTo(ms(3_000));
+        assertThat(v.examples).anySatisfy(e -> assertThat(e).contains("stall", "lock with modes rw:prices",
+                "from 100.000 ms to 3100.000 ms"));
+        // 1.8 s free is within the bound; a fault from 1 s to 2 s leaves at most 1.1 s of 3 s undisturbed
+        Checker.Verdict shorter = modeIdle(ms(1_900)).check();
+        assertThat(shorter.total()).as(shorter.breakdown()).isZero();
+        assertThat(shorter.maxIdleNanos).isEqualTo(ms(1_800));
+        Checker.Verdict faulted = modeIdle(ms(3_100)).fault(ms(1_000), ms(2_000)).check();
+        assertThat(faulted.total()).as(faulted.breakdown()).isZero();
+        assertThat(faulted.maxQuietIdleNanos).isEqualTo(ms(1_100));
+    }
+
+    @Test
+    void aTreeOfHierarchicalLocksIsFreeOnlyWhenNoPathOfItIsHeld() {
+        // X on t until 3 s keeps X on t/a/1 (invoked at 50 ms) waiting: the tree is held, no stall
+        Checker.Verdict held = new H()
+                .modeWaited(1, 0, "t", Checker.pathHolds("t", "X"), 0, ms(1), ms(3_000))
+                .modeWaited(2, 1, "t/a/1", Checker.pathHolds("t/a/1", "X"), ms(50), ms(3_000), ms(3_100))
+                .check();
+        assertThat(held.total()).as(held.breakdown() + " " + held.examples).isZero();
+        // nothing of the tree held from 100 ms while t/a/1 waits until 3 s: one stall of the tree t
+        Checker.Verdict free = new H()
+                .modeWaited(1, 0, "t/b", Checker.pathHolds("t/b", "X"), 0, ms(1), ms(100))
+                .modeWaited(2, 1, "t/a/1", Checker.pathHolds("t/a/1", "X"), ms(50), ms(3_000), ms(3_100))
+                .check();
+        assertThat(free.count(Violation.STALL)).as(free.breakdown()).isEqualTo(1);
+        assertThat(free.examples).anySatisfy(e -> assertThat(e).contains("lock with modes tree:t:"));
     }
 
     @Test

@@ -401,6 +401,44 @@ class MutantIT {
         intentionNotTaken(servers, false);
     }
 
+    /** The mutant read-write lock whose waiters queue in the client's local line ({@code ModeAccess.localLine}). */
+    private static final OpSpec.LockSource LOCAL_LINE = (client, name, modal, options) -> EngineAccess.lock(client,
+            name, waits -> ModeAccess.localLine(name, modal.lockMode(), waits), options);
+
+    /**
+     * A local line in a lock with modes (issue 13): A writes (X, held 300 ms); once it holds, B's replies come 60 ms
+     * late and B asks to read, and 30 ms later to write, so the writer's first attempt starts while the reader's is
+     * still out and is refused after it, leaving its claim (the writer's refusal must come second, or the writer
+     * heads the line and nothing stalls: half the reply time apart leaves room for a loaded machine either way).
+     * With the mutant's local line the writer waits behind the reader without trying, and the reader is refused by
+     * the writer's claim: nothing is granted after A's release until the claim lapses (3 s after the writer's
+     * attempt), a stall. The engine's waiters each try: B reads and writes soon after A's release.
+     */
+    private static Checker.Verdict localLine(RedisServers servers, boolean mutant) {
+        try (Scenario s = Scenario.open(servers, (mutant ? "mutant" : "engine") + "-rw-local-line", 22, Scenario.TTL,
+                RestartGuard.RUN_ID)) {
+            OpSpec.Modal read = OpSpec.Modal.of(READ_WRITE, "S");
+            OpSpec.Modal write = OpSpec.Modal.of(READ_WRITE, "X");
+            s.start(s.a(), 0, KEY, s.hold(Duration.ofMillis(300)).modal(write), Duration.ZERO);
+            s.awaitHolding(s.a());
+            s.b().proxies.list().forEach(p -> p.latency(Duration.ofMillis(60), Duration.ZERO,
+                    FaultProxy.Direction.DOWNSTREAM));
+            s.start(s.b(), 100, KEY, s.hold(Duration.ofMillis(100)).modal(mutant ? read.from(LOCAL_LINE) : read),
+                    Duration.ZERO);
+            s.start(s.b(), 101, KEY, s.hold(Duration.ofMillis(100)).modal(mutant ? write.from(LOCAL_LINE) : write),
+                    Duration.ofMillis(30));
+            Checker.Verdict v = check(s, mutant, x -> assertThat(x.count(Violation.STALL)).isPositive());
+            s.expect(v, x -> assertThat(x.acquireOk).as("A, then B's reader and writer").isEqualTo(3));
+            return v;
+        }
+    }
+
+    @Test
+    void aModeLockWithALocalLineIsCaughtAsAStall(@RedisNodes(5) RedisServers servers) {
+        localLine(servers, true);
+        localLine(servers, false);
+    }
+
     // == Negative controls ==
 
     /**

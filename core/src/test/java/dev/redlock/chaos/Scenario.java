@@ -148,7 +148,8 @@ final class Scenario implements AutoCloseable {
         String line = String.format(Locale.ROOT, "mutant %s seed=%d duration=%dms acquired=%d cs=%d lost=%d violations=%d [%s]",
                 name, seed, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), v.acquireOk, v.completedCs,
                 v.lost, v.total(), v.breakdown()) + (v.fairGrants == 0 ? "" : String.format(Locale.ROOT,
-                " fair: grants=%d overtakes=%d longest idle with waiters=%.2fs", v.fairGrants, v.overtakes,
+                " fair: grants=%d overtakes=%d", v.fairGrants, v.overtakes)) + (v.fairGrants == 0
+                && v.modeGrants.isEmpty() ? "" : String.format(Locale.ROOT, " longest idle with waiters=%.2fs",
                 v.maxIdleNanos / 1e9));
         System.out.println(line);
         ChaosRun.appendSummary(new ChaosRun.Config().outDir, line);
