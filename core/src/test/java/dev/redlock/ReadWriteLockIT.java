@@ -116,15 +116,15 @@ class ReadWriteLockIT {
                         .restartGuard(RestartGuard.RUN_ID).defaults(WAITING).build()) {
             waiting.connect().block(Duration.ofSeconds(5));
             Lease write = holder.readWriteLock("prices").writeLock().acquire().block(Duration.ofSeconds(5));
-            // replies 30 ms late: the writer's first attempt starts while the reader's is still out, and is refused
-            // after it
-            proxies.list().forEach(p -> p.latency(Duration.ofMillis(30), Duration.ZERO, FaultProxy.Direction.DOWNSTREAM));
+            // replies 60 ms late: the writer's first attempt starts 30 ms after the reader's, while that one is still
+            // out, and is refused after it (closer together, the writer's refusal sometimes lands first)
+            proxies.list().forEach(p -> p.latency(Duration.ofMillis(60), Duration.ZERO, FaultProxy.Direction.DOWNSTREAM));
             RedReadWriteLock prices = waiting.readWriteLock("prices");
             AtomicLong readAt = new AtomicLong();
             AtomicLong wroteAt = new AtomicLong();
             Disposable reader = prices.withReadLockMono(lease -> Mono.fromRunnable(() -> readAt.set(System.nanoTime())))
                     .subscribe();
-            Disposable writer = Mono.delay(Duration.ofMillis(5))
+            Disposable writer = Mono.delay(Duration.ofMillis(30))
                     .then(prices.withWriteLockMono(lease -> Mono.fromRunnable(() -> wroteAt.set(System.nanoTime()))))
                     .subscribe();
             await().atMost(Duration.ofSeconds(5)).until(() -> claims(servers) >= 5 + 3);
