@@ -5,6 +5,8 @@ import dev.redlock.testkit.RedisServers;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import org.openjdk.jmh.infra.IterationParams;
+import org.openjdk.jmh.runner.IterationType;
 
 /**
  * What the nodes did, from {@code INFO commandstats} summed over all nodes since {@link #reset} ({@code CONFIG
@@ -44,25 +46,66 @@ final class CommandStats {
         return stats;
     }
 
-    /**
-     * The {@code COMMANDS} line: per acquisition, over all nodes, the scripts run ({@code EVAL} + {@code EVALSHA}),
-     * {@code SUBSCRIBE}s, {@code UNSUBSCRIBE}s and {@code PUBLISH}es, then the server time of the scripts per
-     * acquisition and per script, and of all commands per acquisition.
-     */
     static String line(String label, String impl, int nodes, Map<String, long[]> stats, long acquisitions) {
+        return line(label, "impl=" + impl + " nodes=" + nodes, stats, acquisitions);
+    }
+
+    /**
+     * The {@code COMMANDS} line: after the label and the trial's parameters ({@code impl=... nodes=...}), per
+     * acquisition, over all nodes, the scripts run ({@code EVAL} + {@code EVALSHA}), {@code SUBSCRIBE}s,
+     * {@code UNSUBSCRIBE}s and {@code PUBLISH}es, then the server time of the scripts per acquisition and per
+     * script, of all commands per acquisition, and the calls of all commands per acquisition (the commands scripts
+     * call included, as {@code INFO commandstats} counts them).
+     */
+    static String line(String label, String params, Map<String, long[]> stats, long acquisitions) {
         long[] scripts = plus(stats.get("eval"), stats.get("evalsha"));
         long allUsec = 0;
+        long allCalls = 0;
         for (long[] s : stats.values()) {
+            allCalls += s[0];
             allUsec += s[1];
         }
         double n = Math.max(1, acquisitions);
         return String.format(Locale.ROOT,
-                "COMMANDS %s impl=%s nodes=%d acquisitions=%d scriptsPerAcq=%.2f subscribePerAcq=%.2f"
+                "COMMANDS %s %s acquisitions=%d scriptsPerAcq=%.2f subscribePerAcq=%.2f"
                         + " unsubscribePerAcq=%.2f publishPerAcq=%.2f scriptUsecPerAcq=%.1f usecPerScript=%.1f"
-                        + " serverUsecPerAcq=%.1f",
-                label, impl, nodes, acquisitions, scripts[0] / n, calls(stats, "subscribe") / n,
+                        + " serverUsecPerAcq=%.1f commandsPerAcq=%.2f",
+                label, params, acquisitions, scripts[0] / n, calls(stats, "subscribe") / n,
                 calls(stats, "unsubscribe") / n, calls(stats, "publish") / n, scripts[1] / n,
-                scripts[0] == 0 ? 0.0 : (double) scripts[1] / scripts[0], allUsec / n);
+                scripts[0] == 0 ? 0.0 : (double) scripts[1] / scripts[0], allUsec / n, allCalls / n);
+    }
+
+    /**
+     * A benchmark's measurement window: the nodes' counts are reset at the first measurement iteration and the
+     * benchmark counts its operations in the measurement iterations, so that {@link #line} divides what the nodes ran
+     * while measured by the operations measured.
+     */
+    static final class Window {
+        private boolean started;
+        private boolean measuring;
+        private long operations;
+
+        /** At each iteration's setup: whether it measures; resets the nodes' counts at the first that does. */
+        boolean iteration(IterationParams params, RedisServers servers) {
+            measuring = params.getType() == IterationType.MEASUREMENT;
+            if (measuring && !started) {
+                reset(servers);
+                started = true;
+            }
+            return measuring;
+        }
+
+        /** Counts {@code n} operations when the current iteration measures. */
+        void count(long n) {
+            if (measuring) {
+                operations += n;
+            }
+        }
+
+        /** The {@code COMMANDS} line of the measurement iterations so far. */
+        String line(String label, String params, RedisServers servers) {
+            return CommandStats.line(label, params, read(servers), operations);
+        }
     }
 
     private static long calls(Map<String, long[]> stats, String command) {

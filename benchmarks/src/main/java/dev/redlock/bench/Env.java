@@ -5,6 +5,7 @@ import dev.redlock.testkit.RedisServers;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * What one trial runs on: {@code nodes} fresh redis-server processes started from the embedded binary on 127.0.0.1
@@ -15,9 +16,10 @@ final class Env implements AutoCloseable {
 
     final RedisServers servers;
     final LockDriver driver;
-    final Impl impl;
+    /** The {@code impl} parameter's value, for the {@code LEFTOVER} line. */
+    final String impl;
 
-    private Env(RedisServers servers, LockDriver driver, Impl impl) {
+    private Env(RedisServers servers, LockDriver driver, String impl) {
         this.servers = servers;
         this.driver = driver;
         this.impl = impl;
@@ -36,10 +38,18 @@ final class Env implements AutoCloseable {
      * slot {@code i} on client {@code i / (slots / clients)} ({@link ClientsDriver}).
      */
     static Env start(int nodes, Impl impl, LockOptions redlockOptions, int clients) {
+        return start(nodes, impl.param(), uris -> clients == 1 ? impl.start(uris, redlockOptions)
+                : ClientsDriver.start(clients, () -> impl.start(uris, redlockOptions)));
+    }
+
+    /**
+     * {@code nodes} fresh nodes and the driver {@code driver} makes for their URIs ({@code impl} names it in the
+     * {@code LEFTOVER} line).
+     */
+    static Env start(int nodes, String impl, Function<List<String>, LockDriver> driver) {
         RedisServers servers = RedisServers.start(nodes);
         try {
-            return new Env(servers, clients == 1 ? impl.start(servers.uris(), redlockOptions)
-                    : ClientsDriver.start(clients, () -> impl.start(servers.uris(), redlockOptions)), impl);
+            return new Env(servers, driver.apply(servers.uris()), impl);
         } catch (RuntimeException e) {
             servers.close();
             throw e;
@@ -71,7 +81,7 @@ final class Env implements AutoCloseable {
             }
             left = lockKeys();
         }
-        System.out.println("LEFTOVER " + label + " impl=" + impl.param() + " nodes="
+        System.out.println("LEFTOVER " + label + " impl=" + impl + " nodes="
                 + servers.size() + " keys=" + left.size() + (left.isEmpty() ? "" : " " + left));
         if (!left.isEmpty()) {
             throw new IllegalStateException(label + ": lock keys outlived their release: " + left);

@@ -18,7 +18,6 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.IterationParams;
-import org.openjdk.jmh.runner.IterationType;
 
 /**
  * Contended handoff and fairness of the fair lock: {@code clients} separate clients (3), each with
@@ -79,7 +78,8 @@ public class FairLockBenchmark {
     private Env env;
     private Slot[] slots;
     private final ContentionLoop loop = new ContentionLoop();
-    private boolean statsReset;
+    /** The nodes' command counts cover the measurement iterations. */
+    private final CommandStats.Window window = new CommandStats.Window();
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -91,12 +91,7 @@ public class FairLockBenchmark {
 
     @Setup(Level.Iteration)
     public void startWorkers(IterationParams params) {
-        boolean measuring = params.getType() == IterationType.MEASUREMENT;
-        if (measuring && !statsReset) {
-            CommandStats.reset(env.servers); // the nodes' command counts cover the measurement iterations
-            statsReset = true;
-        }
-        loop.start(env.driver, slots, measuring);
+        loop.start(env.driver, slots, window.iteration(params, env.servers));
     }
 
     @TearDown(Level.Iteration)

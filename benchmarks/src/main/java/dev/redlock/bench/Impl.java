@@ -91,7 +91,7 @@ enum Impl {
             case POLLING:
                 return new PollingDriver(new RawLettuceDriver(uris));
             case FAIR:
-                return new RedlockDriver(uris, redlockOptions, true);
+                return new RedlockDriver(uris, redlockOptions, RedlockDriver.Kind.FAIR);
             case REDISSON_FAIR:
                 return new RedissonDriver(uris.subList(0, 1), RedissonDriver.Kind.FAIR);
             default:

@@ -8,6 +8,7 @@ import java.util.concurrent.TimeUnit;
 import org.redisson.Redisson;
 import org.redisson.api.RLock;
 import org.redisson.api.RLockReactive;
+import org.redisson.api.RReadWriteLockReactive;
 import org.redisson.api.RedissonClient;
 import org.redisson.api.RedissonReactiveClient;
 import org.redisson.config.Config;
@@ -31,7 +32,20 @@ final class RedissonDriver implements LockDriver {
         /** {@code RedissonMultiLock} over all nodes (all of them), through {@code getMultiLock}. */
         MULTI_LOCK,
         /** {@code RFairLock} ({@code getFairLock}) on one node: Redisson has no multi-node fair lock. */
-        FAIR
+        FAIR,
+        /**
+         * The read side of {@code RReadWriteLock} ({@code getReadWriteLock(key).readLock()}) on one node: Redisson
+         * has no multi-node read-write lock.
+         */
+        READ,
+        /** The write side of {@code RReadWriteLock} on one node. */
+        WRITE,
+        /**
+         * {@code RedissonMultiLock} over one {@code RLock} per key of the slot ({@link Slot#multi}) on each of the
+         * driver's nodes (all of them must grant): on one node, Redisson's multi-key lock; on N, every key on every
+         * node.
+         */
+        MULTI_KEYS
     }
 
     static final long LEASE_SECONDS = 30;
@@ -42,7 +56,7 @@ final class RedissonDriver implements LockDriver {
     private final RedissonReactiveClient reactive;
 
     RedissonDriver(List<String> uris, Kind kind) {
-        if ((kind == Kind.PLAIN || kind == Kind.FAIR) && uris.size() != 1) {
+        if (kind != Kind.RED_LOCK && kind != Kind.MULTI_LOCK && kind != Kind.MULTI_KEYS && uris.size() != 1) {
             throw new IllegalArgumentException("a " + kind + " Redisson lock uses one node, got " + uris.size());
         }
         this.kind = kind;
@@ -70,9 +84,17 @@ final class RedissonDriver implements LockDriver {
             slot.handle = reactive.getFairLock(slot.key);
             return;
         }
-        RLock[] locks = new RLock[clients.length];
-        for (int i = 0; i < clients.length; i++) {
-            locks[i] = clients[i].getLock(slot.key);
+        if (kind == Kind.READ || kind == Kind.WRITE) {
+            RReadWriteLockReactive rw = reactive.getReadWriteLock(slot.key);
+            slot.handle = kind == Kind.READ ? rw.readLock() : rw.writeLock();
+            return;
+        }
+        String[] keys = kind == Kind.MULTI_KEYS ? slot.keys : new String[] {slot.key};
+        RLock[] locks = new RLock[keys.length * clients.length];
+        for (int k = 0; k < keys.length; k++) {
+            for (int i = 0; i < clients.length; i++) {
+                locks[k * clients.length + i] = clients[i].getLock(keys[k]);
+            }
         }
         slot.handle = kind == Kind.RED_LOCK ? reactive.getRedLock(locks) : reactive.getMultiLock(locks);
     }

@@ -3,28 +3,43 @@ package dev.redlock.bench;
 import dev.redlock.Lease;
 import dev.redlock.LockOptions;
 import dev.redlock.ReactiveRedLock;
+import dev.redlock.RedLock;
 import dev.redlock.RestartGuard;
 import dev.redlock.fair.RedFairLock;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import reactor.core.publisher.Mono;
 
 /**
- * This library: one {@link ReactiveRedLock} client for all workers, connected in setup; the plain lock
- * ({@code acquire(key)}), or with {@code fair} its fair lock ({@code fairLock(key).acquire()}, the handle made in
- * setup).
+ * This library: one {@link ReactiveRedLock} client for all workers, connected in setup, taking one of its locks
+ * ({@link Kind}); the handles are made in setup ({@link #prepare}).
  */
 final class RedlockDriver implements LockDriver {
 
-    final ReactiveRedLock client;
-    private final boolean fair;
-
-    RedlockDriver(List<String> uris, LockOptions options) {
-        this(uris, options, false);
+    /** Which of the library's locks a slot takes. */
+    enum Kind {
+        /** The plain lock, {@code acquire(key)}. */
+        PLAIN,
+        /** The fair lock, {@code fairLock(key).acquire()}. */
+        FAIR,
+        /** The read side of the read-write lock, {@code readWriteLock(key).readLock().acquire()}. */
+        READ,
+        /** The write side of the read-write lock, {@code readWriteLock(key).writeLock().acquire()}. */
+        WRITE,
+        /** The multi-key lock on the slot's keys, {@code multiLock(keys).acquire()}. */
+        MULTI
     }
 
-    RedlockDriver(List<String> uris, LockOptions options, boolean fair) {
-        this.fair = fair;
+    final ReactiveRedLock client;
+    private final Kind kind;
+
+    RedlockDriver(List<String> uris, LockOptions options) {
+        this(uris, options, Kind.PLAIN);
+    }
+
+    RedlockDriver(List<String> uris, LockOptions options, Kind kind) {
+        this.kind = kind;
         this.client = ReactiveRedLock.builder()
                 .nodes(uris.toArray(String[]::new))
                 // every trial starts its own nodes (Env): no lease can exist that they could have forgotten
@@ -36,14 +51,35 @@ final class RedlockDriver implements LockDriver {
 
     @Override
     public void prepare(Slot slot) {
-        if (fair) {
-            slot.handle = client.fairLock(slot.key);
+        switch (kind) {
+            case FAIR:
+                slot.handle = client.fairLock(slot.key);
+                break;
+            case READ:
+                slot.handle = client.readWriteLock(slot.key).readLock();
+                break;
+            case WRITE:
+                slot.handle = client.readWriteLock(slot.key).writeLock();
+                break;
+            case MULTI:
+                slot.handle = client.multiLock(Arrays.asList(slot.keys));
+                break;
+            default:
+                break;
         }
+    }
+
+    private Mono<Lease> lease(Slot slot) {
+        Object handle = slot.handle;
+        if (handle == null) {
+            return client.acquire(slot.key);
+        }
+        return handle instanceof RedFairLock ? ((RedFairLock) handle).acquire() : ((RedLock) handle).acquire();
     }
 
     @Override
     public Mono<Object> acquire(Slot slot) {
-        return (fair ? ((RedFairLock) slot.handle).acquire() : client.acquire(slot.key)).cast(Object.class);
+        return lease(slot).cast(Object.class);
     }
 
     @Override
@@ -53,7 +89,7 @@ final class RedlockDriver implements LockDriver {
 
     @Override
     public Mono<Void> cycle(Slot slot) {
-        return (fair ? ((RedFairLock) slot.handle).acquire() : client.acquire(slot.key)).flatMap(Lease::release);
+        return lease(slot).flatMap(Lease::release);
     }
 
     @Override

@@ -144,7 +144,7 @@ public final class Suite {
     /** The benchmark classes, in the order the full suite runs them. */
     static final List<String> CLASSES = List.of("UncontendedBenchmark", "CycleLatencyBenchmark", "ContendedBenchmark",
             "HandoffFloorBenchmark", "WithLockBenchmark", "FencingBenchmark", "WatchdogBenchmark",
-            "SemaphoreBenchmark", "FairLockBenchmark");
+            "SemaphoreBenchmark", "FairLockBenchmark", "ReadWriteLockBenchmark", "MultiLockBenchmark");
 
     /**
      * Every benchmark with its annotated parameters and iterations, plus the GC profiler; one JMH run per class (or
@@ -165,9 +165,9 @@ public final class Suite {
 
     /**
      * The quick plan: every benchmark method once, every implementation at least once (the plain Redisson lock on
-     * 1 node, RedLock/MultiLock on 5; the semaphore and rate limiter benchmarks for this library only; the fair lock
-     * on 5 nodes and Redisson's RFairLock on 1), 1 × 1 s
-     * warm-up and 1 × 1 s measurement per trial, one fork per trial.
+     * 1 node, RedLock/MultiLock on 5; the semaphore, rate limiter, read-write and multi-key lock benchmarks for this
+     * library only; the fair lock on 5 nodes and Redisson's RFairLock on 1), 1 × 1 s warm-up (none for the read-write
+     * and multi-key locks) and 1 × 1 s measurement per trial, one fork per trial.
      */
     static List<Options> quickPlan(Options cli) {
         return List.of(
@@ -190,7 +190,15 @@ public final class Suite {
                 quick(cli, "FairLockBenchmark").param("nodes", "1").param("impl", "redissonFair").build(),
                 // one trial (about 10 s): the engine's rate limiter on 1 node and its accuracy line; the peers and the
                 // other modes run with the benchmark's own command (benchmarks/README.md), not in the suite
-                quick(cli, "RateLimiterBenchmark").param("nodes", "1").param("impl", "redlock").build());
+                quick(cli, "RateLimiterBenchmark").param("nodes", "1").param("impl", "redlock").build(),
+                // one trial each, without a warm-up iteration (the setup's first cycles open the connections and load
+                // the scripts), about 5 s each: this library's read lock on 1 node with 16 readers on one key, and its
+                // multi-key lock on 5 nodes (3 keys, 16 in flight), each with its COMMANDS line and leftover check;
+                // the write lock, the Redisson peers and the other parameters only in full runs
+                quick(cli, "ReadWriteLockBenchmark").param("nodes", "1").param("inFlight", "16").param("lock", "read")
+                        .param("impl", "redlock").warmupIterations(0).build(),
+                quick(cli, "MultiLockBenchmark").param("nodes", "5").param("inFlight", "16").param("keys", "3")
+                        .param("impl", "redlock").warmupIterations(0).build());
     }
 
     private static ChainedOptionsBuilder quick(Options cli, String benchmarkClass) {

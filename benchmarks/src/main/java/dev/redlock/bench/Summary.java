@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -53,7 +54,8 @@ public final class Summary {
     private final List<Map<String, String>> handoffs = new ArrayList<>();
     private final List<Map<String, String>> watchdogs = new ArrayList<>();
     private final List<Map<String, String>> fairness = new ArrayList<>();
-    private final List<Map<String, String>> commands = new ArrayList<>();
+    /** The {@code COMMANDS} lines by their label ({@code fair}, {@code rw}, {@code multi}). */
+    private final Map<String, List<Map<String, String>>> commands = new HashMap<>();
     private int leftoverChecks;
     private final List<String> failures = new ArrayList<>();
     private final List<String> leftovers = new ArrayList<>();
@@ -84,9 +86,12 @@ public final class Summary {
             if (at >= 0) {
                 fairness.add(fields(line.substring(at)));
             }
-            at = line.indexOf("COMMANDS fair ");
+            at = line.indexOf("COMMANDS ");
             if (at >= 0) {
-                commands.add(fields(line.substring(at)));
+                String[] words = line.substring(at).split("\\s+", 3);
+                if (words.length == 3) {
+                    commands.computeIfAbsent(words[1], label -> new ArrayList<>()).add(fields(words[2]));
+                }
             }
         }
     }
@@ -250,6 +255,8 @@ public final class Summary {
         fencing();
         semaphore();
         fairLock();
+        readWriteLock();
+        multiLock();
         if (!failures.isEmpty()) {
             line("Trials that failed (see run.log): " + failures.size());
             failures.forEach(f -> line("- `" + f + "`"));
@@ -608,7 +615,8 @@ public final class Summary {
                 + " to its grant. `redlock` is this library's plain lock; `redissonFair` is Redisson's `RFairLock`,"
                 + " which has no multi-node form: on more than one node it runs on the first node only.");
         line("");
-        if (commands.isEmpty()) {
+        List<Map<String, String>> fair = commands.getOrDefault("fair", List.of());
+        if (fair.isEmpty()) {
             return;
         }
         line("What the nodes ran per acquisition (all nodes together, `INFO commandstats` over the measurement"
@@ -618,7 +626,7 @@ public final class Summary {
         line("|---:|---|---:|---:|---:|---:|---:|---:|---:|");
         for (int nodes : ints(b, "nodes")) {
             for (String impl : FAIR_IMPLS) {
-                Map<String, String> c = last(commands, impl, nodes);
+                Map<String, String> c = last(fair, impl, nodes);
                 if (c == null) {
                     continue;
                 }
@@ -628,6 +636,138 @@ public final class Summary {
                         + " |");
             }
         }
+        line("");
+    }
+
+    /** The last {@code COMMANDS} line of {@code label} whose fields have these values. */
+    private Map<String, String> commandsOf(String label, String... kv) {
+        Map<String, String> found = null;
+        for (Map<String, String> c : commands.getOrDefault(label, List.of())) {
+            boolean match = true;
+            for (int i = 0; i < kv.length; i += 2) {
+                match &= kv[i + 1].equals(c.get(kv[i]));
+            }
+            if (match) {
+                found = c; // the last one of a log wins
+            }
+        }
+        return found;
+    }
+
+    /** {@code kv} with one more name and value. */
+    private static String[] with(String[] kv, String name, String value) {
+        String[] more = Arrays.copyOf(kv, kv.length + 2);
+        more[kv.length] = name;
+        more[kv.length + 1] = value;
+        return more;
+    }
+
+    /** Goal of issue 13 for this library's read-write and multi-key locks: 2 × Redisson on 1 node, 4 × on more. */
+    private static double factor13(int nodes) {
+        return nodes == 1 ? 2 : 4;
+    }
+
+    /** {@code label} {@code field} of each impl, joined by " / ". */
+    private String perImpl(String label, String field, String[] impls, String... kv) {
+        List<String> cells = new ArrayList<>();
+        for (String impl : impls) {
+            Map<String, String> c = commandsOf(label, with(kv, "impl", impl));
+            cells.add(c == null || c.get(field) == null ? "–" : c.get(field));
+        }
+        return String.join(" / ", cells);
+    }
+
+    private static final String[] RW_IMPLS = {"redlock", "redisson"};
+
+    /**
+     * The read-write lock table (issue 13): cycles/s of the read and the write lock against Redisson's
+     * {@code RReadWriteLock} (on the first node when there are more), with what the nodes ran per cycle.
+     */
+    private void readWriteLock() {
+        String b = "ReadWriteLockBenchmark.cycles";
+        if (find(b, "", r -> true) == null) {
+            return;
+        }
+        line("### Read-write lock acquire + release, cycles/s (higher is better)");
+        line("");
+        line("| nodes | in flight | lock | redlock | Redisson RReadWriteLock | redlock ÷ Redisson | goal | |"
+                + " scripts per cycle: redlock / Redisson | commands per cycle | server µs per cycle |");
+        line("|---:|---:|---|---:|---:|---:|---|---|---:|---:|---:|");
+        for (int nodes : ints(b, "nodes")) {
+            for (int inFlight : ints(b, "inFlight")) {
+                for (String lock : new String[] {"read", "write"}) {
+                    String[] kv = {"nodes", "" + nodes, "inFlight", "" + inFlight, "lock", lock};
+                    double ours = score(b, "", is(with(kv, "impl", "redlock")));
+                    double theirs = score(b, "", is(with(kv, "impl", "redisson")));
+                    if (Double.isNaN(ours) && Double.isNaN(theirs)) {
+                        continue;
+                    }
+                    double factor = factor13(nodes);
+                    line("| " + nodes + " | " + inFlight + " | " + lock + " | " + fmt(ours) + " | " + fmt(theirs) + " | "
+                            + ratio(ours, theirs) + " | ≥ " + (int) factor + " ×"
+                            + (nodes == 1 ? "" : " (Redisson on 1 of " + nodes + ")") + " | "
+                            + check(!Double.isNaN(ours) && !Double.isNaN(theirs), ours >= factor * theirs) + " | "
+                            + perImpl("rw", "scriptsPerAcq", RW_IMPLS, kv) + " | "
+                            + perImpl("rw", "commandsPerAcq", RW_IMPLS, kv) + " | "
+                            + perImpl("rw", "serverUsecPerAcq", RW_IMPLS, kv) + " |");
+                }
+            }
+        }
+        line("");
+        line("Readers share one lock; each writer has its own. Redisson has no multi-node read-write lock: on more than"
+                + " one node `RReadWriteLock` runs on the first node only (a single master), while redlock asks every"
+                + " node and waits for a quorum. Per cycle, all nodes together (`INFO commandstats` over the"
+                + " measurement iterations): scripts run, calls of all commands (those inside scripts included) and"
+                + " the server time of all commands.");
+        line("");
+    }
+
+    private static final String[] MULTI_IMPLS = {"redlock", "redissonMulti", "redissonMultiOneNode"};
+
+    /**
+     * The multi-key lock table (issue 13): cycles/s against {@code RedissonMultiLock} over the keys on every node and
+     * over the keys on the first node, with what the nodes ran per cycle.
+     */
+    private void multiLock() {
+        String b = "MultiLockBenchmark.cycles";
+        if (find(b, "", r -> true) == null) {
+            return;
+        }
+        line("### Multi-key lock acquire + release, cycles/s (higher is better)");
+        line("");
+        line("| nodes | keys | in flight | redlock | MultiLock, every node | MultiLock, first node |"
+                + " redlock ÷ MultiLock every node | redlock ÷ MultiLock first node | goal | every node | first node |"
+                + " scripts per cycle: redlock / every node / first node | commands per cycle |"
+                + " server µs per cycle |");
+        line("|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|---:|---:|---:|");
+        for (int nodes : ints(b, "nodes")) {
+            for (int keys : ints(b, "keys")) {
+                for (int inFlight : ints(b, "inFlight")) {
+                    String[] kv = {"nodes", "" + nodes, "keys", "" + keys, "inFlight", "" + inFlight};
+                    double[] s = new double[MULTI_IMPLS.length];
+                    for (int i = 0; i < s.length; i++) {
+                        s[i] = score(b, "", is(with(kv, "impl", MULTI_IMPLS[i])));
+                    }
+                    if (Double.isNaN(s[0])) {
+                        continue;
+                    }
+                    double factor = factor13(nodes);
+                    line("| " + nodes + " | " + keys + " | " + inFlight + " | " + fmt(s[0]) + " | " + fmt(s[1]) + " | "
+                            + fmt(s[2]) + " | " + ratio(s[0], s[1]) + " | " + ratio(s[0], s[2]) + " | ≥ " + (int) factor
+                            + " × | " + check(!Double.isNaN(s[1]), s[0] >= factor * s[1]) + " | "
+                            + check(!Double.isNaN(s[2]), s[0] >= factor * s[2]) + " | "
+                            + perImpl("multi", "scriptsPerAcq", MULTI_IMPLS, kv) + " | "
+                            + perImpl("multi", "commandsPerAcq", MULTI_IMPLS, kv) + " | "
+                            + perImpl("multi", "serverUsecPerAcq", MULTI_IMPLS, kv) + " |");
+                }
+            }
+        }
+        line("");
+        line("Each worker locks keys of its own. `RedissonMultiLock` over one `RLock` per key: on every node (one"
+                + " Redisson client per node, every lock must grant) or on the first node only (a single master); on"
+                + " 1 node the two are the same lock. Per cycle, all nodes together (`INFO commandstats` over the"
+                + " measurement iterations): scripts run, calls of all commands (those inside scripts included) and"
+                + " the server time of all commands.");
         line("");
     }
 }

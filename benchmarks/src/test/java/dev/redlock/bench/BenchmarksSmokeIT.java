@@ -21,7 +21,8 @@ import org.openjdk.jmh.runner.options.VerboseMode;
 /**
  * Smoke test of the benchmark suite: runs the quick mode ({@link Suite#quickPlan}) and checks that every benchmark
  * method produced a result, that every lock implementation ran, that the contended runs (the fair lock's too) saw no
- * violation of mutual exclusion and left no lock key or waiter queue behind. No timing is asserted.
+ * violation of mutual exclusion and left no lock key or waiter queue behind, and that the read-write and multi-key
+ * lock trials reported what the nodes ran. No timing is asserted.
  *
  * <p>Each trial runs in a forked JVM (one fork per trial, as in real runs): the benchmarks start Redisson, whose
  * Netty threads may block in ways BlockHound would flag in-process, and a forked JVM measures what users would run.
@@ -72,11 +73,19 @@ class BenchmarksSmokeIT {
         assertThat(log).as("permits check of the semaphore").contains("LEFTOVER semaphore impl=redlock nodes=5 keys=0");
         assertThat(log).as("accuracy line of the rate limiter")
                 .containsPattern("RATELIMIT impl=redlock nodes=1 decisions=\\d+ failed=0 admitted=\\d+");
+        assertThat(log).as("commands line and leftover check of the read lock")
+                .containsPattern("COMMANDS rw impl=redlock nodes=1 inFlight=16 lock=read acquisitions=[1-9]")
+                .contains("LEFTOVER rw impl=redlock nodes=1 keys=0");
+        assertThat(log).as("commands line and leftover check of the multi-key lock")
+                .containsPattern("COMMANDS multi impl=redlock nodes=5 inFlight=16 keys=3 acquisitions=[1-9]")
+                .contains("LEFTOVER multi impl=redlock nodes=5 keys=0");
         assertThat(log).as("lock keys left after a trial").contains("LEFTOVER ").doesNotContainPattern("LEFTOVER .* keys=[1-9]");
         assertThat(Files.readString(out.resolve("summary.md"), StandardCharsets.UTF_8))
                 .contains("### Uncontended acquire + release")
                 .contains("### Contended handoff")
                 .contains("### Semaphore acquire + release")
-                .contains("### Fair lock: contended handoff");
+                .contains("### Fair lock: contended handoff")
+                .contains("### Read-write lock acquire + release")
+                .contains("### Multi-key lock acquire + release");
     }
 }

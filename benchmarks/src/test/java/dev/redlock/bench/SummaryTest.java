@@ -83,4 +83,30 @@ class SummaryTest {
         assertThat(md).contains("| 1 | redlock | 3 × 4 | 400 | 250 | 700 | 50.0/25.0/25.0 |");
         assertThat(md).contains("| 1 | fair | 3.10 | 1.00 | 0.90 | 1.00 | 40.0 | 12.9 | 55.0 |");
     }
+
+    @Test
+    void rendersTheReadWriteAndMultiKeyLockTablesWithTheCommandsPerCycle() throws Exception {
+        Path csv = Path.of(SummaryTest.class.getResource("/summary-rw-multi.csv").toURI());
+        String md = Summary.render(csv, List.of(
+                "Iteration   1: COMMANDS rw impl=redlock nodes=1 inFlight=16 lock=read acquisitions=3000"
+                        + " scriptsPerAcq=2.00 subscribePerAcq=0.00 unsubscribePerAcq=0.00 publishPerAcq=1.00"
+                        + " scriptUsecPerAcq=40.0 usecPerScript=20.0 serverUsecPerAcq=50.0 commandsPerAcq=12.00",
+                "COMMANDS rw impl=redisson nodes=1 inFlight=16 lock=read acquisitions=3000 scriptsPerAcq=2.00"
+                        + " subscribePerAcq=0.00 unsubscribePerAcq=0.00 publishPerAcq=0.10 scriptUsecPerAcq=60.0"
+                        + " usecPerScript=30.0 serverUsecPerAcq=70.0 commandsPerAcq=40.00",
+                "COMMANDS multi impl=redissonMulti nodes=5 inFlight=16 keys=3 acquisitions=3000 scriptsPerAcq=45.00"
+                        + " subscribePerAcq=0.00 unsubscribePerAcq=0.00 publishPerAcq=15.00 scriptUsecPerAcq=600.0"
+                        + " usecPerScript=13.3 serverUsecPerAcq=700.0 commandsPerAcq=150.00",
+                "LEFTOVER rw impl=redlock nodes=1 keys=0"));
+        // 20000 / 8000 = 2.50 >= 2 on 1 node; 6000 / 2000 = 3.00 < 4 on 5 nodes
+        assertThat(md).contains("### Read-write lock acquire + release")
+                .contains("| 1 | 16 | read | 20,000 | 8,000 | 2.50 | ≥ 2 × | met | 2.00 / 2.00 | 12.00 / 40.00 |"
+                        + " 50.0 / 70.0 |")
+                .contains("| 5 | 16 | write | 6,000 | 2,000 | 3.00 | ≥ 4 × (Redisson on 1 of 5) | **not met** | – / – |");
+        // 5000 / 1000 = 5.00 >= 4 against the MultiLock on every node, 5000 / 2000 = 2.50 < 4 against the one on the
+        // first node
+        assertThat(md).contains("### Multi-key lock acquire + release")
+                .contains("| 5 | 3 | 16 | 5,000 | 1,000 | 2,000 | 5.00 | 2.50 | ≥ 4 × | met | **not met** |"
+                        + " – / 45.00 / – | – / 150.00 / – | – / 700.0 / – |");
+    }
 }
