@@ -29,13 +29,16 @@ public final class ModeScript {
             local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
             """;
 
-    /** Writes {@code field = value} with its time {@code at}, and raises the hash's expiry to cover it. */
+    /**
+     * Writes {@code field = value} with its time {@code at} into the hash whose {@code m} is {@code m} (0 for none),
+     * and raises the hash's expiry to cover it; answers the new {@code m}.
+     */
     private static final String PUT = """
-            local function put(key, field, value, at)
-              local m = tonumber(redis.call('hget', key, 'm') or '0')
+            local function put(key, m, field, value, at)
               if at > m then m = at end
               redis.call('hset', key, field, value, 'm', m)
               redis.call('pexpireat', key, m)
+              return m
             end
             """;
 
@@ -57,12 +60,19 @@ public final class ModeScript {
             local compatible = {'11110', '11000', '10100', '10000', '00000'}
             local wait = -1
             local refused = {}
+            local ms = {}
+            local claimed = {}
             for i = 1, #KEYS do
               local want = tonumber(string.sub(modes, i, i))
               local entries = redis.call('hgetall', KEYS[i])
+              ms[i] = 0
               for j = 1, #entries, 2 do
                 local f = entries[j]
-                if f ~= 'm' and f ~= token and f ~= waiter then
+                if f == 'm' then
+                  ms[i] = tonumber(entries[j + 1])
+                elseif f == waiter then
+                  claimed[i] = true
+                elseif f ~= token then
                   local v = entries[j + 1]
                   local mode = tonumber(string.sub(v, 1, 1))
                   local left = tonumber(string.sub(v, 2)) - now
@@ -79,15 +89,15 @@ public final class ModeScript {
             if wait < 0 then
               local deadline = now + tonumber(ARGV[2])
               for i = 1, #KEYS do
-                redis.call('hdel', KEYS[i], waiter)
-                put(KEYS[i], token, string.sub(modes, i, i) .. deadline, deadline)
+                if claimed[i] then redis.call('hdel', KEYS[i], waiter) end
+                put(KEYS[i], ms[i], token, string.sub(modes, i, i) .. deadline, deadline)
               end
               return 0
             end
             if ARGV[6] == 'q' then
               local expiry = now + tonumber(ARGV[3])
               for _, i in ipairs(refused) do
-                put(KEYS[i], waiter, string.sub(modes, i, i) .. expiry, expiry)
+                ms[i] = put(KEYS[i], ms[i], waiter, string.sub(modes, i, i) .. expiry, expiry)
               end
             end
             return -1 - wait
@@ -107,7 +117,7 @@ public final class ModeScript {
             end
             local deadline = now + tonumber(ARGV[2])
             for i = 1, #KEYS do
-              put(KEYS[i], ARGV[1], modes[i] .. deadline, deadline)
+              put(KEYS[i], tonumber(redis.call('hget', KEYS[i], 'm') or '0'), ARGV[1], modes[i] .. deadline, deadline)
             end
             return 1
             """);
