@@ -2,6 +2,7 @@ package dev.redlock;
 
 import java.time.Duration;
 import java.util.Optional;
+import java.util.OptionalLong;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -33,6 +34,8 @@ public final class NodeStatus {
     private final BreakerState circuitBreaker;
     private final Duration heldOutFor;
     private final @Nullable String lastError;
+    private final long usedMemory;
+    private final long maxMemory;
 
     /**
      * A snapshot.
@@ -46,12 +49,53 @@ public final class NodeStatus {
      */
     public NodeStatus(String node, boolean up, @Nullable Duration pingLatency, BreakerState circuitBreaker,
             Duration heldOutFor, @Nullable String lastError) {
+        this(node, up, pingLatency, circuitBreaker, heldOutFor, lastError, -1, -1);
+    }
+
+    /**
+     * A snapshot with the node's memory figures.
+     *
+     * @param node {@code host:port}
+     * @param up whether health checks say the node is up
+     * @param pingLatency the last health-check round trip, or {@code null} before the first
+     * @param circuitBreaker the breaker's state
+     * @param heldOutFor how much longer the restart guard holds the node out (zero when it counts)
+     * @param lastError the message of the last error seen on the node, or {@code null}
+     * @param usedMemory {@code used_memory} of the node's {@code INFO memory} in bytes at the last health check, or
+     *     -1 before the first
+     * @param maxMemory its {@code maxmemory} in bytes (0: no limit), or -1 before the first health check
+     * @since 0.1.0
+     */
+    public NodeStatus(String node, boolean up, @Nullable Duration pingLatency, BreakerState circuitBreaker,
+            Duration heldOutFor, @Nullable String lastError, long usedMemory, long maxMemory) {
         this.node = node;
         this.up = up;
         this.pingLatency = pingLatency;
         this.circuitBreaker = circuitBreaker;
         this.heldOutFor = heldOutFor;
         this.lastError = lastError;
+        this.usedMemory = usedMemory;
+        this.maxMemory = maxMemory;
+    }
+
+    /**
+     * The memory the node used at the last health check ({@code used_memory} of {@code INFO memory}).
+     *
+     * @return bytes; empty before the first health check that read it
+     * @since 0.1.0
+     */
+    public OptionalLong usedMemory() {
+        return usedMemory < 0 ? OptionalLong.empty() : OptionalLong.of(usedMemory);
+    }
+
+    /**
+     * The node's memory limit at the last health check ({@code maxmemory} of {@code INFO memory}).
+     *
+     * @return bytes, 0 when the node has no limit; empty before the first health check that read it
+     * @since 0.1.0
+     */
+    public OptionalLong maxMemory() {
+        return maxMemory < 0 ? OptionalLong.empty() : OptionalLong.of(maxMemory);
     }
 
     /**
@@ -121,6 +165,6 @@ public final class NodeStatus {
     public String toString() {
         return "NodeStatus{" + node + (up ? " up" : " DOWN") + ", ping=" + pingLatency + ", breaker=" + circuitBreaker
                 + (heldOutFor.isZero() ? "" : ", heldOutFor=" + heldOutFor) + (lastError == null ? "" : ", lastError=" + lastError)
-                + '}';
+                + (usedMemory < 0 ? "" : ", usedMemory=" + usedMemory + ", maxMemory=" + maxMemory) + '}';
     }
 }

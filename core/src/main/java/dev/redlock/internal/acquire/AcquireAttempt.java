@@ -223,6 +223,7 @@ public final class AcquireAttempt implements QuorumCall.Listener, LongPredicate 
             // delivered (the subscriber owns the lease) or still undelivered, and the hand-off releases it.
             sink.success(new Result(lease, false, -1, acquire, false, at - t1, QuorumUnavailableException.Operation.ACQUIRE));
             owner.eventBus().lease(LockEvent.Type.ACQUIRED, spec.name(), token, Duration.ofNanos(deadline - at), null);
+            lease.countPermits();
         }
         // else: cancelled meanwhile, and cancel() already released everywhere
     }

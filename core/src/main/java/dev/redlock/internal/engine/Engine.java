@@ -447,13 +447,16 @@ public final class Engine {
         cleanupEverywhere(spec, spec.leaveScript(), spec.leaveKeys(), spec.leaveArgs(), spec.lastAttempt());
     }
 
-    /** The acquire with its outcome and wait reported to the metrics recorder, when one is installed. */
+    /**
+     * The acquire with its outcome and wait reported to the metrics recorder, and wrapped in its observation, when one
+     * is installed.
+     */
     private Mono<DefaultLease> measured(LeaseSpec spec, Mono<DefaultLease> acquire) {
         if (!events.recording()) {
             return acquire;
         }
         LockMetricsRecorder recorder = events.recorder();
-        return Mono.defer(() -> {
+        return recorder.observeAcquire(spec.name(), Mono.defer(() -> {
             long start = now();
             return acquire
                     .doOnSuccess(lease -> recorder.acquireEnded(spec.name(), lease != null
@@ -462,7 +465,7 @@ public final class Engine {
                     .doOnError(e -> recorder.acquireEnded(spec.name(), outcome(e), Duration.ofNanos(now() - start)))
                     .doOnCancel(() -> recorder.acquireEnded(spec.name(), LockMetricsRecorder.AcquireOutcome.CANCELLED,
                             Duration.ofNanos(now() - start)));
-        });
+        }));
     }
 
     private static LockMetricsRecorder.AcquireOutcome outcome(Throwable e) {

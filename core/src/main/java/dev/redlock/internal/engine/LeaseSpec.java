@@ -145,6 +145,11 @@ public interface LeaseSpec {
         return Long.MAX_VALUE;
     }
 
+    /** The semaphore permits a lease of this spec holds (reported to the metrics recorder); 0 for a lock. */
+    default int heldPermits() {
+        return 0;
+    }
+
     /** Told each attempt's acquire call as it starts (the fair lock sends its leave after the last one's commands). */
     default void attemptStarted(QuorumCall acquire) {}
 

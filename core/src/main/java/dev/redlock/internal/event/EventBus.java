@@ -116,6 +116,20 @@ public final class EventBus {
         }
     }
 
+    /** The permits this client holds of semaphore {@code name} changed by {@code delta}: told to the recorder. */
+    public void permits(String name, int delta) {
+        if (recording) {
+            recorder.permitsHeld(name, delta);
+        }
+    }
+
+    /** A rate limiter decided a request: told to the recorder. */
+    public void rateLimit(String name, boolean allowed) {
+        if (recording) {
+            recorder.rateLimitDecided(name, allowed);
+        }
+    }
+
     public void node(LockEvent.Type type, String node, Duration duration, Throwable error) {
         if (recording && (type == LockEvent.Type.NODE_UP || type == LockEvent.Type.NODE_DOWN)) {
             recorder.nodeStateChanged(node, type == LockEvent.Type.NODE_UP);

@@ -1,11 +1,14 @@
 package dev.redlock.internal.event;
 
 import dev.redlock.LeaseLostException;
+import dev.redlock.NodeStatus;
 import dev.redlock.metrics.LockMetricsRecorder;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 
 /**
  * A recorder that never throws: an exception of the application's recorder is logged (the first one with its stack,
@@ -99,6 +102,62 @@ final class GuardedRecorder implements LockMetricsRecorder {
             delegate.nodeHeldOut(node, heldOutFor);
         } catch (RuntimeException e) {
             failed(e);
+        }
+    }
+
+    @Override
+    public void nodeReplied(String node, String script, NodeReply reply, Duration latency) {
+        try {
+            delegate.nodeReplied(node, script, reply, latency);
+        } catch (RuntimeException e) {
+            failed(e);
+        }
+    }
+
+    @Override
+    public void breakerStateChanged(String node, NodeStatus.BreakerState state) {
+        try {
+            delegate.breakerStateChanged(node, state);
+        } catch (RuntimeException e) {
+            failed(e);
+        }
+    }
+
+    @Override
+    public void permitsHeld(String semaphore, int delta) {
+        try {
+            delegate.permitsHeld(semaphore, delta);
+        } catch (RuntimeException e) {
+            failed(e);
+        }
+    }
+
+    @Override
+    public void rateLimitDecided(String limiter, boolean allowed) {
+        try {
+            delegate.rateLimitDecided(limiter, allowed);
+        } catch (RuntimeException e) {
+            failed(e);
+        }
+    }
+
+    @Override
+    public <T> Mono<T> observeAcquire(String name, Mono<T> acquire) {
+        try {
+            return delegate.observeAcquire(name, acquire);
+        } catch (RuntimeException e) {
+            failed(e);
+            return acquire;
+        }
+    }
+
+    @Override
+    public <T> Flux<T> observeHold(String name, Flux<T> body) {
+        try {
+            return delegate.observeHold(name, body);
+        } catch (RuntimeException e) {
+            failed(e);
+            return body;
         }
     }
 }

@@ -24,6 +24,7 @@ import reactor.core.publisher.Flux;
 public final class HealthMonitor {
 
     static final int FAILURES_TO_DOWN = 2;
+    private static final String[] NONE = new String[0];
 
     private final Engine owner;
     private final Duration interval;
@@ -54,6 +55,18 @@ public final class HealthMonitor {
         }
     }
 
+    /**
+     * Reads the node's memory figures after a successful ping, off the ping's timing; a failure keeps the last
+     * figures (the ping decides up and down).
+     */
+    private void readMemory(int i, NodeChannel.NodeConnection c) {
+        c.eval(LockScript.USED_MEMORY, NONE, NONE).thenCombine(c.eval(LockScript.MAX_MEMORY, NONE, NONE),
+                (used, max) -> {
+                    owner.health()[i].memory(used, max);
+                    return used;
+                });
+    }
+
     void checkAll() {
         NodeChannel[] nodes = owner.channels();
         for (int i = 0; i < nodes.length; i++) {
@@ -75,7 +88,10 @@ public final class HealthMonitor {
         CompletionStage<NodeChannel.NodeConnection> connection =
                 ready != null ? CompletableFuture.completedFuture(ready) : node.connect();
         connection
-                .thenCompose(c -> c.eval(LockScript.PING, new String[0], new String[0]))
+                .thenCompose(c -> c.eval(LockScript.PING, NONE, NONE).thenApply(v -> {
+                    readMemory(i, c);
+                    return v;
+                }))
                 .whenComplete((v, e) -> {
                     if (e != null) {
                         result.completeExceptionally(LettuceNode.unwrap(e));

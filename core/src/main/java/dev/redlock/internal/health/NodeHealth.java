@@ -48,6 +48,8 @@ public final class NodeHealth {
     private volatile long lastPingNanos = -1;
     private volatile Throwable lastError;
     private final AtomicInteger consecutivePingFailures = new AtomicInteger();
+    private volatile long usedMemory = -1;
+    private volatile long maxMemory = -1;
 
     public NodeHealth(String name, BreakerOptions options, Engine owner) {
         CircuitBreakerConfig config = config(options);
@@ -58,6 +60,16 @@ public final class NodeHealth {
                 : CircuitBreaker.of("redlock-" + name, CircuitBreakerConfig.from(config)
                         .clock(new SchedulerClock(owner))
                         .build());
+        if (breaker != null && owner.eventBus().recording()) {
+            breaker.getEventPublisher().onStateTransition(e -> owner.eventBus().recorder()
+                    .breakerStateChanged(name, state(e.getStateTransition().getToState())));
+        }
+    }
+
+    /** The node's memory figures of a health check ({@code INFO memory}). */
+    void memory(long used, long max) {
+        usedMemory = used;
+        maxMemory = max;
     }
 
     /** The command may go, and its outcome feeds the breaker. */
@@ -156,7 +168,9 @@ public final class NodeHealth {
                 lastPingNanos < 0 ? null : Duration.ofNanos(lastPingNanos),
                 breaker == null ? NodeStatus.BreakerState.DISABLED : state(breaker.getState()),
                 heldOut == null ? Duration.ZERO : heldOut.remaining(),
-                lastError == null ? null : String.valueOf(lastError.getMessage()));
+                lastError == null ? null : String.valueOf(lastError.getMessage()),
+                usedMemory,
+                maxMemory);
     }
 
     /** The resilience4j breaker reads the client's scheduler clock, so breaker timing runs in virtual time too. */

@@ -16,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import reactor.core.Disposable;
@@ -43,6 +44,10 @@ public final class DefaultLease implements Lease {
     private final int granted;
 
     private final AtomicInteger state = new AtomicInteger(HELD);
+    /** For a semaphore's lease: 0 until its permits are reported held, 1 while they are, 2 once they are not. */
+    private volatile int permitsReported;
+    private static final AtomicIntegerFieldUpdater<DefaultLease> PERMITS_REPORTED =
+            AtomicIntegerFieldUpdater.newUpdater(DefaultLease.class, "permitsReported");
     private volatile Duration leaseTime;
     private volatile long deadlineNanos;
     private volatile int renewals;
@@ -493,6 +498,7 @@ public final class DefaultLease implements Lease {
             lostSink.tryEmitEmpty();
             owner.eventBus().lease(ended ? LockEvent.Type.RELEASED : LockEvent.Type.RELEASE_UNCONFIRMED, spec.name(),
                     token, Duration.ofNanos(at - acquiredNanos), unknown);
+            uncountPermits();
         }
         if (loss != null && !lossReported) {
             lossReported = true;
@@ -582,6 +588,7 @@ public final class DefaultLease implements Lease {
             disarmLossTimer();
             owner.untrack(this);
             owner.eventBus().lease(LockEvent.Type.LOST, spec.name(), token, Duration.ZERO, e);
+            uncountPermits();
             lostSink.tryEmitValue(e);
             handBack();
             // Whatever keys of ours remain are worthless now: remove them so others need not wait for the TTL.
@@ -607,5 +614,22 @@ public final class DefaultLease implements Lease {
         Watchdog w = new Watchdog(this, owner);
         watchdog = w;
         return w.start();
+    }
+
+    /**
+     * Reports a semaphore lease's permits held, once it reached its subscriber; an end that came first (a cancel)
+     * wins, so the metrics never count permits of a lease that ended.
+     */
+    public void countPermits() {
+        if (spec.heldPermits() > 0 && PERMITS_REPORTED.compareAndSet(this, 0, 1)) {
+            owner.eventBus().permits(spec.name(), spec.heldPermits());
+        }
+    }
+
+    /** Reports a semaphore lease's permits no longer held, if they were reported held. */
+    private void uncountPermits() {
+        if (spec.heldPermits() > 0 && PERMITS_REPORTED.getAndSet(this, 2) == 1) {
+            owner.eventBus().permits(spec.name(), -spec.heldPermits());
+        }
     }
 }

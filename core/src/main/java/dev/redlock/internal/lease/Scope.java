@@ -121,7 +121,11 @@ public final class Scope {
             Function<? super Lease, ? extends Publisher<? extends T>> body) {
         return Flux.defer(() -> {
             Disposable watchdog = options.watchdog() ? lease.startWatchdog() : lease.lost().subscribe(x -> {}, e -> {});
-            return Flux.<T>from(body.apply(lease))
+            Flux<T> work = Flux.<T>from(body.apply(lease));
+            if (owner.eventBus().recording()) {
+                work = owner.eventBus().recorder().observeHold(lease.spec().name(), work);
+            }
+            return work
                     .takeUntilOther(lease.lost())
                     .concatWith(Mono.defer(() -> lostOrEmpty(lease)))
                     .doFinally(s -> watchdog.dispose())

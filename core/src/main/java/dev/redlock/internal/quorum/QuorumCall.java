@@ -8,6 +8,7 @@ import dev.redlock.internal.health.NodeHealth;
 import dev.redlock.internal.node.LettuceNode;
 import dev.redlock.internal.node.NodeChannel;
 import dev.redlock.internal.script.Script;
+import dev.redlock.metrics.LockMetricsRecorder;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -104,6 +105,8 @@ public final class QuorumCall {
     private final AtomicIntegerArray finishedNodes;
     private final AtomicInteger finishedCount = new AtomicInteger();
     private final CompletableFuture<Void> finished = new CompletableFuture<>();
+    /** The application's recorder, told each node's reply; null when none is installed. */
+    private final LockMetricsRecorder recorder;
     private volatile long startNanos;
     private volatile Disposable timer;
 
@@ -140,6 +143,7 @@ public final class QuorumCall {
         this.connections = new NodeChannel.NodeConnection[n];
         this.health = owner.health();
         this.recorded = new boolean[n];
+        this.recorder = owner.eventBus().recording() ? owner.eventBus().recorder() : null;
         if (trackSettled) {
             this.settled = new CompletableFuture[n];
             for (int i = 0; i < n; i++) {
@@ -437,6 +441,9 @@ public final class QuorumCall {
 
     private void record(int i, Object outcome, boolean isYes, long now) {
         outcomes.set(i, outcome);
+        if (recorder != null) {
+            recorder.nodeReplied(nodes[i].name(), script.name(), reply(outcome, isYes), Duration.ofNanos(now - startNanos));
+        }
         int n = nodes.length;
         if (isYes) {
             if (yesCount.incrementAndGet() == quorum && decideEarly) {
@@ -452,6 +459,20 @@ public final class QuorumCall {
             }
             decide(yesCount.get() >= quorum, now);
         }
+    }
+
+    private static LockMetricsRecorder.NodeReply reply(Object outcome, boolean isYes) {
+        if (isYes) {
+            return LockMetricsRecorder.NodeReply.YES;
+        }
+        if (outcome instanceof TimeoutException) {
+            return LockMetricsRecorder.NodeReply.TIMEOUT;
+        }
+        if (outcome instanceof NodeHeldOutException || outcome instanceof NodeDownException) {
+            // not asked: the breaker is open, the restart guard holds it out, or it is known down
+            return LockMetricsRecorder.NodeReply.SKIPPED;
+        }
+        return outcome instanceof Throwable ? LockMetricsRecorder.NodeReply.ERROR : LockMetricsRecorder.NodeReply.NO;
     }
 
     private void decide(boolean result, long now) {

@@ -150,7 +150,7 @@ public final class GcraRateLimiter implements RedRateLimiter {
     }
 
     private Mono<RateLimitDecision> decide(int permits, String operation) {
-        return engine.ensureOpen(name, operation).then(warm()).then(Mono.create(sink -> {
+        return engine.ensureOpen(name, operation).then(warm()).then(Mono.<RateLimitDecision>create(sink -> {
             Request request = new Request(permits, sink);
             sink.onCancel(request::cancel);
             if (strictNode >= 0) {
@@ -158,7 +158,7 @@ public final class GcraRateLimiter implements RedRateLimiter {
             } else {
                 request.quorum();
             }
-        }));
+        })).doOnNext(d -> engine.eventBus().rateLimit(name, d.allowed()));
     }
 
     /**

@@ -106,6 +106,14 @@ public final class LockScript {
     /** Health check: no keys. Returns 1. */
     public static final Script PING = Script.of("ping", "return 1");
 
+    /** Returns {@code used_memory} of {@code INFO memory}: the health check's memory figure. */
+    public static final Script USED_MEMORY = Script.of("used-memory",
+            "return tonumber(string.match(redis.call('info', 'memory'), 'used_memory:(%d+)')) or -1");
+
+    /** Returns {@code maxmemory} of {@code INFO memory} (0: no limit). */
+    public static final Script MAX_MEMORY = Script.of("max-memory",
+            "return tonumber(string.match(redis.call('info', 'memory'), 'maxmemory:(%d+)')) or -1");
+
     /** KEYS: lock. Returns 1 if the key exists, else 0. */
     public static final Script EXISTS = Script.of("exists", "return redis.call('exists', KEYS[1])");
 

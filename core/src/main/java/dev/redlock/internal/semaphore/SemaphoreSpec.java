@@ -77,6 +77,11 @@ public final class SemaphoreSpec implements LeaseSpec {
     }
 
     @Override
+    public int heldPermits() {
+        return n;
+    }
+
+    @Override
     public String name() {
         return name;
     }
