@@ -219,11 +219,14 @@ public final class AcquireAttempt implements QuorumCall.Listener, LongPredicate 
         if (state.compareAndSet(RUNNING, FINISHED)) {
             owner.track(lease);
             owner.endAttempt();
+            // Reported before the hand-over, so that the metrics count the lease while its holder runs (a body may
+            // run inside sink.success); an end that follows (the hand-off releasing an undelivered lease) is reported
+            // after it.
+            owner.eventBus().lease(LockEvent.Type.ACQUIRED, spec.name(), token, Duration.ofNanos(deadline - at), null);
+            lease.countPermits();
             // Handed over before anything else can run: a cancel that comes from now on finds the result either
             // delivered (the subscriber owns the lease) or still undelivered, and the hand-off releases it.
             sink.success(new Result(lease, false, -1, acquire, false, at - t1, QuorumUnavailableException.Operation.ACQUIRE));
-            owner.eventBus().lease(LockEvent.Type.ACQUIRED, spec.name(), token, Duration.ofNanos(deadline - at), null);
-            lease.countPermits();
         }
         // else: cancelled meanwhile, and cancel() already released everywhere
     }
