@@ -121,6 +121,23 @@ class EventsAndMetricsIT {
         assertThat(throwing.get()).isGreaterThanOrEqualTo(23);
     }
 
+    /** The health checks read each node's memory figures from INFO memory; a limit set on a node shows. */
+    @Test
+    void healthChecksReadEachNodesMemory(@RedisNodes(3) RedisServers servers) {
+        servers.get(1).admin().configSet("maxmemory", "100mb");
+        try (ReactiveRedLock redlock = RedisFixtures.builder(servers).healthCheckInterval(Duration.ofMillis(100))
+                .defaults(OPTIONS).build()) {
+            StepVerifier.create(redlock.lock("memory:k").withLockMono(lease -> Mono.just(1))).expectNext(1)
+                    .verifyComplete();
+            Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(redlock.nodeStatus())
+                    .allSatisfy(status -> assertThat(status.usedMemory().orElse(0)).isPositive()));
+            assertThat(redlock.nodeStatus().get(1).maxMemory()).hasValue(100L * 1024 * 1024);
+            assertThat(redlock.nodeStatus().get(0).maxMemory()).hasValue(0);
+        } finally {
+            servers.get(1).admin().configSet("maxmemory", "0");
+        }
+    }
+
     private static void awaitQuietly(CountDownLatch latch) {
         try {
             latch.await();
