@@ -1,10 +1,12 @@
 package dev.redlock.demo;
 
 import dev.redlock.LockOptions;
+import dev.redlock.NodeStatus;
 import dev.redlock.ReactiveRedLock;
 import dev.redlock.RedLockBuilder;
 import dev.redlock.RedisNode;
 import dev.redlock.RestartGuard;
+import dev.redlock.testkit.RedisServer;
 import dev.redlock.testkit.RedisServers;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
@@ -19,6 +21,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
@@ -34,11 +37,14 @@ import picocli.CommandLine.Spec;
 /**
  * The demo: K reactive workers contend for H hot keys through {@code withLock} on real Redis nodes, each critical
  * section a non-atomic read-modify-write of a counter in Redis. Any loss of mutual exclusion shows up as a lost
- * update, so the run passes only if every counter equals the sections completed on its key.
+ * update, so the run passes only if every counter equals the sections completed on its key. The counters live on a
+ * data node that is not a lock node, so faults of lock nodes ({@code --chaos}) cannot touch the check itself; see
+ * {@link Workload} for why the check stays exact when sections are cancelled.
  *
- * <p>{@code java -jar demo/target/redlock-demo.jar [--workers 16] [--duration 20s] [--keys 3] [--nodes redis://...]}
+ * <p>{@code java -jar demo/target/redlock-demo.jar [--workers 16] [--duration 20s] [--keys 3] [--chaos]
+ * [--nodes redis://... --data redis://...]}
  *
- * <p>Exit codes: 0 pass, 1 fail (lost update, errors, or nodes unusable), 2 bad command line.
+ * <p>Exit codes: 0 pass, 1 fail (lost update, counters not checkable, errors, or nodes unusable), 2 bad command line.
  */
 @Command(
         name = "redlock-demo",
@@ -50,8 +56,17 @@ import picocli.CommandLine.Spec;
             "Runs K workers that contend for H hot keys through ReactiveRedLock.withLock on real Redis nodes.",
             "Each critical section is a non-atomic read-modify-write of a counter in Redis (GET, pause, SET+1),"
                     + " so any overlap of two holders shows up as a lost update.",
-            "PASS (exit 0) when every counter equals the sections completed on its key; FAIL exits 1,"
-                    + " a bad command line 2.",
+            "The counters live on a data node that is not a lock node (--data, or one more embedded"
+                    + " redis-server), so losing lock nodes cannot break the check. A section counts as completed when"
+                    + " the data node acknowledged its SET, even if the section was cancelled after sending it (lease"
+                    + " lost, or the end of the run): a SET is never cancelled once sent, and all of them go through one"
+                    + " connection in order, so the check stays exact.",
+            "PASS (exit 0) when every counter equals the sections completed on its key. FAIL (exit 1) on a lost"
+                    + " update, a counter that cannot be checked exactly (a SET whose outcome is unknown), or any other"
+                    + " error; sections that found no quorum of lock nodes and lost leases are reported but are not"
+                    + " failures: that is the lock refusing rather than risking two holders. A bad command line exits 2.",
+            "The run stops at its duration even when nodes are unreachable: sections still in flight then are"
+                    + " cancelled, which releases their locks.",
             ""
         },
         footer = {
@@ -59,7 +74,9 @@ import picocli.CommandLine.Spec;
             "Examples:",
             "  java -jar demo/target/redlock-demo.jar",
             "  java -jar demo/target/redlock-demo.jar --workers 64 --keys 1 --duration 1m",
-            "  java -jar demo/target/redlock-demo.jar --nodes redis://h1:6379,redis://h2:6379,redis://h3:6379"
+            "  java -jar demo/target/redlock-demo.jar --chaos --duration 30s",
+            "  java -jar demo/target/redlock-demo.jar --data redis://h4:6379 \\",
+            "      --nodes redis://h1:6379,redis://h2:6379,redis://h3:6379"
         })
 public final class Demo implements Callable<Integer> {
 
@@ -73,7 +90,8 @@ public final class Demo implements Callable<Integer> {
     static final int EMBEDDED_NODES = 5;
     static final Duration MAX_WAIT = Duration.ofSeconds(30);
     private static final Duration WARM_UP_TIMEOUT = Duration.ofSeconds(10);
-    private static final Duration HUNG_GRACE = Duration.ofSeconds(10);
+    /** The data node's command timeout, and how long the end of the run waits for SET replies. */
+    private static final Duration DATA_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration INTERRUPT_GRACE = Duration.ofSeconds(8);
     private static final String HINT = "Run with --help for the options.";
 
@@ -102,14 +120,35 @@ public final class Demo implements Callable<Integer> {
     @Option(names = "--nodes", split = ",", paramLabel = "URI", converter = NodeUriConverter.class,
             description = "Use these running, independent Redis masters (an odd number, comma-separated"
                     + " redis:// or rediss:// URIs) instead of starting " + EMBEDDED_NODES
-                    + " embedded redis-server nodes. The counters live on the first node.")
+                    + " embedded redis-server nodes. Needs --data.")
     List<String> nodes;
+
+    @Option(names = "--data", paramLabel = "URI", converter = NodeUriConverter.class,
+            description = "The Redis that keeps the counters (keys " + Workload.COUNTER_PREFIX + "*, reset at the"
+                    + " start); never one of the lock nodes, so that losing lock nodes cannot break the check."
+                    + " Required with --nodes (any spare Redis will do). Without --nodes the demo starts one more"
+                    + " embedded redis-server for it.")
+    String data;
+
+    @Option(names = "--chaos",
+            description = "Faults during the run, on the embedded nodes only: every 1.5-3 s one lock node is killed"
+                    + " (restarted on the same port 1-2.5 s later), paused with SIGSTOP for 0.5-2.5 s, or restarted at"
+                    + " once, forgetting its locks. At most (N-1)/2 nodes (2 of " + EMBEDDED_NODES + ") are out at"
+                    + " once, counting a restarted node until the restart guard lets it vote again (after the lease"
+                    + " time), so a quorum remains and the lock goes on; the run must still PASS.")
+    boolean chaos;
+
+    @Option(names = "--chaos-seed", paramLabel = "SEED",
+            description = "Seed of the --chaos choices (default: random; the run prints it), to repeat a run's"
+                    + " faults.")
+    Long chaosSeed;
 
     @Option(names = "--restart-guard", defaultValue = "STRICT", paramLabel = "MODE",
             description = "Restart guard for --nodes: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}, which does"
                     + " not count a node younger than the maximum lease time; RUN_ID trusts nodes on first contact,"
                     + " safe only when none can have forgotten a lease). The embedded nodes always use RUN_ID: the"
-                    + " demo started them itself.")
+                    + " demo started them itself and is their only client, so their maximum lease time is --lease and"
+                    + " a restarted one is held out that long.")
     RestartGuard restartGuard;
 
     @Spec
@@ -158,7 +197,10 @@ public final class Demo implements Callable<Integer> {
     @Override
     public Integer call() {
         LockOptions options = checkOptions();
-        ReactiveRedLock external = nodes == null ? null : client(nodes, options, "--nodes", restartGuard);
+        if (chaos) {
+            quietExpectedWarnings();
+        }
+        ReactiveRedLock external = nodes == null ? null : client(nodes, options, "--nodes", restartGuard, false);
 
         Resources resources = new Resources();
         resources.redlock = external;
@@ -181,28 +223,34 @@ public final class Demo implements Callable<Integer> {
 
     private int execute(LockOptions options, Resources resources, AtomicBoolean interrupted) {
         out.printf(Locale.ROOT, "reactive-redlock demo: %d worker%s, %d hot key%s, %s, hold %s, lease %s (watchdog on),"
-                        + " max wait %s%n",
+                        + " max wait %s%s%n",
                 workers, workers == 1 ? "" : "s", keys, keys == 1 ? "" : "s", Durations.format(duration), Durations.format(hold),
-                Durations.format(lease), Durations.format(MAX_WAIT));
-        List<String> uris;
+                Durations.format(lease), Durations.format(MAX_WAIT), chaos ? ", chaos on" : "");
         boolean embedded = nodes == null;
+        List<RedisServer> lockServers = List.of();
+        String dataUri = data;
         if (embedded) {
-            out.printf("Starting %d embedded redis-server nodes on 127.0.0.1 ...%n", EMBEDDED_NODES);
+            boolean ownDataNode = data == null;
+            out.printf("Starting %d embedded redis-server nodes%s on 127.0.0.1 ...%n", EMBEDDED_NODES,
+                    ownDataNode ? " and a data node" : "");
             out.flush();
             long t0 = System.nanoTime();
-            resources.servers = RedisServers.start(EMBEDDED_NODES);
-            uris = resources.servers.uris();
+            resources.servers = RedisServers.start(EMBEDDED_NODES + (ownDataNode ? 1 : 0));
+            lockServers = resources.servers.list().subList(0, EMBEDDED_NODES);
+            if (ownDataNode) {
+                dataUri = resources.servers.get(EMBEDDED_NODES).uri();
+            }
             out.printf(Locale.ROOT, "Started in %.1f s%n", (System.nanoTime() - t0) / 1e9);
-            resources.redlock = client(uris, options, "embedded nodes", RestartGuard.RUN_ID);
-        } else {
-            uris = nodes;
+            List<String> uris = lockServers.stream().map(RedisServer::uri).collect(Collectors.toList());
+            resources.redlock = client(uris, options, "embedded nodes", RestartGuard.RUN_ID, true);
         }
         ReactiveRedLock redlock = resources.redlock;
         String nodeList = redlock.nodes().stream().map(RedisNode::toString).collect(Collectors.joining(", "));
         out.printf("Nodes: %s (quorum %d of %d)%n", nodeList, redlock.quorum(), redlock.nodes().size());
 
-        RedisURI counterUri = RedisURI.create(uris.get(0).trim());
-        counterUri.setTimeout(Duration.ofSeconds(5));
+        String dataNode = RedisNode.of(dataUri).toString();
+        RedisURI counterUri = RedisURI.create(dataUri.trim());
+        counterUri.setTimeout(DATA_TIMEOUT);
         resources.counterClient = RedisClient.create(counterUri);
         StatefulRedisConnection<String, String> counterConnection = resources.counterClient.connect();
         Workload workload = new Workload(redlock, options, counterConnection, keys, workers, hold);
@@ -213,21 +261,83 @@ public final class Demo implements Callable<Integer> {
         }
         workload.resetCounters();
         workload.warmUp(WARM_UP_TIMEOUT);
-        out.printf("Counters: %s%s on %s (reset to 0)%n", Workload.COUNTER_PREFIX,
-                keys == 1 ? "hot-0" : "hot-{0.." + (keys - 1) + "}", redlock.nodes().get(0));
+        out.printf("Counters: %s%s on %s, the data node, not a lock node (reset to 0)%n", Workload.COUNTER_PREFIX,
+                keys == 1 ? "hot-0" : "hot-{0.." + (keys - 1) + "}", dataNode);
+        resources.observer = observe(redlock);
+        long seed = chaosSeed != null ? chaosSeed : ThreadLocalRandom.current().nextLong(1, 1_000_000); // easy to type
+        if (chaos) {
+            out.printf(Locale.ROOT, "Chaos: from %s on, a fault every 1.5-3s on at most %d of %d lock nodes at once;"
+                            + " seed %d (--chaos-seed %d repeats the choices)%n",
+                    Durations.format(Chaos.FIRST_FAULT), (EMBEDDED_NODES - 1) / 2, EMBEDDED_NODES, seed, seed);
+        }
         out.println();
         out.flush();
 
         long start = System.nanoTime();
-        try (Progress progress = new Progress(out, isTerminal(out), workload.stats(), start, duration)) {
+        long elapsedNanos;
+        try (Progress progress = new Progress(out, isTerminal(out), workload.stats(), () -> countingNodes(redlock),
+                start, duration)) {
             progress.start();
-            workload.run(start + duration.toNanos(), MAX_WAIT.plus(HUNG_GRACE));
+            if (chaos) {
+                resources.chaos = new Chaos(lockServers, redlock, seed, redlock.maxLeaseTime(), progress::event, start);
+                resources.chaos.start();
+            }
+            try {
+                workload.run(start + duration.toNanos());
+            } finally {
+                elapsedNanos = System.nanoTime() - start;
+                Chaos c = resources.chaos;
+                if (c != null) {
+                    c.close(); // resumes paused nodes, so that the releases at the end are answered
+                }
+            }
         }
-        long elapsedNanos = System.nanoTime() - start;
-        return summarize(workload, redlock, embedded, elapsedNanos, interrupted.get());
+        int unanswered = workload.awaitWrites(DATA_TIMEOUT);
+        return summarize(workload, redlock, embedded, dataNode, resources.chaos, unanswered, elapsedNanos,
+                interrupted.get());
     }
 
-    private int summarize(Workload w, ReactiveRedLock redlock, boolean embedded, long elapsedNanos, boolean interrupted) {
+    /**
+     * Where the monitoring server plugs in, step 1 of 2: what it needs on the client's builder (such as a metrics
+     * recorder) goes here, for the embedded nodes and {@code --nodes} alike. Adds nothing yet.
+     */
+    private RedLockBuilder instrument(RedLockBuilder builder) {
+        return builder;
+    }
+
+    /**
+     * Step 2 of 2: called once the lock client is built and a quorum answers, before the workers start. Starts what
+     * watches the client (the monitoring server), prints where to find it (the dashboard URL), and returns what to
+     * close at exit; it is closed before the client. Starts nothing yet.
+     */
+    private AutoCloseable observe(ReactiveRedLock redlock) {
+        return () -> { };
+    }
+
+    /**
+     * Under {@code --chaos} every fault is printed as it happens, and the warnings it causes are expected: Lettuce
+     * failing to reconnect to a killed node (on every attempt), the lock client holding out a restarted node or
+     * reconnecting to a paused one. They would only repeat the chaos lines on stderr, breaking the progress line, so
+     * they are raised to errors. Set before the first of those loggers exists; a {@code -D} setting of the same
+     * property wins.
+     */
+    private static void quietExpectedWarnings() {
+        for (String logger : List.of("io.lettuce.core.protocol.ConnectionWatchdog", "dev.redlock.internal.node")) {
+            String key = "org.slf4j.simpleLogger.log." + logger;
+            if (System.getProperty(key) == null) {
+                System.setProperty(key, "error");
+            }
+        }
+    }
+
+    /** How many lock nodes count toward a quorum now, e.g. {@code 4/5}. Non-blocking. */
+    private static String countingNodes(ReactiveRedLock redlock) {
+        List<NodeStatus> status = redlock.nodeStatus();
+        return status.stream().filter(NodeStatus::counts).count() + "/" + status.size();
+    }
+
+    private int summarize(Workload w, ReactiveRedLock redlock, boolean embedded, String dataNode, Chaos chaosRun,
+            int unanswered, long elapsedNanos, boolean interrupted) {
         Stats stats = w.stats();
         stats.interval(); // drain the last partial second into the totals
         Histogram waits = stats.total();
@@ -247,8 +357,10 @@ public final class Demo implements Callable<Integer> {
         out.printf(Locale.ROOT, "Summary after %.1f s%s%n", seconds, interrupted ? " (interrupted)" : "");
         out.printf("  %-10s %12s %12s  %s%n", "key", "sections", "counter", "check");
         int mismatches = 0;
+        int uncertain = 0;
         for (int i = 0; i < w.keys(); i++) {
             long done = stats.completedOf(i);
+            long unknown = stats.unknownWritesOf(i);
             String counterText;
             String check;
             if (counters == null) {
@@ -257,11 +369,16 @@ public final class Demo implements Callable<Integer> {
             } else {
                 long value = counters[i] == null ? 0 : counters[i];
                 counterText = Long.toString(value);
-                if (value == done) {
+                if (value == done && unknown == 0) {
                     check = "OK";
+                } else if (value >= done && value <= done + unknown) {
+                    uncertain++;
+                    check = "UNCERTAIN (" + unknown + " SET" + (unknown == 1 ? "" : "s") + " with unknown outcome)";
                 } else {
                     mismatches++;
-                    check = "MISMATCH (" + (done - value) + (done - value == 1 ? " lost update" : " lost updates") + ")";
+                    check = value < done
+                            ? "MISMATCH (" + (done - value) + (done - value == 1 ? " lost update" : " lost updates") + ")"
+                            : "MISMATCH (" + (value - done) + " more than the sections wrote)";
                 }
             }
             out.printf("  %-10s %12d %12s  %s%n", w.lockKey(i), done, counterText, check);
@@ -275,17 +392,25 @@ public final class Demo implements Callable<Integer> {
                 Progress.millis(waits, 99).trim(),
                 waits.getTotalCount() == 0 ? "- ms" : Progress.millis(waits.getMaxValue()).trim());
         out.printf("Leases lost:  %d%n", stats.lost());
-        out.printf("Errors:       %d%n", stats.errors());
-        if (w.hung() > 0) {
-            out.printf("Hung:         %d sections had not finished %s after the end and were cancelled%n",
-                    w.hung(), Durations.format(MAX_WAIT.plus(HUNG_GRACE)));
+        if (chaosRun != null || stats.unavailable() > 0) {
+            out.printf("Unavailable:  %d (sections that found no quorum of lock nodes: reported, not a failure)%n",
+                    stats.unavailable());
         }
+        out.printf("Errors:       %d%n", stats.errors());
         for (String sample : stats.errorSamples()) {
             out.println("  " + oneLine(sample));
+        }
+        if (w.cutOff() > 0) {
+            out.printf("Cut off:      %d section%s in flight at the end, cancelled (locks released; a SET already sent"
+                    + " counts once acknowledged)%n", w.cutOff(), w.cutOff() == 1 ? "" : "s");
+        }
+        if (chaosRun != null) {
+            out.printf("Chaos:        %s%n", chaosRun.summary());
         }
         out.printf("Nodes:        %s%s%n",
                 redlock.nodes().stream().map(RedisNode::toString).collect(Collectors.joining(", ")),
                 embedded ? " (embedded, stopped at exit)" : "");
+        out.printf("Data node:    %s%s%n", dataNode, embedded && data == null ? " (embedded, stopped at exit)" : "");
 
         if (interrupted) {
             problems.add("interrupted before the end; counters not checked");
@@ -295,8 +420,13 @@ public final class Demo implements Callable<Integer> {
         if (mismatches > 0) {
             problems.add(mismatches + (mismatches == 1 ? " key has" : " keys have") + " lost updates");
         }
-        if (w.hung() > 0) {
-            problems.add(w.hung() + (w.hung() == 1 ? " section hung" : " sections hung"));
+        if (uncertain > 0) {
+            problems.add(uncertain + (uncertain == 1 ? " key" : " keys") + " not checkable exactly (SET outcomes"
+                    + " unknown)");
+        }
+        if (unanswered > 0) {
+            problems.add(unanswered + (unanswered == 1 ? " SET" : " SETs") + " unanswered after "
+                    + Durations.format(DATA_TIMEOUT) + "; counters not checkable exactly");
         }
         if (stats.errors() > 0) {
             problems.add(stats.errors() + (stats.errors() == 1 ? " error" : " errors"));
@@ -333,6 +463,24 @@ public final class Demo implements Callable<Integer> {
         if (lease.isNegative() || lease.isZero()) {
             throw usage("--lease must be positive, got " + Durations.format(lease));
         }
+        if (chaos && nodes != null) {
+            throw usage("--chaos kills, pauses and restarts lock nodes, so it runs only on the embedded nodes the demo"
+                    + " starts itself, not with --nodes");
+        }
+        if (chaosSeed != null && !chaos) {
+            throw usage("--chaos-seed needs --chaos");
+        }
+        if (nodes != null && data == null) {
+            throw usage("--nodes needs --data redis://host:port, a Redis for the counters that is not a lock node,"
+                    + " so that losing a lock node cannot break the check");
+        }
+        if (nodes != null) {
+            String dataNode = RedisNode.of(data).name();
+            if (nodes.stream().anyMatch(n -> RedisNode.of(n).name().equals(dataNode))) {
+                throw usage("--data " + dataNode + " is one of the --nodes; the counters need a Redis that is not a"
+                        + " lock node");
+            }
+        }
         try {
             return LockOptions.builder().leaseTime(lease).maxWait(MAX_WAIT).watchdog(true).build();
         } catch (IllegalArgumentException e) {
@@ -343,20 +491,23 @@ public final class Demo implements Callable<Integer> {
     /**
      * Builds the client; the library's {@link IllegalArgumentException} (even node count, ...) is a usage error. The
      * demo's own embedded nodes are trusted on first contact ({@link RestartGuard#RUN_ID}): it started them itself, so
-     * no lease can exist that they could have forgotten. Nodes given with {@code --nodes} get
-     * {@code --restart-guard}: by default the library's safe default, which holds out a node younger than the
-     * maximum lease time.
+     * no lease can exist that they could have forgotten; and since the demo is their only client, their maximum lease
+     * time is {@code --lease}, so the restart guard holds a restarted node out for that long (not the library's
+     * default 60 s). Nodes given with {@code --nodes} get {@code --restart-guard}: by default the library's safe
+     * default, which holds out a node younger than the maximum lease time; other clients may share them, so the
+     * maximum lease time stays the default unless {@code --lease} is longer.
      */
-    private ReactiveRedLock client(List<String> uris, LockOptions options, String what, RestartGuard guard) {
+    private ReactiveRedLock client(List<String> uris, LockOptions options, String what, RestartGuard guard,
+            boolean onlyClient) {
         try {
             RedLockBuilder builder = ReactiveRedLock.builder()
                     .nodes(uris.stream().map(String::trim).toArray(String[]::new))
                     .restartGuard(guard)
                     .defaults(options);
-            if (lease.compareTo(RedLockBuilder.DEFAULT_MAX_LEASE_TIME) > 0) {
+            if (onlyClient || lease.compareTo(RedLockBuilder.DEFAULT_MAX_LEASE_TIME) > 0) {
                 builder.maxLeaseTime(lease);
             }
-            return builder.build();
+            return instrument(builder).build();
         } catch (IllegalArgumentException e) {
             throw usage(what + ": " + e.getMessage());
         }
@@ -396,6 +547,8 @@ public final class Demo implements Callable<Integer> {
         volatile ReactiveRedLock redlock;
         volatile RedisClient counterClient;
         volatile Workload workload;
+        volatile Chaos chaos;
+        volatile AutoCloseable observer;
         private final AtomicBoolean closed = new AtomicBoolean();
 
         void close(PrintStream err) {
@@ -406,30 +559,22 @@ public final class Demo implements Callable<Integer> {
             if (w != null) {
                 w.abort();
             }
-            quietly(err, "closing the lock client", () -> {
-                ReactiveRedLock r = redlock;
-                if (r != null) {
-                    r.close();
-                }
-            });
-            quietly(err, "closing the counter connection", () -> {
-                RedisClient c = counterClient;
-                if (c != null) {
-                    c.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-                }
-            });
-            quietly(err, "stopping the embedded nodes", () -> {
-                RedisServers s = servers;
-                if (s != null) {
-                    s.close();
-                }
-            });
+            closeQuietly(err, "stopping the chaos", chaos);
+            closeQuietly(err, "closing the monitoring", observer);
+            closeQuietly(err, "closing the lock client", redlock);
+            RedisClient c = counterClient;
+            closeQuietly(err, "closing the counter connection",
+                    c == null ? null : () -> c.shutdown(Duration.ZERO, Duration.ofSeconds(2)));
+            closeQuietly(err, "stopping the embedded nodes", servers);
         }
 
-        private static void quietly(PrintStream err, String what, Runnable action) {
+        private static void closeQuietly(PrintStream err, String what, AutoCloseable resource) {
+            if (resource == null) {
+                return;
+            }
             try {
-                action.run();
-            } catch (RuntimeException e) {
+                resource.close();
+            } catch (Exception e) {
                 err.println("redlock-demo: warning: " + what + " failed: " + describe(e));
             }
         }

@@ -4,17 +4,20 @@ import java.io.PrintStream;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.HdrHistogram.Histogram;
 
 /**
  * Prints one progress line per second from its own daemon thread (never a Reactor or Netty thread): rewritten in
- * place with a carriage return on a terminal, one line per second otherwise.
+ * place with a carriage return on a terminal, one line per second otherwise. {@link #event(String)} prints a line of
+ * its own (a chaos fault) above it.
  */
 final class Progress implements AutoCloseable {
 
     private final PrintStream out;
     private final boolean terminal;
     private final Stats stats;
+    private final Supplier<String> nodes;
     private final long startNanos;
     private final String totalText;
     private final int elapsedWidth;
@@ -26,10 +29,12 @@ final class Progress implements AutoCloseable {
     private int lastLineLength;
     private boolean printedInPlace;
 
-    Progress(PrintStream out, boolean terminal, Stats stats, long startNanos, Duration total) {
+    /** {@code nodes} tells how many lock nodes count toward a quorum now, such as {@code 4/5}; read once per line. */
+    Progress(PrintStream out, boolean terminal, Stats stats, Supplier<String> nodes, long startNanos, Duration total) {
         this.out = out;
         this.terminal = terminal;
         this.stats = stats;
+        this.nodes = nodes;
         this.startNanos = startNanos;
         this.lastNanos = startNanos;
         this.totalText = Durations.format(total);
@@ -69,14 +74,34 @@ final class Progress implements AutoCloseable {
         lastCompleted = completed;
         lastNanos = now;
         Histogram waits = stats.interval();
-        String line = String.format(Locale.ROOT, "[%" + elapsedWidth + "ds/%s] ops/s %5d  wait p50 %s p99 %s  lost %d  errors %d",
-                second, totalText, opsPerSecond, millis(waits, 50), millis(waits, 99), stats.lost(), stats.errors());
+        String line = String.format(Locale.ROOT,
+                "[%" + elapsedWidth + "ds/%s] ops/s %5d  wait p50 %s p99 %s  lost %d  errors %d  nodes %s",
+                second, totalText, opsPerSecond, millis(waits, 50), millis(waits, 99), stats.lost(), stats.errors(),
+                nodes.get());
         synchronized (out) {
             if (terminal) {
                 int pad = Math.max(0, lastLineLength - line.length());
                 out.print("\r" + line + " ".repeat(pad));
                 printedInPlace = true;
                 lastLineLength = line.length();
+            } else {
+                out.println(line);
+            }
+            out.flush();
+        }
+    }
+
+    /**
+     * Prints {@code line} on a line of its own; on a terminal it replaces the progress line, which the next second
+     * prints again below it. Any thread except Reactor and Netty ones (it may wait for the printer).
+     */
+    void event(String line) {
+        synchronized (out) {
+            if (terminal && printedInPlace) {
+                int pad = Math.max(0, lastLineLength - line.length());
+                out.println("\r" + line + " ".repeat(pad));
+                printedInPlace = false;
+                lastLineLength = 0;
             } else {
                 out.println(line);
             }

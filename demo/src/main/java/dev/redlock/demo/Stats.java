@@ -28,15 +28,19 @@ final class Stats {
     private Histogram recycled; // guarded by this; the interval returned last time, reused by the next call
 
     private final LongAdder[] completed;
+    private final LongAdder[] unknownWrites;
     private final LongAdder lost = new LongAdder();
+    private final LongAdder unavailable = new LongAdder();
     private final LongAdder errors = new LongAdder();
     private final ConcurrentLinkedQueue<String> errorSamples = new ConcurrentLinkedQueue<>();
     private final AtomicInteger errorSampleCount = new AtomicInteger();
 
     Stats(int keys) {
         completed = new LongAdder[keys];
+        unknownWrites = new LongAdder[keys];
         for (int i = 0; i < keys; i++) {
             completed[i] = new LongAdder();
+            unknownWrites[i] = new LongAdder();
         }
     }
 
@@ -45,13 +49,29 @@ final class Stats {
         waits.recordValue(Math.min(HIGHEST_MICROS, Math.max(0, TimeUnit.NANOSECONDS.toMicros(nanos))));
     }
 
-    /** A critical section on key {@code keyIndex} wrote its increment. */
+    /** The data node acknowledged the SET of a critical section on key {@code keyIndex}: its increment is stored. */
     void completed(int keyIndex) {
         completed[keyIndex].increment();
     }
 
+    /**
+     * A SET on key {@code keyIndex} was sent but its reply never said whether it was applied (an error or no answer
+     * from the data node): that key's counter may or may not include it, so it cannot be checked exactly.
+     */
+    void unknownWrite(int keyIndex) {
+        unknownWrites[keyIndex].increment();
+    }
+
     void leaseLost() {
         lost.increment();
+    }
+
+    /**
+     * A section that ended with {@code QuorumUnavailableException}: too few lock nodes could be reached, so the lock
+     * refused (availability, not safety).
+     */
+    void quorumUnavailable() {
+        unavailable.increment();
     }
 
     void error(Throwable e) {
@@ -91,8 +111,16 @@ final class Stats {
         return sum;
     }
 
+    long unknownWritesOf(int keyIndex) {
+        return unknownWrites[keyIndex].sum();
+    }
+
     long lost() {
         return lost.sum();
+    }
+
+    long unavailable() {
+        return unavailable.sum();
     }
 
     long errors() {

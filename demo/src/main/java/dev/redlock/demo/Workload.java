@@ -6,10 +6,13 @@ import dev.redlock.QuorumUnavailableException;
 import dev.redlock.ReactiveRedLock;
 import io.lettuce.core.KeyValue;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.api.reactive.RedisReactiveCommands;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import reactor.core.publisher.Flux;
@@ -22,8 +25,22 @@ import reactor.util.retry.Retry;
  * non-atomic read-modify-write of that key's counter (GET, pause, SET value+1) inside {@code withLock}. Two holders
  * at once would lose an update, so at the end every counter must equal the sections completed on its key.
  *
+ * <h2>Exact accounting when sections are cancelled</h2>
+ * A section can be cancelled at any point: its lease is lost ({@code withLock} cancels the body), or the run reaches
+ * its end. Cancelling before the SET is sent changes nothing (a GET has no effect). Once the SET is sent, its outcome
+ * no longer depends on the section: the SET goes out through Lettuce's async API, cancelling the section does not
+ * cancel it ({@code Mono.fromFuture(future, true)}), and its reply is recorded whenever it comes. So a section counts
+ * as completed exactly when the data node acknowledged its SET, whether or not its section was still running; a
+ * SET whose reply is an error or never comes is counted as <em>unknown</em>, and a key with unknown SETs cannot be
+ * checked exactly (the run fails as inconclusive). Before reading the counters, {@link #awaitWrites} waits for every
+ * SET sent. Every GET and SET goes through one connection, so the data node applies them in the order they were
+ * sent: a SET sent while its section held the lock is applied before the next holder's GET, even when the section
+ * was cancelled right after sending it. The check is therefore exact: a counter that differs from the acknowledged
+ * SETs of its key means two holders overlapped (or something wrote the counter without the lock), and fails the run.
+ *
  * <p>No worker owns a thread: each is a {@code Mono.defer(...).repeat(...)} chain that runs on Lettuce's event loops
- * and Reactor's timers. Only {@link #run(long)} (the calling thread) and the counter set-up and read-back block.
+ * and Reactor's timers. Only {@link #run} and {@link #awaitWrites} (the calling thread) and the counter set-up and
+ * read-back block.
  */
 final class Workload {
 
@@ -33,6 +50,7 @@ final class Workload {
     private final LockOptions options;
     private final StatefulRedisConnection<String, String> counterConnection;
     private final RedisReactiveCommands<String, String> counter;
+    private final RedisAsyncCommands<String, String> counterAsync;
     private final String[] lockKeys;
     private final String[] counterKeys;
     private final int workers;
@@ -42,8 +60,12 @@ final class Workload {
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final Sinks.Empty<Void> aborted = Sinks.empty();
     private final AtomicInteger inFlight = new AtomicInteger();
+    /** SETs sent whose reply has not come yet. */
+    private final AtomicInteger pendingWrites = new AtomicInteger();
+    /** Set by {@link #awaitWrites}: no SET is sent any more, so none can land after the counters are read. */
+    private volatile boolean writesClosed;
     private volatile long deadlineNanos;
-    private volatile int hung;
+    private volatile int cutOff;
 
     Workload(ReactiveRedLock redlock, LockOptions options, StatefulRedisConnection<String, String> counterConnection,
             int keys, int workers, Duration hold) {
@@ -51,6 +73,7 @@ final class Workload {
         this.options = options;
         this.counterConnection = counterConnection;
         this.counter = counterConnection.reactive();
+        this.counterAsync = counterConnection.async();
         this.lockKeys = new String[keys];
         this.counterKeys = new String[keys];
         for (int i = 0; i < keys; i++) {
@@ -109,24 +132,45 @@ final class Workload {
     }
 
     /**
-     * Runs the workers until {@code deadlineNanos} ({@code System.nanoTime()} based) and blocks until every worker
-     * finished its last section, or until {@link #abort()}. A section still running {@code grace} after the deadline
-     * (longer than any acquire may wait) is cancelled and counted as {@link #hung()}, so a stuck library call fails
-     * the run instead of hanging it.
+     * Runs the workers until {@code deadlineNanos} ({@code System.nanoTime()} based), or until {@link #abort()}, and
+     * blocks until then. At the deadline no new section starts and every section still in flight is cancelled
+     * (counted as {@link #cutOff()}): a wait for an unreachable quorum ends there, and {@code withLock} releases what
+     * a cancelled section held. A SET already sent still counts once acknowledged (see the class comment).
      */
-    void run(long deadlineNanos, Duration grace) {
+    void run(long deadlineNanos) {
         this.deadlineNanos = deadlineNanos;
-        Mono<Long> giveUp = Mono.delay(Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime())).plus(grace))
-                .doOnNext(t -> hung = inFlight.get());
+        Mono<Long> deadline = Mono.delay(Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime())))
+                .doOnNext(t -> cutOff = inFlight.get());
         Flux.range(0, workers)
                 .flatMap(worker -> Mono.defer(this::oneSection).repeat(this::goOn), workers)
-                .takeUntilOther(Mono.firstWithSignal(aborted.asMono(), giveUp))
+                .takeUntilOther(Mono.firstWithSignal(aborted.asMono(), deadline))
                 .blockLast();
     }
 
-    /** Sections that had not finished when {@link #run} gave up on them. */
-    int hung() {
-        return hung;
+    /** Sections still in flight at the deadline, which {@link #run} cancelled. */
+    int cutOff() {
+        return cutOff;
+    }
+
+    /**
+     * Stops sending SETs and waits until every SET sent has its reply, at most {@code timeout}; a SET still unanswered
+     * then has an unknown outcome, and the counters cannot be checked exactly. Blocking; main thread only, after {@link #run} and before {@link #readCounters}.
+     *
+     * @return the SETs that were still unanswered
+     */
+    int awaitWrites(Duration timeout) {
+        // with write(): either a late write sees the flag and sends nothing, or its count is seen below
+        writesClosed = true;
+        long end = System.nanoTime() + timeout.toNanos();
+        while (pendingWrites.get() > 0 && System.nanoTime() - end < 0) {
+            try {
+                TimeUnit.MILLISECONDS.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return pendingWrites.get();
     }
 
     /** Stops at once: cancels sections in flight (their counters are then no longer checked). */
@@ -149,6 +193,8 @@ final class Workload {
                 .onErrorResume(e -> {
                     if (e instanceof LeaseLostException) {
                         stats.leaseLost();
+                    } else if (e instanceof QuorumUnavailableException) {
+                        stats.quorumUnavailable(); // the lock refused while too many nodes were out: not a failure
                     } else {
                         stats.error(e);
                     }
@@ -160,13 +206,33 @@ final class Workload {
     }
 
     /** The deliberately non-atomic read-modify-write that only mutual exclusion keeps correct. */
-    private Mono<String> increment(int k) {
-        String key = counterKeys[k];
-        Mono<Long> read = counter.get(key).map(Long::parseLong).defaultIfEmpty(0L);
+    private Mono<Void> increment(int k) {
+        Mono<Long> read = counter.get(counterKeys[k]).map(Long::parseLong).defaultIfEmpty(0L);
         if (!hold.isZero()) {
             read = read.delayElement(hold);
         }
-        return read.flatMap(value -> counter.set(key, Long.toString(value + 1)))
-                .doOnSuccess(ok -> stats.completed(k));
+        return read.flatMap(value -> write(k, value + 1));
+    }
+
+    /**
+     * Sends the SET at once and records its outcome from its reply, independently of the section: cancelling the
+     * returned {@code Mono} (lease lost, end of the run) does not cancel a SET already sent.
+     */
+    private Mono<Void> write(int k, long value) {
+        pendingWrites.incrementAndGet();
+        if (writesClosed) { // a section cancelled at the end that got this far on another thread: send nothing
+            pendingWrites.decrementAndGet();
+            return Mono.empty();
+        }
+        CompletableFuture<String> reply = counterAsync.set(counterKeys[k], Long.toString(value)).toCompletableFuture();
+        reply.whenComplete((ok, e) -> {
+            if (e == null && "OK".equals(ok)) {
+                stats.completed(k);
+            } else {
+                stats.unknownWrite(k);
+            }
+            pendingWrites.decrementAndGet();
+        });
+        return Mono.fromFuture(reply, true).then();
     }
 }

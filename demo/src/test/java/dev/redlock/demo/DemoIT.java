@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.redlock.testkit.RedisServers;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -27,39 +30,41 @@ class DemoIT {
 
     @Test
     void runsAgainstGivenNodesAndResetsTheCountersOnEachRun() {
-        try (RedisServers servers = RedisServers.start(3)) {
-            String nodes = String.join(",", servers.uris());
+        try (RedisServers servers = RedisServers.start(4)) {
+            String nodes = String.join(",", servers.uris().subList(0, 3));
+            String data = servers.get(3).uri();
             for (int attempt = 1; attempt <= 2; attempt++) {
                 // the nodes were started by this test: no lease can exist that they could have forgotten
-                DemoRun run = DemoRun.of("--nodes", nodes, "--restart-guard", "RUN_ID", "--duration", "2s",
-                        "--workers", "6", "--keys", "2");
+                DemoRun run = DemoRun.of("--nodes", nodes, "--data", data, "--restart-guard", "RUN_ID",
+                        "--duration", "2s", "--workers", "6", "--keys", "2");
 
                 assertThat(run.exitCode).as("run %d: %s", attempt, run).isZero();
                 assertThat(run.out).doesNotContain("Starting").contains("(quorum 2 of 3)", "Leases lost:  0");
                 assertThat(run.lastLine()).isEqualTo("RESULT: PASS");
                 List<String[]> rows = assertPassingRows(run, 2);
-                // the counters are on the first node and survive the run: they equal this run's sections only
+                // the counters are on the data node and survive the run: they equal this run's sections only
                 for (String[] row : rows) {
-                    assertThat(servers.get(0).admin().get("demo:counter:" + row[0])).isEqualTo(row[1]);
+                    assertThat(servers.get(3).admin().get("demo:counter:" + row[0])).isEqualTo(row[1]);
                 }
+                assertThat(servers.get(0).keys("demo:counter:*")).as("no counter on a lock node").isEmpty();
             }
             assertThat(servers.keys("lock:{*")).allSatisfy(keys -> assertThat(keys).isEmpty());
-            assertThat(DemoRun.redisChildren()).as("only the test's own nodes run").isEqualTo(3);
+            assertThat(DemoRun.redisChildren()).as("only the test's own nodes run").isEqualTo(4);
         }
     }
 
     @Test
     void anUpdateOutsideTheLockIsReportedAsMismatchAndFails() {
-        try (RedisServers servers = RedisServers.start(3)) {
-            String nodes = String.join(",", servers.uris());
+        try (RedisServers servers = RedisServers.start(4)) {
+            String nodes = String.join(",", servers.uris().subList(0, 3));
             AtomicBoolean stop = new AtomicBoolean();
             AtomicLong interferences = new AtomicLong();
             Thread intruder = new Thread(() -> {
                 // writes without taking the lock, after the demo's reset (it only reads what is there)
                 while (!stop.get()) {
                     try {
-                        if (servers.get(0).admin().exists("demo:counter:hot-0") > 0) {
-                            servers.get(0).admin().incr("demo:counter:hot-0");
+                        if (servers.get(3).admin().exists("demo:counter:hot-0") > 0) {
+                            servers.get(3).admin().incr("demo:counter:hot-0");
                             interferences.incrementAndGet();
                         }
                         TimeUnit.MILLISECONDS.sleep(20); // the scenario: the intruder's pace, not a wait
@@ -74,8 +79,8 @@ class DemoIT {
             intruder.start();
             DemoRun run;
             try {
-                run = DemoRun.of("--nodes", nodes, "--restart-guard", "RUN_ID", "--duration", "2s", "--workers", "4",
-                        "--keys", "1");
+                run = DemoRun.of("--nodes", nodes, "--data", servers.get(3).uri(), "--restart-guard", "RUN_ID",
+                        "--duration", "2s", "--workers", "4", "--keys", "1");
             } finally {
                 stop.set(true);
             }
@@ -85,6 +90,32 @@ class DemoIT {
             assertThat(run.out).contains("MISMATCH");
             assertThat(run.lastLine()).startsWith("RESULT: FAIL (1 key has lost updates");
         }
+    }
+
+    @Test
+    void chaosKillsPausesAndRestartsAMinorityOfTheNodesAndTheCountersStayExact() {
+        long t0 = System.nanoTime();
+        DemoRun run = DemoRun.of("--chaos", "--chaos-seed", "14", "--duration", "9s", "--workers", "8");
+        double wallSeconds = (System.nanoTime() - t0) / 1e9;
+
+        assertThat(run.exitCode).as(run.toString()).isZero();
+        assertThat(run.lastLine()).as(run.toString()).isEqualTo("RESULT: PASS");
+        assertThat(run.out).contains("and a data node", "seed 14", "Errors:       0");
+        assertPassingRows(run, 3);
+        // faults were injected, on lock nodes only: the first is a kill, followed by the restart on the same port
+        Matcher killed = Pattern.compile("chaos: node (127\\.0\\.0\\.1:\\d+) killed \\(SIGKILL\\)").matcher(run.out);
+        assertThat(killed.find()).as(run.toString()).isTrue();
+        assertThat(run.out).as(run.toString())
+                .contains("chaos: node " + killed.group(1) + " restarted on the same port");
+        List<String> faults = run.out.lines()
+                .filter(l -> l.matches(".*chaos: node \\S+ (killed|paused|restarted at once|killed and restarted).*"))
+                .collect(Collectors.toList());
+        assertThat(faults).as(run.toString()).hasSizeGreaterThanOrEqualTo(2);
+        Matcher summary = Pattern.compile("Summary after (\\d+\\.\\d) s").matcher(run.out);
+        assertThat(summary.find()).isTrue();
+        assertThat(Double.parseDouble(summary.group(1))).as("run time").isLessThan(9 + 1.0);
+        assertThat(wallSeconds).as("the whole run, start and stop of the nodes included").isLessThan(9 + 8);
+        assertThat(DemoRun.redisChildren()).as("redis-server processes left behind").isZero();
     }
 
     private static List<String[]> assertPassingRows(DemoRun run, int keys) {

@@ -23,6 +23,7 @@ class DemoOptionsTest {
                 .contains("--hold=T", "(default: 2ms)")
                 .contains("--lease=T", "(default: 5s)")
                 .contains("--nodes=URI[,URI...]", "embedded")
+                .contains("--data=URI", "--chaos", "--chaos-seed=SEED")
                 .contains("--help", "--version");
     }
 
@@ -47,8 +48,14 @@ class DemoOptionsTest {
         "--hold -1ms                                                | --hold must not be negative",
         "--lease 50ms                                               | must be shorter than leaseTime",
         "--nodes http://127.0.0.1:6379                              | node URI must start with redis:// or rediss://",
-        "--nodes redis://127.0.0.1:6379,redis://127.0.0.1:6380     | the number of nodes must be odd",
-        "--nodes redis://127.0.0.1:6379,redis://127.0.0.1:6379,redis://127.0.0.1:6381 | is listed twice",
+        "--nodes redis://127.0.0.1:6379,redis://127.0.0.1:6380 --data redis://127.0.0.1:6390 | the number of nodes must be odd",
+        "--nodes redis://127.0.0.1:6379,redis://127.0.0.1:6379,redis://127.0.0.1:6381 --data redis://127.0.0.1:6390 | is listed twice",
+        "--nodes redis://127.0.0.1:6379,redis://127.0.0.1:6380,redis://127.0.0.1:6381 | --nodes needs --data redis://host:port",
+        "--nodes redis://127.0.0.1:6379,redis://127.0.0.1:6380,redis://127.0.0.1:6381 --data redis://127.0.0.1:6380 | --data 127.0.0.1:6380 is one of the --nodes",
+        "--data http://127.0.0.1:6390                               | Invalid value for option '--data'",
+        "--chaos --nodes redis://127.0.0.1:6379,redis://127.0.0.1:6380,redis://127.0.0.1:6381 --data redis://127.0.0.1:6390 | --chaos kills, pauses and restarts lock nodes, so it runs only on the embedded nodes",
+        "--chaos-seed 7                                             | --chaos-seed needs --chaos",
+        "--chaos --chaos-seed x                                     | Invalid value for option '--chaos-seed': 'x' is not a long",
         "unexpected                                                 | Unmatched argument at index 0: 'unexpected'",
     })
     void badOptionsExitWithTwoAndAClearMessageBeforeStartingAnything(String args, String message) {
