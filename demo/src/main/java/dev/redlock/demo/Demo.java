@@ -59,14 +59,15 @@ import picocli.CommandLine.Spec;
             "The counters live on a data node that is not a lock node (--data, or one more embedded"
                     + " redis-server), so losing lock nodes cannot break the check. A section counts as completed when"
                     + " the data node acknowledged its SET, even if the section was cancelled after sending it (lease"
-                    + " lost, or the end of the run): a SET is never cancelled once sent, and all of them go through one"
-                    + " connection in order, so the check stays exact.",
+                    + " lost, or the end of the run): a SET is never cancelled once sent, and all of them go through"
+                    + " one connection in order, so the check stays exact.",
             "PASS (exit 0) when every counter equals the sections completed on its key. FAIL (exit 1) on a lost"
                     + " update, a counter that cannot be checked exactly (a SET whose outcome is unknown), or any other"
                     + " error; sections that found no quorum of lock nodes and lost leases are reported but are not"
-                    + " failures: that is the lock refusing rather than risking two holders. A bad command line exits 2.",
-            "The run stops at its duration even when nodes are unreachable: sections still in flight then are"
-                    + " cancelled, which releases their locks.",
+                    + " failures: that is the lock refusing rather than risking two holders. A bad command line"
+                    + " exits 2.",
+            "The run stops at its duration even when nodes are unreachable: sections in flight then get"
+                    + " 1 s to finish and are then cancelled, which releases their locks.",
             ""
         },
         footer = {
@@ -90,6 +91,8 @@ public final class Demo implements Callable<Integer> {
     static final int EMBEDDED_NODES = 5;
     static final Duration MAX_WAIT = Duration.ofSeconds(30);
     private static final Duration WARM_UP_TIMEOUT = Duration.ofSeconds(10);
+    /** How long sections in flight at the end may still take before they are cancelled (as the help says). */
+    static final Duration END_GRACE = Duration.ofSeconds(1);
     /** The data node's command timeout, and how long the end of the run waits for SET replies. */
     private static final Duration DATA_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration INTERRUPT_GRACE = Duration.ofSeconds(8);
@@ -283,7 +286,7 @@ public final class Demo implements Callable<Integer> {
                 resources.chaos.start();
             }
             try {
-                workload.run(start + duration.toNanos());
+                workload.run(start + duration.toNanos(), END_GRACE);
             } finally {
                 elapsedNanos = System.nanoTime() - start;
                 Chaos c = resources.chaos;
@@ -376,9 +379,10 @@ public final class Demo implements Callable<Integer> {
                     check = "UNCERTAIN (" + unknown + " SET" + (unknown == 1 ? "" : "s") + " with unknown outcome)";
                 } else {
                     mismatches++;
-                    check = value < done
-                            ? "MISMATCH (" + (done - value) + (done - value == 1 ? " lost update" : " lost updates") + ")"
-                            : "MISMATCH (" + (value - done) + " more than the sections wrote)";
+                    long lostUpdates = done - value;
+                    check = lostUpdates > 0
+                            ? "MISMATCH (" + lostUpdates + (lostUpdates == 1 ? " lost update" : " lost updates") + ")"
+                            : "MISMATCH (" + -lostUpdates + " more than the sections wrote)";
                 }
             }
             out.printf("  %-10s %12d %12s  %s%n", w.lockKey(i), done, counterText, check);
@@ -401,8 +405,9 @@ public final class Demo implements Callable<Integer> {
             out.println("  " + oneLine(sample));
         }
         if (w.cutOff() > 0) {
-            out.printf("Cut off:      %d section%s in flight at the end, cancelled (locks released; a SET already sent"
-                    + " counts once acknowledged)%n", w.cutOff(), w.cutOff() == 1 ? "" : "s");
+            out.printf("Cut off:      %d section%s still in flight %s after the end, cancelled (locks released; a SET"
+                    + " already sent counts once acknowledged)%n", w.cutOff(), w.cutOff() == 1 ? "" : "s",
+                    Durations.format(END_GRACE));
         }
         if (chaosRun != null) {
             out.printf("Chaos:        %s%n", chaosRun.summary());

@@ -36,7 +36,11 @@ import reactor.util.retry.Retry;
  * SET sent. Every GET and SET goes through one connection, so the data node applies them in the order they were
  * sent: a SET sent while its section held the lock is applied before the next holder's GET, even when the section
  * was cancelled right after sending it. The check is therefore exact: a counter that differs from the acknowledged
- * SETs of its key means two holders overlapped (or something wrote the counter without the lock), and fails the run.
+ * SETs of its key means an update was lost, and fails the run. Two holders at once lose one; so does a SET sent
+ * after its section was cancelled, which a section avoids by checking for the cancel just before it sends (what
+ * remains is the instant between that check and the send, when a cancel on another thread can still come first:
+ * then the write may land after the next holder's GET, as any write after a lost lease may, which is what fencing
+ * tokens are for). Either way a PASS is never wrong: it means every counter holds exactly its acknowledged SETs.
  *
  * <p>No worker owns a thread: each is a {@code Mono.defer(...).repeat(...)} chain that runs on Lettuce's event loops
  * and Reactor's timers. Only {@link #run} and {@link #awaitWrites} (the calling thread) and the counter set-up and
@@ -133,28 +137,30 @@ final class Workload {
 
     /**
      * Runs the workers until {@code deadlineNanos} ({@code System.nanoTime()} based), or until {@link #abort()}, and
-     * blocks until then. At the deadline no new section starts and every section still in flight is cancelled
-     * (counted as {@link #cutOff()}): a wait for an unreachable quorum ends there, and {@code withLock} releases what
-     * a cancelled section held. A SET already sent still counts once acknowledged (see the class comment).
+     * blocks until they are done. From the deadline no new section starts; sections in flight get {@code grace} to
+     * finish, and those still running then are cancelled (counted as {@link #cutOff()}): a wait for an unreachable
+     * quorum ends there, and {@code withLock} releases what a cancelled section held. A SET already sent still counts
+     * once acknowledged (see the class comment).
      */
-    void run(long deadlineNanos) {
+    void run(long deadlineNanos, Duration grace) {
         this.deadlineNanos = deadlineNanos;
-        Mono<Long> deadline = Mono.delay(Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime())))
+        Mono<Long> cutOffTime = Mono.delay(Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime())).plus(grace))
                 .doOnNext(t -> cutOff = inFlight.get());
         Flux.range(0, workers)
                 .flatMap(worker -> Mono.defer(this::oneSection).repeat(this::goOn), workers)
-                .takeUntilOther(Mono.firstWithSignal(aborted.asMono(), deadline))
+                .takeUntilOther(Mono.firstWithSignal(aborted.asMono(), cutOffTime))
                 .blockLast();
     }
 
-    /** Sections still in flight at the deadline, which {@link #run} cancelled. */
+    /** Sections still in flight at the deadline plus the grace, which {@link #run} cancelled. */
     int cutOff() {
         return cutOff;
     }
 
     /**
      * Stops sending SETs and waits until every SET sent has its reply, at most {@code timeout}; a SET still unanswered
-     * then has an unknown outcome, and the counters cannot be checked exactly. Blocking; main thread only, after {@link #run} and before {@link #readCounters}.
+     * then has an unknown outcome, and the counters cannot be checked exactly. Blocking; main thread only, after
+     * {@link #run} and before {@link #readCounters}.
      *
      * @return the SETs that were still unanswered
      */
@@ -207,11 +213,13 @@ final class Workload {
 
     /** The deliberately non-atomic read-modify-write that only mutual exclusion keeps correct. */
     private Mono<Void> increment(int k) {
+        AtomicBoolean cancelled = new AtomicBoolean();
         Mono<Long> read = counter.get(counterKeys[k]).map(Long::parseLong).defaultIfEmpty(0L);
         if (!hold.isZero()) {
             read = read.delayElement(hold);
         }
-        return read.flatMap(value -> write(k, value + 1));
+        return read.flatMap(value -> cancelled.get() ? Mono.<Void>empty() : write(k, value + 1))
+                .doOnCancel(() -> cancelled.set(true));
     }
 
     /**
