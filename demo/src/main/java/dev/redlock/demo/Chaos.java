@@ -65,6 +65,8 @@ final class Chaos implements AutoCloseable {
     private volatile int restarts;
     private volatile int maxOutSeen;
     private volatile boolean closed;
+    /** Whether the chaos thread ended after {@link #stop()}; only then is the node state safe to read. */
+    private volatile boolean stopped;
 
     /**
      * Chaos on {@code nodes}, the lock client's nodes in its order; faults start {@link #FIRST_FAULT} after
@@ -255,34 +257,51 @@ final class Chaos implements AutoCloseable {
     }
 
     /**
-     * Stops injecting faults and resumes paused nodes, so that releases at the end are answered. Killed nodes stay
-     * down (they refuse connections at once). Blocking, bounded; idempotent.
+     * Stops injecting faults and resumes paused nodes, so that the releases at the end of the run are answered.
+     * Killed nodes stay down (they refuse connections at once) until {@link #close()}. Blocking, bounded; idempotent.
      */
-    @Override
-    public void close() {
+    void stop() {
         if (closed) {
             return;
         }
         closed = true;
         thread.shutdownNow();
-        boolean ended;
         try {
-            ended = thread.awaitTermination(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            stopped = thread.awaitTermination(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            ended = false;
         }
-        if (!ended) {
+        restore(State.PAUSED);
+    }
+
+    /**
+     * {@link #stop()}, then restarts the nodes it left killed, so that every node is up again as at the start and
+     * nothing is left reconnecting to a dead port while the clients shut down. Blocking, bounded; idempotent.
+     */
+    @Override
+    public void close() {
+        stop();
+        restore(State.KILLED);
+    }
+
+    /** Brings back the nodes in {@code state}; only once the chaos thread has ended (a stuck one keeps them). */
+    private synchronized void restore(State which) {
+        if (!stopped) {
             return; // a node operation is stuck; closing the nodes kills them anyway
         }
         for (int i = 0; i < nodes.size(); i++) {
-            if (state[i] == State.PAUSED) {
-                try {
+            if (state[i] != which) {
+                continue;
+            }
+            try {
+                if (which == State.PAUSED) {
                     nodes.get(i).resume();
-                    state[i] = State.UP;
-                } catch (RuntimeException e) {
-                    // closing the nodes kills it anyway
+                } else {
+                    nodes.get(i).restart();
                 }
+                state[i] = State.UP;
+            } catch (RuntimeException e) {
+                // closing the nodes kills it anyway
             }
         }
     }

@@ -291,7 +291,7 @@ public final class Demo implements Callable<Integer> {
                 elapsedNanos = System.nanoTime() - start;
                 Chaos c = resources.chaos;
                 if (c != null) {
-                    c.close(); // resumes paused nodes, so that the releases at the end are answered
+                    c.stop(); // resumes paused nodes, so that the releases at the end are answered
                 }
             }
         }
@@ -319,13 +319,14 @@ public final class Demo implements Callable<Integer> {
 
     /**
      * Under {@code --chaos} every fault is printed as it happens, and the warnings it causes are expected: Lettuce
-     * failing to reconnect to a killed node (on every attempt), the lock client holding out a restarted node or
-     * reconnecting to a paused one. They would only repeat the chaos lines on stderr, breaking the progress line, so
+     * failing to reconnect to a killed node (on every attempt) or using a connection the lock client closed, the
+     * lock client holding out a restarted node or reconnecting to a paused one. They would only repeat the chaos lines on stderr, breaking the progress line, so
      * they are raised to errors. Set before the first of those loggers exists; a {@code -D} setting of the same
      * property wins.
      */
     private static void quietExpectedWarnings() {
-        for (String logger : List.of("io.lettuce.core.protocol.ConnectionWatchdog", "dev.redlock.internal.node")) {
+        for (String logger : List.of("io.lettuce.core.protocol.ConnectionWatchdog", "io.lettuce.core.RedisChannelHandler",
+                "dev.redlock.internal.node")) {
             String key = "org.slf4j.simpleLogger.log." + logger;
             if (System.getProperty(key) == null) {
                 System.setProperty(key, "error");
