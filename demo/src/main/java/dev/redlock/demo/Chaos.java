@@ -111,10 +111,6 @@ final class Chaos implements AutoCloseable {
                 maxOutSeen, nodes.size(), seed);
     }
 
-    int faults() {
-        return kills + pauses + restarts;
-    }
-
     // == On the chaos thread ==
 
     private void fault() {
