@@ -18,11 +18,12 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.IterationParams;
 
 /**
- * Acquire + release throughput of one kind of lock ({@link ReadWriteLockBenchmark}, {@link MultiLockBenchmark}):
- * {@code inFlight} workers, each on its slot, acquire and release, again and again; one invocation is a batch of
- * {@value Batch#SIZE} cycles (the score is cycles per second), on {@code nodes} nodes the trial starts itself. After
- * each trial: what the nodes ran per cycle over the measurement iterations ({@link CommandStats}, one
- * {@code COMMANDS <label> ...} line) and a check for lock keys left behind ({@code LEFTOVER <label> ...}).
+ * Acquire + release throughput of one kind of lock ({@link ReadWriteLockBenchmark}, {@link MultiLockBenchmark}) or of
+ * one client setup ({@link MetricsOverheadBenchmark}): {@code inFlight} workers, each on its slot, acquire and
+ * release, again and again; one invocation is a batch of {@value Batch#SIZE} cycles (the score is cycles per second),
+ * on {@code nodes} nodes the trial starts itself. After each trial: what the nodes ran per cycle over the measurement
+ * iterations ({@link CommandStats}, one {@code COMMANDS <label> ...} line) and a check for lock keys left behind
+ * ({@code LEFTOVER <label> ...}).
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -54,6 +55,9 @@ public abstract class LockCyclesBenchmark {
     /** The trial's parameters in the {@code COMMANDS} line, {@code name=value} separated by spaces. */
     abstract String params();
 
+    /** Called at the end of each trial, after the {@code COMMANDS} line and before the leftover check; none here. */
+    void trialEnded() {}
+
     @Setup(Level.Trial)
     public void setUp() {
         env = start();
@@ -70,6 +74,7 @@ public abstract class LockCyclesBenchmark {
     public void tearDown() {
         try {
             System.out.println(window.line(label(), params(), env.servers));
+            trialEnded();
             env.verifyNoLocksLeft(label());
         } finally {
             env.close();

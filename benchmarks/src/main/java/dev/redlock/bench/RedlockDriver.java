@@ -6,6 +6,7 @@ import dev.redlock.ReactiveRedLock;
 import dev.redlock.RedLock;
 import dev.redlock.RestartGuard;
 import dev.redlock.fair.RedFairLock;
+import dev.redlock.metrics.LockMetricsRecorder;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -39,12 +40,18 @@ final class RedlockDriver implements LockDriver {
     }
 
     RedlockDriver(List<String> uris, LockOptions options, Kind kind) {
+        this(uris, options, kind, LockMetricsRecorder.NOOP);
+    }
+
+    /** With {@code recorder} installed on the client ({@code metricsRecorder}; {@code NOOP} is the default). */
+    RedlockDriver(List<String> uris, LockOptions options, Kind kind, LockMetricsRecorder recorder) {
         this.kind = kind;
         this.client = ReactiveRedLock.builder()
                 .nodes(uris.toArray(String[]::new))
                 // every trial starts its own nodes (Env): no lease can exist that they could have forgotten
                 .restartGuard(RestartGuard.RUN_ID)
                 .defaults(options)
+                .metricsRecorder(recorder)
                 .build();
         client.connect().block(Duration.ofSeconds(10));
     }

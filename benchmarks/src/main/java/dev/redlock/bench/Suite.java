@@ -144,7 +144,8 @@ public final class Suite {
     /** The benchmark classes, in the order the full suite runs them. */
     static final List<String> CLASSES = List.of("UncontendedBenchmark", "CycleLatencyBenchmark", "ContendedBenchmark",
             "HandoffFloorBenchmark", "WithLockBenchmark", "FencingBenchmark", "WatchdogBenchmark",
-            "SemaphoreBenchmark", "FairLockBenchmark", "ReadWriteLockBenchmark", "MultiLockBenchmark");
+            "SemaphoreBenchmark", "FairLockBenchmark", "ReadWriteLockBenchmark", "MultiLockBenchmark",
+            "MetricsOverheadBenchmark");
 
     /**
      * Every benchmark with its annotated parameters and iterations, plus the GC profiler; one JMH run per class (or
@@ -166,8 +167,9 @@ public final class Suite {
     /**
      * The quick plan: every benchmark method once, every implementation at least once (the plain Redisson lock on
      * 1 node, RedLock/MultiLock on 5; the semaphore, rate limiter, read-write and multi-key lock benchmarks for this
-     * library only; the fair lock on 5 nodes and Redisson's RFairLock on 1), 1 × 1 s warm-up (none for the read-write
-     * and multi-key locks) and 1 × 1 s measurement per trial, one fork per trial.
+     * library only; the fair lock on 5 nodes and Redisson's RFairLock on 1; the Micrometer binding on, 5 nodes),
+     * 1 × 1 s warm-up (none for the read-write and multi-key locks and the binding) and 1 × 1 s measurement per trial,
+     * one fork per trial.
      */
     static List<Options> quickPlan(Options cli) {
         return List.of(
@@ -198,7 +200,12 @@ public final class Suite {
                 quick(cli, "ReadWriteLockBenchmark").param("nodes", "1").param("inFlight", "16").param("lock", "read")
                         .param("impl", "redlock").warmupIterations(0).build(),
                 quick(cli, "MultiLockBenchmark").param("nodes", "5").param("inFlight", "16").param("keys", "3")
-                        .param("impl", "redlock").warmupIterations(0).build());
+                        .param("impl", "redlock").warmupIterations(0).build(),
+                // one trial without a warm-up iteration (about 5 s): the Micrometer binding on a Prometheus registry,
+                // 5 nodes, 16 in flight, with its METRICS line (the acquires it recorded); off and with Observations
+                // only in full runs
+                quick(cli, "MetricsOverheadBenchmark").param("nodes", "5").param("inFlight", "16")
+                        .param("metrics", "micrometer").warmupIterations(0).build());
     }
 
     private static ChainedOptionsBuilder quick(Options cli, String benchmarkClass) {

@@ -54,6 +54,8 @@ public final class Summary {
     private final List<Map<String, String>> handoffs = new ArrayList<>();
     private final List<Map<String, String>> watchdogs = new ArrayList<>();
     private final List<Map<String, String>> fairness = new ArrayList<>();
+    /** The {@code METRICS} lines of {@link MetricsOverheadBenchmark}. */
+    private final List<Map<String, String>> metricsLines = new ArrayList<>();
     /** The {@code COMMANDS} lines by their label ({@code fair}, {@code rw}, {@code multi}). */
     private final Map<String, List<Map<String, String>>> commands = new HashMap<>();
     private int leftoverChecks;
@@ -85,6 +87,10 @@ public final class Summary {
             at = line.indexOf("FAIRNESS scope=trial ");
             if (at >= 0) {
                 fairness.add(fields(line.substring(at)));
+            }
+            at = line.indexOf("METRICS metrics=");
+            if (at >= 0) {
+                metricsLines.add(fields(line.substring(at)));
             }
             at = line.indexOf("COMMANDS ");
             if (at >= 0) {
@@ -209,6 +215,24 @@ public final class Summary {
         return values;
     }
 
+    /** The {@code metric} of the rows with {@code kv} and each of {@code values} of {@code param}, in that order. */
+    private double[] scores(String benchmark, String metric, String param, String[] values, String... kv) {
+        double[] s = new double[values.length];
+        for (int i = 0; i < values.length; i++) {
+            s[i] = score(benchmark, metric, is(with(kv, param, values[i])));
+        }
+        return s;
+    }
+
+    /** The values formatted, joined by " / ". */
+    private static String fmts(double[] values) {
+        List<String> cells = new ArrayList<>();
+        for (double v : values) {
+            cells.add(fmt(v));
+        }
+        return String.join(" / ", cells);
+    }
+
     private static Predicate<Row> is(String... kv) {
         return r -> {
             for (int i = 0; i < kv.length; i += 2) {
@@ -242,6 +266,21 @@ public final class Summary {
         out.append(s).append('\n');
     }
 
+    /**
+     * The title of a table and a blank line, if the run has rows of {@code benchmark} with {@code metric} ("" for the
+     * score).
+     *
+     * @return whether it has
+     */
+    private boolean heading(String benchmark, String metric, String title) {
+        if (find(benchmark, metric, r -> true) == null) {
+            return false;
+        }
+        line(title);
+        line("");
+        return true;
+    }
+
     // == tables ==
 
     String render() {
@@ -257,6 +296,7 @@ public final class Summary {
         fairLock();
         readWriteLock();
         multiLock();
+        metricsOverhead();
         if (!failures.isEmpty()) {
             line("Trials that failed (see run.log): " + failures.size());
             failures.forEach(f -> line("- `" + f + "`"));
@@ -275,11 +315,9 @@ public final class Summary {
 
     private void uncontended() {
         String b = "UncontendedBenchmark.cycles";
-        if (find(b, "", r -> true) == null) {
+        if (!heading(b, "", "### Uncontended acquire + release, cycles/s (higher is better)")) {
             return;
         }
-        line("### Uncontended acquire + release, cycles/s (higher is better)");
-        line("");
         line("| nodes | in flight | redlock | raw floor | Redisson | Redisson MultiLock | redlock ÷ raw | redlock ÷ Redisson |"
                 + " redlock ÷ MultiLock | goal | |");
         line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
@@ -315,11 +353,9 @@ public final class Summary {
 
     private void latency() {
         String b = "CycleLatencyBenchmark.cycle";
-        if (find(b, "p0.50", r -> true) == null) {
+        if (!heading(b, "p0.50", "### One cycle with 1 in flight, latency p50 / p99 in µs (lower is better)")) {
             return;
         }
-        line("### One cycle with 1 in flight, latency p50 / p99 in µs (lower is better)");
-        line("");
         line("| nodes | redlock | raw floor | Redisson | Redisson MultiLock | redlock ÷ raw (p50) | redlock ÷ Redisson (p50) |"
                 + " goal | |");
         line("|---:|---:|---:|---:|---:|---:|---:|---|---|");
@@ -341,11 +377,10 @@ public final class Summary {
 
     private void allocation() {
         String b = "UncontendedBenchmark.cycles";
-        if (find(b, "gc.alloc.rate.norm", r -> true) == null) {
+        if (!heading(b, "gc.alloc.rate.norm",
+                "### Allocation per acquire + release, bytes (all JVM threads; `-prof gc`, `gc.alloc.rate.norm`)")) {
             return;
         }
-        line("### Allocation per acquire + release, bytes (all JVM threads; `-prof gc`, `gc.alloc.rate.norm`)");
-        line("");
         line("| nodes | in flight | redlock | raw floor | Redisson | Redisson MultiLock | redlock ÷ raw |");
         line("|---:|---:|---:|---:|---:|---:|---:|");
         for (int nodes : ints(b, "nodes")) {
@@ -366,11 +401,9 @@ public final class Summary {
 
     private void contended() {
         String b = "ContendedBenchmark.acquisitions";
-        if (find(b, "", r -> true) == null) {
+        if (!heading(b, "", "### Contended handoff: 16 workers, one key, 1 ms critical section")) {
             return;
         }
-        line("### Contended handoff: 16 workers, one key, 1 ms critical section");
-        line("");
         line("| nodes | impl | acquisitions/s | handoff gap p50 µs | handoff gap p99 µs | any-gap p50 µs |"
                 + " same worker again | goal | |");
         line("|---:|---|---:|---:|---:|---:|---:|---|---|");
@@ -404,11 +437,10 @@ public final class Summary {
 
     private void handoffFloor() {
         String b = "HandoffFloorBenchmark.handoff";
-        if (find(b, "p0.50", r -> true) == null) {
+        if (!heading(b, "p0.50",
+                "### Handoff floor: raw Lettuce hands the key to the next token on every node (no lock library)")) {
             return;
         }
-        line("### Handoff floor: raw Lettuce hands the key to the next token on every node (no lock library)");
-        line("");
         line("| nodes | release + acquire, pipelined: p50 / p99 µs | one combined script: p50 / p99 µs |"
                 + " redlock handoff gap p50 µs | gap ÷ pipelined floor |");
         line("|---:|---:|---:|---:|---:|");
@@ -470,11 +502,9 @@ public final class Summary {
 
     private void watchdog() {
         String b = "WatchdogBenchmark.cycles";
-        if (find(b, "", r -> true) == null) {
+        if (!heading(b, "", "### Watchdog: uncontended cycles/s (16 in flight) while the client holds renewed leases")) {
             return;
         }
-        line("### Watchdog: uncontended cycles/s (16 in flight) while the client holds renewed leases");
-        line("");
         line("| nodes | held leases | held lease time | cycles/s | ÷ held=0 | heap per held scope | held leases lost |");
         line("|---:|---:|---:|---:|---:|---:|---:|");
         for (int nodes : ints(b, "nodes")) {
@@ -500,11 +530,9 @@ public final class Summary {
 
     private void fencing() {
         String b = "FencingBenchmark.cycles";
-        if (find(b, "", r -> true) == null) {
+        if (!heading(b, "", "### Fencing tokens on vs off (this library), cycles/s")) {
             return;
         }
-        line("### Fencing tokens on vs off (this library), cycles/s");
-        line("");
         line("| nodes | in flight | fencing off | fencing on | on ÷ off |");
         line("|---:|---:|---:|---:|---:|");
         for (int nodes : ints(b, "nodes")) {
@@ -528,25 +556,19 @@ public final class Summary {
      */
     private void semaphore() {
         String b = "SemaphoreBenchmark.cycles";
-        if (find(b, "", r -> true) == null) {
+        if (!heading(b, "", "### Semaphore acquire + release of one permit, cycles/s (higher is better)")) {
             return;
         }
         boolean alloc = find(b, "gc.alloc.rate.norm", r -> true) != null;
-        line("### Semaphore acquire + release of one permit, cycles/s (higher is better)");
-        line("");
         line("| nodes | in flight | redlock | Redisson RPermitExpirableSemaphore | Redisson RSemaphore |"
                 + " redlock ÷ RPermitExpirable | redlock ÷ RSemaphore | goal | |"
                 + (alloc ? " bytes per cycle: redlock / RPermitExpirable / RSemaphore |" : ""));
         line("|---:|---:|---:|---:|---:|---:|---:|---|---|" + (alloc ? "---:|" : ""));
         for (int nodes : ints(b, "nodes")) {
             for (int inFlight : ints(b, "inFlight")) {
-                double[] s = new double[SEMAPHORES.length];
-                String[] bytes = new String[SEMAPHORES.length];
-                for (int i = 0; i < SEMAPHORES.length; i++) {
-                    Predicate<Row> m = is("nodes", "" + nodes, "inFlight", "" + inFlight, "impl", SEMAPHORES[i]);
-                    s[i] = score(b, "", m);
-                    bytes[i] = fmt(score(b, "gc.alloc.rate.norm", m));
-                }
+                String[] kv = {"nodes", "" + nodes, "inFlight", "" + inFlight};
+                double[] s = scores(b, "", "impl", SEMAPHORES, kv);
+                String bytes = fmts(scores(b, "gc.alloc.rate.norm", "impl", SEMAPHORES, kv));
                 if (Double.isNaN(s[0])) {
                     continue;
                 }
@@ -556,7 +578,7 @@ public final class Summary {
                         (Double.isNaN(s[1]) || s[0] >= factor * s[1]) && (Double.isNaN(s[2]) || s[0] >= factor * s[2]));
                 line("| " + nodes + " | " + inFlight + " | " + fmt(s[0]) + " | " + fmt(s[1]) + " | " + fmt(s[2]) + " | "
                         + ratio(s[0], s[1]) + " | " + ratio(s[0], s[2]) + " | " + goal + " | " + verdict + " |"
-                        + (alloc ? " " + String.join(" / ", bytes) + " |" : ""));
+                        + (alloc ? " " + bytes + " |" : ""));
             }
         }
         line("");
@@ -575,11 +597,9 @@ public final class Summary {
      */
     private void fairLock() {
         String b = "FairLockBenchmark.acquisitions";
-        if (find(b, "", r -> true) == null) {
+        if (!heading(b, "", "### Fair lock: contended handoff and fairness, one key, 1 ms critical section")) {
             return;
         }
-        line("### Fair lock: contended handoff and fairness, one key, 1 ms critical section");
-        line("");
         line("| nodes | impl | clients × workers | acquisitions/s | gap p50 µs | gap p99 µs | share per client % |"
                 + " one worker's share, min–max % | wait p50 / p99 ms | longest wait ms | gap p50 ÷ plain |"
                 + " gap p50 ÷ RFairLock | goal | |");
@@ -641,8 +661,13 @@ public final class Summary {
 
     /** The last {@code COMMANDS} line of {@code label} whose fields have these values. */
     private Map<String, String> commandsOf(String label, String... kv) {
+        return lastOf(commands.getOrDefault(label, List.of()), kv);
+    }
+
+    /** The last of {@code lines} whose fields have these values. */
+    private static Map<String, String> lastOf(List<Map<String, String>> lines, String... kv) {
         Map<String, String> found = null;
-        for (Map<String, String> c : commands.getOrDefault(label, List.of())) {
+        for (Map<String, String> c : lines) {
             boolean match = true;
             for (int i = 0; i < kv.length; i += 2) {
                 match &= kv[i + 1].equals(c.get(kv[i]));
@@ -685,11 +710,9 @@ public final class Summary {
      */
     private void readWriteLock() {
         String b = "ReadWriteLockBenchmark.cycles";
-        if (find(b, "", r -> true) == null) {
+        if (!heading(b, "", "### Read-write lock acquire + release, cycles/s (higher is better)")) {
             return;
         }
-        line("### Read-write lock acquire + release, cycles/s (higher is better)");
-        line("");
         line("| nodes | in flight | lock | redlock | Redisson RReadWriteLock | redlock ÷ Redisson | goal | |"
                 + " scripts per cycle: redlock / Redisson | commands per cycle | server µs per cycle |");
         line("|---:|---:|---|---:|---:|---:|---|---|---:|---:|---:|");
@@ -730,11 +753,9 @@ public final class Summary {
      */
     private void multiLock() {
         String b = "MultiLockBenchmark.cycles";
-        if (find(b, "", r -> true) == null) {
+        if (!heading(b, "", "### Multi-key lock acquire + release, cycles/s (higher is better)")) {
             return;
         }
-        line("### Multi-key lock acquire + release, cycles/s (higher is better)");
-        line("");
         line("| nodes | keys | in flight | redlock | MultiLock, every node | MultiLock, first node |"
                 + " redlock ÷ MultiLock every node | redlock ÷ MultiLock first node | goal | every node | first node |"
                 + " scripts per cycle: redlock / every node / first node | commands per cycle |"
@@ -768,6 +789,50 @@ public final class Summary {
                 + " 1 node the two are the same lock. Per cycle, all nodes together (`INFO commandstats` over the"
                 + " measurement iterations): scripts run, calls of all commands (those inside scripts included) and"
                 + " the server time of all commands.");
+        line("");
+    }
+
+    private static final String[] METRICS = {"off", "micrometer", "micrometerObserved"};
+
+    /**
+     * The Micrometer binding's table (issue 14): cycles/s with the binding off, on ({@code micrometer}: a Prometheus
+     * registry, default options) and on with Observations; the goal is the binding at least 0.95 × off. Then the
+     * allocation per cycle and the acquires the binding recorded ({@code METRICS} lines).
+     */
+    private void metricsOverhead() {
+        String b = "MetricsOverheadBenchmark.cycles";
+        if (!heading(b, "",
+                "### Micrometer binding on and off, uncontended acquire + release, cycles/s (higher is better)")) {
+            return;
+        }
+        line("| nodes | in flight | off | micrometer | micrometer + Observations | micrometer ÷ off |"
+                + " + Observations ÷ off | goal | | bytes per cycle: off / micrometer / + Observations |"
+                + " acquires recorded: micrometer / + Observations |");
+        line("|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|");
+        for (int nodes : ints(b, "nodes")) {
+            for (int inFlight : ints(b, "inFlight")) {
+                String[] kv = {"nodes", "" + nodes, "inFlight", "" + inFlight};
+                double[] s = scores(b, "", "metrics", METRICS, kv);
+                String bytes = fmts(scores(b, "gc.alloc.rate.norm", "metrics", METRICS, kv));
+                if (Double.isNaN(s[0]) && Double.isNaN(s[1])) {
+                    continue;
+                }
+                List<String> recorded = new ArrayList<>();
+                for (String metrics : new String[] {"micrometer", "micrometerObserved"}) {
+                    Map<String, String> recorder = lastOf(metricsLines, with(kv, "metrics", metrics));
+                    recorded.add(recorder == null ? "–" : recorder.get("acquired"));
+                }
+                line("| " + nodes + " | " + inFlight + " | " + fmt(s[0]) + " | " + fmt(s[1]) + " | " + fmt(s[2]) + " | "
+                        + ratio(s[1], s[0]) + " | " + ratio(s[2], s[0]) + " | ≥ 0.95 × off | "
+                        + check(!Double.isNaN(s[0]) && !Double.isNaN(s[1]), s[1] >= 0.95 * s[0]) + " | "
+                        + bytes + " | " + String.join(" / ", recorded) + " |");
+            }
+        }
+        line("");
+        line("One client, default options; `micrometer` is `RedlockMetrics` with its defaults (percentile histograms on)"
+                + " on a `PrometheusMeterRegistry`; `+ Observations` adds an `ObservationRegistry` with a"
+                + " `DefaultMeterObservationHandler` on the same registry. Acquires recorded: the `redlock.acquire`"
+                + " timer's count of acquired outcomes over the whole trial (`METRICS` lines).");
         line("");
     }
 }

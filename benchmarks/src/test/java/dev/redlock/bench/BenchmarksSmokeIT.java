@@ -21,8 +21,9 @@ import org.openjdk.jmh.runner.options.VerboseMode;
 /**
  * Smoke test of the benchmark suite: runs the quick mode ({@link Suite#quickPlan}) and checks that every benchmark
  * method produced a result, that every lock implementation ran, that the contended runs (the fair lock's too) saw no
- * violation of mutual exclusion and left no lock key or waiter queue behind, and that the read-write and multi-key
- * lock trials reported what the nodes ran. No timing is asserted.
+ * violation of mutual exclusion and left no lock key or waiter queue behind, that the read-write and multi-key
+ * lock trials reported what the nodes ran, and that the Micrometer binding's trial recorded its acquires. No timing is
+ * asserted.
  *
  * <p>Each trial runs in a forked JVM (one fork per trial, as in real runs): the benchmarks start Redisson, whose
  * Netty threads may block in ways BlockHound would flag in-process, and a forked JVM measures what users would run.
@@ -79,6 +80,10 @@ class BenchmarksSmokeIT {
         assertThat(log).as("commands line and leftover check of the multi-key lock")
                 .containsPattern("COMMANDS multi impl=redlock nodes=5 inFlight=16 keys=3 acquisitions=[1-9]")
                 .contains("LEFTOVER multi impl=redlock nodes=5 keys=0");
+        assertThat(log).as("commands line, leftover check and recorded acquires of the Micrometer binding")
+                .containsPattern("COMMANDS metrics metrics=micrometer nodes=5 inFlight=16 acquisitions=[1-9]")
+                .containsPattern("METRICS metrics=micrometer nodes=5 inFlight=16 acquired=[1-9]\\d* released=[1-9]")
+                .contains("LEFTOVER metrics impl=redlock nodes=5 keys=0");
         assertThat(log).as("lock keys left after a trial").contains("LEFTOVER ").doesNotContainPattern("LEFTOVER .* keys=[1-9]");
         assertThat(Files.readString(out.resolve("summary.md"), StandardCharsets.UTF_8))
                 .contains("### Uncontended acquire + release")
@@ -86,6 +91,7 @@ class BenchmarksSmokeIT {
                 .contains("### Semaphore acquire + release")
                 .contains("### Fair lock: contended handoff")
                 .contains("### Read-write lock acquire + release")
-                .contains("### Multi-key lock acquire + release");
+                .contains("### Multi-key lock acquire + release")
+                .contains("### Micrometer binding on and off");
     }
 }

@@ -109,4 +109,20 @@ class SummaryTest {
                 .contains("| 5 | 3 | 16 | 5,000 | 1,000 | 2,000 | 5.00 | 2.50 | ≥ 4 × | met | **not met** |"
                         + " – / 45.00 / – | – / 150.00 / – | – / 700.0 / – |");
     }
+
+    @Test
+    void rendersTheMetricsBindingTableWithTheRatioToOffAndTheAcquiresRecorded() throws Exception {
+        Path csv = Path.of(SummaryTest.class.getResource("/summary-metrics.csv").toURI());
+        String md = Summary.render(csv, List.of(
+                "METRICS metrics=micrometer nodes=5 inFlight=16 acquired=120000 released=120000 observed=0"
+                        + " scrapeBytes=9000",
+                "Iteration   5: METRICS metrics=micrometerObserved nodes=5 inFlight=16 acquired=110000 released=110000"
+                        + " observed=110000 scrapeBytes=12000"));
+        assertThat(md).contains("### Micrometer binding on and off");
+        // 9600 / 10000 = 0.96 >= 0.95: met; 9000 / 10000 = 0.90 with Observations (no goal)
+        assertThat(md).contains("| 5 | 16 | 10,000 | 9,600 | 9,000 | 0.96 | 0.90 | ≥ 0.95 × off | met |"
+                + " 18,000 / 19,000 / 21,000 | 120000 / 110000 |");
+        // 1800 / 2000 = 0.90 < 0.95
+        assertThat(md).contains("| 5 | 1 | 2,000 | 1,800 | – | 0.90 | – | ≥ 0.95 × off | **not met** | – / – / – | – / – |");
+    }
 }
