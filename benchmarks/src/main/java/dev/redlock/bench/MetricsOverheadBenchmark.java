@@ -41,6 +41,7 @@ import org.openjdk.jmh.annotations.Param;
  */
 public class MetricsOverheadBenchmark extends LockCyclesBenchmark {
 
+    /** The recorder on the client: {@code off}, {@code micrometer} or {@code micrometerObserved}. */
     @Param({"off", "micrometer", "micrometerObserved"})
     public String metrics;
 
