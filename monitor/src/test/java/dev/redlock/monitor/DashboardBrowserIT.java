@@ -84,9 +84,10 @@ class DashboardBrowserIT {
             browser.get(f.server.dashboardUrl().toString());
 
             List<String> nodes = servers.list().stream().map(s -> "127.0.0.1:" + s.port()).toList();
-            Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            // generous for a loaded machine (the first load and poll take well under a second otherwise)
+            Awaitility.await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
                 for (String node : nodes) {
-                    assertThat(row(browser, node).getAttribute("data-state")).as(node).isEqualTo("up");
+                    assertThat(state(browser, node)).as(node).isEqualTo("up");
                 }
                 assertThat(browser.findElement(By.id("status")).getAttribute("data-status")).isEqualTo("up");
                 assertThat(points(browser, "chart-rate")).isGreaterThanOrEqualTo(1);
@@ -102,11 +103,12 @@ class DashboardBrowserIT {
                 assertThat(browser.findElements(By.cssSelector("#events li[data-type='ACQUIRED']"))).isNotEmpty();
             });
 
-            servers.get(2).kill();
+            soak();
             mark("charts grew");
+            servers.get(2).kill();
             Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-                assertThat(row(browser, nodes.get(2)).getAttribute("data-state")).isEqualTo("down");
-                assertThat(row(browser, nodes.get(0)).getAttribute("data-state")).isEqualTo("up");
+                assertThat(state(browser, nodes.get(2))).isEqualTo("down");
+                assertThat(state(browser, nodes.get(0))).isEqualTo("up");
                 assertThat(browser.findElements(By.cssSelector("#node-events li[data-type='NODE_DOWN']"))).isNotEmpty();
             });
             // two more polls, so that the charts show the locks going on with a node down
@@ -114,6 +116,7 @@ class DashboardBrowserIT {
             int afterKill = points(browser, "chart-rate");
             Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> points(browser, "chart-rate") >= afterKill + 2
                     || points(browser, "chart-rate") >= 120);
+            soak();
         } finally {
             try {
                 if (driver == null) {
@@ -165,6 +168,15 @@ class DashboardBrowserIT {
     }
 
     private static final long T0 = System.nanoTime();
+    /**
+     * Seconds to let the page run before and after the kill (0 by default): {@code -Ddashboard.soakSeconds=30} makes
+     * a screenshot with fuller charts, such as the one in the README.
+     */
+    private static final int SOAK_SECONDS = Integer.getInteger("dashboard.soakSeconds", 0);
+
+    private static void soak() throws InterruptedException {
+        Thread.sleep(SOAK_SECONDS * 1000L);
+    }
 
     private static void mark(String what) {
         System.err.printf("%6d ms %s%n", (System.nanoTime() - T0) / 1_000_000, what);
@@ -175,8 +187,10 @@ class DashboardBrowserIT {
         Files.write(SCREENSHOT, driver.getScreenshotAs(OutputType.BYTES));
     }
 
-    private static WebElement row(WebDriver browser, String node) {
-        return browser.findElement(By.cssSelector("#nodes tr[data-node='" + node + "']"));
+    /** The {@code data-state} of the node's row, or {@code "no row"} before the page shows it. */
+    private static String state(WebDriver browser, String node) {
+        List<WebElement> rows = browser.findElements(By.cssSelector("#nodes tr[data-node='" + node + "']"));
+        return rows.isEmpty() ? "no row" : rows.get(0).getAttribute("data-state");
     }
 
     private static int points(WebDriver browser, String chart) {

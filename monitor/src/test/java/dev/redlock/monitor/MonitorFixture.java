@@ -28,6 +28,8 @@ final class MonitorFixture implements AutoCloseable {
                 .nodes(servers.uris().toArray(String[]::new))
                 .restartGuard(RestartGuard.OFF)
                 .healthCheckInterval(Duration.ofMillis(100))
+                // the default 1 s is too short for a first connection on a busy CI machine
+                .connectTimeout(Duration.ofSeconds(3))
                 .metricsRecorder(stats)
                 .defaults(LockOptions.builder().leaseTime(Duration.ofSeconds(10)).maxWait(Duration.ofSeconds(5)).build())
                 .build();
