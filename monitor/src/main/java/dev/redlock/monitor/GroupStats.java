@@ -22,6 +22,7 @@ final class GroupStats {
     private static final AcquireOutcome[] OUTCOMES = AcquireOutcome.values();
     private static final LeaseLostException.Reason[] REASONS = LeaseLostException.Reason.values();
     private static final int DIGITS = 2;
+    private static final long MIN_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
     // a fixed range, 1 us to a day (LockStats clamps longer durations): a recorder that had to grow would take its
     // lock while recording, on the client's event loops; fixed, recording stays wait-free (about 32 KB a histogram)
     private static final long HIGHEST_MICROS = TimeUnit.DAYS.toMicros(1);
@@ -85,6 +86,11 @@ final class GroupStats {
     /** Closes the current slice, drops the slices that ended before the window, and sums up. */
     synchronized Snapshot snapshot(long nowNanos) {
         long[] counts = sum(outcomes);
+        if (!slices.isEmpty() && nowNanos - sliceStart < MIN_SLICE_NANOS) {
+            // read again within a moment: the figures of the last slice do, so that however often the statistics
+            // are read, a window holds at most WINDOW / MIN_SLICE slices
+            return summary(counts, nowNanos);
+        }
         waitRecycle = waitRecorder.getIntervalHistogram(waitRecycle);
         holdRecycle = holdRecorder.getIntervalHistogram(holdRecycle);
         Slice slice = new Slice(sliceStart, countsAtSliceStart, packed(waitRecycle), packed(holdRecycle));
@@ -98,7 +104,10 @@ final class GroupStats {
         while (slices.size() > 1 && slices.peekFirst() != null && slicesSecondStart() <= windowStart) {
             slices.removeFirst();
         }
+        return summary(counts, nowNanos);
+    }
 
+    private Snapshot summary(long[] counts, long nowNanos) {
         Slice oldest = slices.getFirst();
         double seconds = Math.max(1e-3, (nowNanos - oldest.start) / 1e9);
         double[] rates = new double[OUTCOMES.length];

@@ -62,7 +62,7 @@ public final class LockStats implements LockMetricsRecorder {
     private final Function<String, String> keyToGroup;
     private final LongSupplier nanoClock;
     private final ConcurrentHashMap<String, GroupStats> groups = new ConcurrentHashMap<>();
-    // counts the groups made so far (not the map's size, which cannot reserve a slot atomically)
+    // the groups made so far, "other" aside
     private final AtomicInteger groupCount = new AtomicInteger();
     private final long startNanos;
 
@@ -168,11 +168,20 @@ public final class LockStats implements LockMetricsRecorder {
         if (stats != null) {
             return stats;
         }
-        if (!group.equals(OTHER_GROUP) && groupCount.getAndIncrement() >= MAX_GROUPS) {
-            // full: stays counted above the limit, so that later new groups do not try again
-            group = OTHER_GROUP;
+        // a slot is taken only by the call that makes the group (inside computeIfAbsent): exact, and the count
+        // never moves once the groups are full, however many names come
+        stats = groups.computeIfAbsent(group, g -> g.equals(OTHER_GROUP) || takeSlot()
+                ? new GroupStats(nanoClock.getAsLong()) : null);
+        return stats != null ? stats : groups.computeIfAbsent(OTHER_GROUP, g -> new GroupStats(nanoClock.getAsLong()));
+    }
+
+    private boolean takeSlot() {
+        for (int n = groupCount.get(); n < MAX_GROUPS; n = groupCount.get()) {
+            if (groupCount.compareAndSet(n, n + 1)) {
+                return true;
+            }
         }
-        return groups.computeIfAbsent(group, g -> new GroupStats(nanoClock.getAsLong()));
+        return false;
     }
 
     private String groupOf(String name) {

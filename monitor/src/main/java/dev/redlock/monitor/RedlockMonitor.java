@@ -24,7 +24,8 @@ import reactor.netty.http.server.HttpServer;
  *       {@link Builder#stats}, all groups or one (404 for an unknown group, 400 for a name that no group can have);
  *   <li>{@code GET /events}: server-sent events, one JSON {@code data:} line per lease or node event of
  *       {@link ReactiveRedLock#events()}, and a comment line as heartbeat; each stream buffers at most 256 events
- *       for a slow reader and then drops the oldest, so no client slows the locks or grows memory;
+ *       for a slow reader and then drops the oldest, so no client slows the locks or grows memory; at most 64
+ *       streams at once, more get 503;
  *   <li>{@code GET /metrics}: the Prometheus scrape of the registry given to {@link Builder#prometheus} (404
  *       without one);
  *   <li>{@code GET /dashboard}: a live page over the above, served from the jar.

@@ -178,6 +178,7 @@ class DashboardBrowserIT {
         Thread.sleep(SOAK_SECONDS * 1000L);
     }
 
+    /** Logs how long the test took to reach a step (in its output file): the module's tests have a time budget. */
     private static void mark(String what) {
         System.err.printf("%6d ms %s%n", (System.nanoTime() - T0) / 1_000_000, what);
     }

@@ -12,7 +12,8 @@ import reactor.netty.http.client.HttpClient;
 /** A client over the test nodes, its statistics and a monitor server on an ephemeral loopback port. */
 final class MonitorFixture implements AutoCloseable {
 
-    static final HttpClient HTTP = HttpClient.create().responseTimeout(Duration.ofSeconds(5));
+    // generous: a loaded CI machine can be slow, and a request that fails says which one (see request)
+    static final HttpClient HTTP = HttpClient.create().responseTimeout(Duration.ofSeconds(10));
 
     final ReactiveRedLock client;
     final LockStats stats;
@@ -68,7 +69,8 @@ final class MonitorFixture implements AutoCloseable {
                         .map(text -> new Reply(response.status().code(),
                                 response.responseHeaders().get("Content-Type", ""),
                                 response.responseHeaders().get("WWW-Authenticate", ""), text)))
-                .block(Duration.ofSeconds(10));
+                .onErrorMap(e -> new AssertionError(method + " " + path + " failed: " + e, e))
+                .block(Duration.ofSeconds(15));
     }
 
     @Override

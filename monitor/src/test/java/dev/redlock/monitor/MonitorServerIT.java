@@ -163,7 +163,7 @@ class MonitorServerIT {
     }
 
     @Test
-    void badRequestsGetShortClientErrors(@RedisNodes(3) RedisServers servers) throws IOException {
+    void badRequestsGetShortClientErrors(@RedisNodes(3) RedisServers servers) throws Exception {
         try (MonitorFixture f = new MonitorFixture(servers)) {
             f.client.lock("bad:k").withLockMono(lease -> Mono.just(1)).block(Duration.ofSeconds(5));
             assertThat(f.get("/stats/all").status()).isEqualTo(200);
