@@ -151,6 +151,11 @@ public final class LockStats implements LockMetricsRecorder {
         return new ArrayList<>(groups.keySet());
     }
 
+    /** Whether the group exists (has recorded something). Cheap, changes nothing. */
+    boolean hasGroup(String group) {
+        return groups.containsKey(group);
+    }
+
     /** The group's statistics now; empty for an unknown group. Swaps recorder buffers: call where blocking is fine. */
     Optional<GroupStats.Snapshot> snapshot(String group) {
         GroupStats stats = groups.get(group);

@@ -76,6 +76,13 @@ final class MonitorHandler implements BiFunction<HttpServerRequest, HttpServerRe
 
     @Override
     public Publisher<Void> apply(HttpServerRequest request, HttpServerResponse response) {
+        // Answers once the request has been read to its end (a GET has no body; anything sent is discarded). A
+        // response that completed while the request was still being read could leave the next request of a
+        // kept-alive connection unanswered.
+        return request.receive().then().then(Mono.defer(() -> Mono.from(answer(request, response))));
+    }
+
+    private Publisher<Void> answer(HttpServerRequest request, HttpServerResponse response) {
         response.header("X-Content-Type-Options", "nosniff").header(HttpHeaderNames.CACHE_CONTROL, "no-store");
         QueryStringDecoder uri = new QueryStringDecoder(request.uri());
         if (!authorized(request, uri)) {
@@ -234,11 +241,11 @@ final class MonitorHandler implements BiFunction<HttpServerRequest, HttpServerRe
         if (lockStats == null) {
             return noStats(response);
         }
-        return Mono.fromCallable(() -> lockStats.snapshot(group))
-                .subscribeOn(Schedulers.boundedElastic())
-                .flatMap(snapshot -> Mono.from(snapshot.isEmpty()
-                        ? text(response, HttpResponseStatus.NOT_FOUND, "no such group")
-                        : json(response, HttpResponseStatus.OK, group(new Json(), group, snapshot.get()))));
+        if (!lockStats.hasGroup(group)) {
+            return text(response, HttpResponseStatus.NOT_FOUND, "no such group");
+        }
+        // groups are never removed: the snapshot finds it
+        return sendJson(response, () -> group(new Json(), group, lockStats.snapshot(group).orElseThrow()));
     }
 
     /** Whether {@code group}, as it came in the raw path, can name a group of {@link LockStats}. */
@@ -370,10 +377,15 @@ final class MonitorHandler implements BiFunction<HttpServerRequest, HttpServerRe
         return q < 0 ? "" : uri.substring(q);
     }
 
+    /**
+     * Sends 200 and a document built on {@link Schedulers#boundedElastic()}. The send itself is subscribed here, on
+     * the event loop, with the body arriving later: a response sent from another thread could leave the next
+     * request of a kept-alive connection unanswered.
+     */
     private static Publisher<Void> sendJson(HttpServerResponse response, Supplier<Json> json) {
-        return Mono.fromSupplier(json)
-                .subscribeOn(Schedulers.boundedElastic())
-                .flatMap(body -> Mono.from(json(response, HttpResponseStatus.OK, body)));
+        Mono<String> body = Mono.fromSupplier(() -> json.get().toString()).subscribeOn(Schedulers.boundedElastic());
+        return response.status(HttpResponseStatus.OK).header(HttpHeaderNames.CONTENT_TYPE, JSON)
+                .sendString(body, StandardCharsets.UTF_8).then();
     }
 
     private static Publisher<Void> json(HttpServerResponse response, HttpResponseStatus status, Json json) {

@@ -184,6 +184,8 @@ class MonitorServerIT {
             assertClientError(f.get("/stats/unknown"), 404);
             assertClientError(f.request("POST", "/health", Map.of()), 405);
             assertClientError(f.request("DELETE", "/stats/all", Map.of()), 405);
+            MonitorFixture.Reply root = f.get("/");
+            assertThat(root.status()).as("/ leads to the page").isEqualTo(302);
             // the server still answers after all of that
             assertThat(f.get("/health").status()).isEqualTo(200);
         }
@@ -257,6 +259,29 @@ class MonitorServerIT {
             } finally {
                 stalled.dispose();
                 idle.forEach(BaseSubscriber::dispose);
+            }
+        }
+    }
+
+    /**
+     * One kept-alive connection gets an answer to every request, whatever the previous answer was (sent at once or
+     * from another thread, 200 or 4xx).
+     */
+    @Test
+    void aKeptAliveConnectionGetsEveryAnswer(@RedisNodes(3) RedisServers servers) throws Exception {
+        try (MonitorFixture f = new MonitorFixture(servers)) {
+            f.client.lock("alive:k").withLockMono(lease -> Mono.just(1)).block(Duration.ofSeconds(5));
+            // the JDK client keeps one connection for requests made one after another
+            java.net.http.HttpClient jdk = java.net.http.HttpClient.newBuilder()
+                    .version(java.net.http.HttpClient.Version.HTTP_1_1).build();
+            for (int i = 0; i < 100; i++) {
+                for (String path : List.of("/stats/all", "/nope", "/health/extra", "/stats/..%2f", "/health")) {
+                    java.net.http.HttpResponse<String> response = jdk.send(java.net.http.HttpRequest
+                                    .newBuilder(java.net.URI.create(f.server.url() + path))
+                                    .timeout(Duration.ofSeconds(5)).build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofString());
+                    assertThat(response.statusCode()).as(i + " " + path).isIn(200, 400, 404);
+                }
             }
         }
     }
