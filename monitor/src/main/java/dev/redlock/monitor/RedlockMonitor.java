@@ -47,6 +47,7 @@ public final class RedlockMonitor {
     public static final int DEFAULT_PORT = 9464;
 
     static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(15);
+    private static final Duration IDLE_TIMEOUT = Duration.ofMinutes(1);
     private static final String DASHBOARD = "dashboard.html";
 
     private final ReactiveRedLock client;
@@ -105,6 +106,9 @@ public final class RedlockMonitor {
                     return HttpServer.create()
                             .host(host)
                             .port(port)
+                            // a kept-alive connection that sends no next request is closed after a minute, so
+                            // idle clients cannot hold connections open for good
+                            .idleTimeout(IDLE_TIMEOUT)
                             .handle(handler)
                             .bind()
                             .map(server -> new MonitorServer(server, host, stopped));
