@@ -6,14 +6,22 @@ import dev.redlock.ReactiveRedLock;
 import dev.redlock.RedLockBuilder;
 import dev.redlock.RedisNode;
 import dev.redlock.RestartGuard;
+import dev.redlock.metrics.LockMetricsRecorder;
+import dev.redlock.micrometer.RedlockMetrics;
+import dev.redlock.monitor.LockStats;
+import dev.redlock.monitor.MonitorServer;
+import dev.redlock.monitor.RedlockMonitor;
 import dev.redlock.testkit.RedisServer;
 import dev.redlock.testkit.RedisServers;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.Console;
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.net.BindException;
 import java.lang.reflect.Method;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -91,6 +99,7 @@ public final class Demo implements Callable<Integer> {
     static final int EMBEDDED_NODES = 5;
     static final Duration MAX_WAIT = Duration.ofSeconds(30);
     private static final Duration WARM_UP_TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration MONITOR_START_TIMEOUT = Duration.ofSeconds(10);
     /** How long sections in flight at the end may still take before they are cancelled (as the help says). */
     static final Duration END_GRACE = Duration.ofSeconds(1);
     /** The data node's command timeout, and how long the end of the run waits for SET replies. */
@@ -154,8 +163,21 @@ public final class Demo implements Callable<Integer> {
                     + " a restarted one is held out that long.")
     RestartGuard restartGuard;
 
+    @Option(names = "--monitor-port", defaultValue = "9464", paramLabel = "PORT",
+            description = "Port of the monitoring server on 127.0.0.1: the live dashboard at /dashboard, /health,"
+                    + " /stats, /events and /metrics (Prometheus) while the demo runs; 0 picks a free port, and so"
+                    + " does a taken default (default: ${DEFAULT-VALUE}).")
+    int monitorPort;
+
+    @Option(names = "--no-monitor", description = "Do not start the monitoring server.")
+    boolean noMonitor;
+
     @Spec
     CommandSpec spec;
+
+    /** The monitoring server's figures, made with the client ({@link #instrument}) and served by {@link #observe}. */
+    private PrometheusMeterRegistry prometheus;
+    private LockStats stats;
 
     private final PrintStream out;
     private final PrintStream err;
@@ -305,7 +327,14 @@ public final class Demo implements Callable<Integer> {
      * recorder) goes here, for the embedded nodes and {@code --nodes} alike. Adds nothing yet.
      */
     private RedLockBuilder instrument(RedLockBuilder builder) {
-        return builder;
+        if (noMonitor) {
+            return builder;
+        }
+        // one group per hot key (few: --keys), so the dashboard and the meters show each key
+        prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        stats = LockStats.groupedBy(key -> key);
+        RedlockMetrics metrics = RedlockMetrics.builder(prometheus).groupBy(key -> key).build();
+        return builder.metricsRecorder(LockMetricsRecorder.composite(metrics, stats));
     }
 
     /**
@@ -314,7 +343,37 @@ public final class Demo implements Callable<Integer> {
      * close at exit; it is closed before the client. Starts nothing yet.
      */
     private AutoCloseable observe(ReactiveRedLock redlock) {
-        return () -> { };
+        if (noMonitor) {
+            return () -> { };
+        }
+        MonitorServer server;
+        try {
+            server = startMonitor(redlock, monitorPort);
+        } catch (RuntimeException e) {
+            if (monitorPort == 0 || !isAddressInUse(e)) {
+                throw e;
+            }
+            out.printf("Monitor: port %d is taken, using a free one%n", monitorPort);
+            server = startMonitor(redlock, 0);
+        }
+        out.printf("Dashboard: %s   (also /health, /stats, /events, /metrics; live while the demo runs)%n",
+                server.dashboardUrl());
+        return server;
+    }
+
+    private MonitorServer startMonitor(ReactiveRedLock redlock, int port) {
+        return RedlockMonitor.builder(redlock).stats(stats).prometheus(prometheus).port(port).build().start()
+                .block(MONITOR_START_TIMEOUT);
+    }
+
+    private static boolean isAddressInUse(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof BindException
+                    || String.valueOf(t.getMessage()).toLowerCase(Locale.ROOT).contains("address already in use")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -475,6 +534,9 @@ public final class Demo implements Callable<Integer> {
         }
         if (chaosSeed != null && !chaos) {
             throw usage("--chaos-seed needs --chaos");
+        }
+        if (monitorPort < 0 || monitorPort > 65_535) {
+            throw usage("--monitor-port must be between 0 (a free port) and 65535, got " + monitorPort);
         }
         if (nodes != null && data == null) {
             throw usage("--nodes needs --data redis://host:port, a Redis for the counters that is not a lock node,"

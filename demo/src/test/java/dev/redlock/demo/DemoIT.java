@@ -21,6 +21,7 @@ class DemoIT {
                 "Leases lost:  0", "Errors:       0", "(embedded, stopped at exit)");
         assertThat(run.lastLine()).isEqualTo("RESULT: PASS");
         assertPassingRows(run, 3);
+        assertThat(run.out).containsPattern("Dashboard: http://127\\.0\\.0\\.1:\\d+/dashboard ");
         assertThat(run.out).containsPattern("\\[ ?\\ds/3s\\] ops/s +\\d+  wait p50 .* ms p99 .* ms  lost 0  errors 0");
         assertThat(DemoRun.redisChildren()).as("redis-server processes left behind").isZero();
     }

@@ -23,7 +23,7 @@ class DemoOptionsTest {
                 .contains("--hold=T", "(default: 2ms)")
                 .contains("--lease=T", "(default: 5s)")
                 .contains("--nodes=URI[,URI...]", "embedded")
-                .contains("--data=URI", "--chaos", "--chaos-seed=SEED")
+                .contains("--data=URI", "--chaos", "--chaos-seed=SEED", "--monitor-port=PORT", "--no-monitor")
                 .contains("--help", "--version");
     }
 
@@ -55,6 +55,7 @@ class DemoOptionsTest {
         "--data http://127.0.0.1:6390                               | Invalid value for option '--data'",
         "--chaos --nodes redis://127.0.0.1:6379,redis://127.0.0.1:6380,redis://127.0.0.1:6381 --data redis://127.0.0.1:6390 | --chaos kills, pauses and restarts lock nodes, so it runs only on the embedded nodes",
         "--chaos-seed 7                                             | --chaos-seed needs --chaos",
+        "--monitor-port 70000                                       | --monitor-port must be between 0 (a free port) and 65535, got 70000",
         "--chaos --chaos-seed x                                     | Invalid value for option '--chaos-seed': 'x' is not a long",
         "unexpected                                                 | Unmatched argument at index 0: 'unexpected'",
     })
