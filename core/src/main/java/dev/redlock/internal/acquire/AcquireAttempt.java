@@ -1,6 +1,5 @@
 package dev.redlock.internal.acquire;
 
-import dev.redlock.LockEvent;
 import dev.redlock.LockOptions;
 import dev.redlock.QuorumUnavailableException;
 import dev.redlock.internal.Tokens;
@@ -219,14 +218,16 @@ public final class AcquireAttempt implements QuorumCall.Listener, LongPredicate 
         if (state.compareAndSet(RUNNING, FINISHED)) {
             owner.track(lease);
             owner.endAttempt();
-            // Reported before the hand-over, so that the metrics count the lease while its holder runs (a body may
-            // run inside sink.success); an end that follows (the hand-off releasing an undelivered lease) is reported
-            // after it.
-            owner.eventBus().lease(LockEvent.Type.ACQUIRED, spec.name(), token, Duration.ofNanos(deadline - at), null);
+            // The recorder hears of the lease (and a semaphore's permits) before the hand-over, so the metrics count
+            // it while its holder runs (a body may run inside sink.success); events() subscribers after it, so one
+            // that reacts to ACQUIRED finds the lease delivered.
             lease.countPermits();
-            // Handed over before anything else can run: a cancel that comes from now on finds the result either
-            // delivered (the subscriber owns the lease) or still undelivered, and the hand-off releases it.
-            sink.success(new Result(lease, false, -1, acquire, false, at - t1, QuorumUnavailableException.Operation.ACQUIRE));
+            owner.eventBus().acquired(spec.name(), token, Duration.ofNanos(deadline - at),
+                    // Handed over before anything else can run: a cancel that comes from now on finds the result
+                    // either delivered (the subscriber owns the lease) or still undelivered, and the hand-off
+                    // releases it.
+                    () -> sink.success(new Result(lease, false, -1, acquire, false, at - t1,
+                            QuorumUnavailableException.Operation.ACQUIRE)));
         }
         // else: cancelled meanwhile, and cancel() already released everywhere
     }

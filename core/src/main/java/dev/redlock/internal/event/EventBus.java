@@ -80,11 +80,22 @@ public final class EventBus {
         }
     }
 
+    /**
+     * A lease was granted: the recorder hears it before {@code handOver} runs (the metrics count the lease while its
+     * holder runs), {@code events()} subscribers after it (one that reacts to ACQUIRED finds the lease delivered).
+     */
+    public void acquired(String key, String token, Duration validity, Runnable handOver) {
+        if (recording) {
+            recorder.leaseAcquired(key, validity);
+        }
+        handOver.run();
+        if (listening()) {
+            emit(new LockEvent(LockEvent.Type.ACQUIRED, key, null, Tokens.shortHash(token), now(), validity, null));
+        }
+    }
+
     private void record(LockEvent.Type type, String key, Duration duration, Throwable error) {
         switch (type) {
-            case ACQUIRED:
-                recorder.leaseAcquired(key, duration);
-                break;
             case RENEWED:
                 recorder.leaseRenewed(key, true);
                 break;
