@@ -134,6 +134,10 @@ class RedlockMetricsIT {
             StepVerifier.create(lock.withLockMono(lease -> Mono.just(1))).expectNext(1).verifyComplete();
             RedisServer victim = servers.get(2);
             String node = victim.host() + ":" + victim.port();
+            // the node's meters come with its first reported reply, which may follow the scope's end (a quorum of
+            // replies decides the acquire and the release)
+            Awaitility.await().atMost(Duration.ofSeconds(5))
+                    .until(() -> registry.find("redlock.node.up").tag("node", node).gauge() != null);
             assertThat(gauge(registry, "redlock.node.up", node)).isEqualTo(1);
             victim.kill();
             Awaitility.await().atMost(Duration.ofSeconds(10))
