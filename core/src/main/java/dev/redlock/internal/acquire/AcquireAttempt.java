@@ -221,13 +221,13 @@ public final class AcquireAttempt implements QuorumCall.Listener, LongPredicate 
             // The recorder hears of the lease (and a semaphore's permits) before the hand-over, so the metrics count
             // it while its holder runs (a body may run inside sink.success); events() subscribers after it, so one
             // that reacts to ACQUIRED finds the lease delivered.
+            Duration validity = Duration.ofNanos(deadline - at);
+            owner.eventBus().recordAcquired(spec.name(), validity);
             lease.countPermits();
-            owner.eventBus().acquired(spec.name(), token, Duration.ofNanos(deadline - at),
-                    // Handed over before anything else can run: a cancel that comes from now on finds the result
-                    // either delivered (the subscriber owns the lease) or still undelivered, and the hand-off
-                    // releases it.
-                    () -> sink.success(new Result(lease, false, -1, acquire, false, at - t1,
-                            QuorumUnavailableException.Operation.ACQUIRE)));
+            // Handed over before anything else can run: a cancel that comes from now on finds the result either
+            // delivered (the subscriber owns the lease) or still undelivered, and the hand-off releases it.
+            sink.success(new Result(lease, false, -1, acquire, false, at - t1, QuorumUnavailableException.Operation.ACQUIRE));
+            owner.eventBus().emitAcquired(spec.name(), token, validity);
         }
         // else: cancelled meanwhile, and cancel() already released everywhere
     }

@@ -81,14 +81,17 @@ public final class EventBus {
     }
 
     /**
-     * A lease was granted: the recorder hears it before {@code handOver} runs (the metrics count the lease while its
-     * holder runs), {@code events()} subscribers after it (one that reacts to ACQUIRED finds the lease delivered).
+     * A lease was granted, told to the recorder: before the hand-over, so the metrics count the lease while its
+     * holder runs. {@link #emitAcquired} tells {@code events()} subscribers after it.
      */
-    public void acquired(String key, String token, Duration validity, Runnable handOver) {
+    public void recordAcquired(String key, Duration validity) {
         if (recording) {
             recorder.leaseAcquired(key, validity);
         }
-        handOver.run();
+    }
+
+    /** A lease was granted and handed over: an ACQUIRED event, so a subscriber that reacts to it finds it delivered. */
+    public void emitAcquired(String key, String token, Duration validity) {
         if (listening()) {
             emit(new LockEvent(LockEvent.Type.ACQUIRED, key, null, Tokens.shortHash(token), now(), validity, null));
         }
